@@ -1,0 +1,419 @@
+//! Typed configuration, read once at cold start from the environment and validated.
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `HOOKLINE_PROVIDER` | provider name from the manifest | required |
+//! | `HOOKLINE_SCHEME` | `stripe`, `github`, `slack`, `shopify`, `standard-webhooks`, `generic-hmac` | required (ingest) |
+//! | `HOOKLINE_QUEUE_URL` | SQS queue URL (`.fifo` suffix = FIFO) | required (ingest) |
+//! | `HOOKLINE_SIGNING_SECRET` | the secret, or a JSON array of secrets in rotation (local) | one of these two |
+//! | `HOOKLINE_SIGNING_SECRET_ARN` | a Secrets Manager secret holding the same (deployed) | one of these two |
+//! | `HOOKLINE_TIMESTAMP_TOLERANCE_SECS` | allowed clock difference for signed timestamps | `300` |
+//! | `HOOKLINE_MAX_BODY_BYTES` | body limit | what fits one SQS message |
+//! | `HOOKLINE_GENERIC_HEADER` | generic-hmac: signature header | `x-signature` |
+//! | `HOOKLINE_GENERIC_ALGORITHM` | generic-hmac: `sha1`, `sha256`, `sha512` | `sha256` |
+//! | `HOOKLINE_GENERIC_ENCODING` | generic-hmac: `hex` or `base64` | `hex` |
+//! | `HOOKLINE_GENERIC_PREFIX` | generic-hmac: text before the signature, e.g. `sha256=` | none |
+//! | `HOOKLINE_PROCESS_CONCURRENCY` | processor: messages of a standard batch handled at once | `8` |
+//!
+//! The AWS SDK reads its own variables (`AWS_REGION`, `AWS_ENDPOINT_URL_SQS`, ...).
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::ingest::DEFAULT_MAX_BODY_BYTES;
+use crate::process::DEFAULT_CONCURRENCY;
+use crate::queue::SQS_MAX_MESSAGE_BYTES;
+use crate::secrets::SecretSource;
+use crate::verify::{DEFAULT_TOLERANCE, GenericHmac, Scheme};
+
+/// A configuration problem, named by its variable. The function fails its init with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A required variable is unset or empty.
+    #[error("{var} is not set")]
+    Missing {
+        /// The variable.
+        var: &'static str,
+    },
+    /// A variable has a value that cannot be used.
+    #[error("{var} is invalid: {reason}")]
+    Invalid {
+        /// The variable.
+        var: &'static str,
+        /// Why (never the value of a secret).
+        reason: String,
+    },
+    /// Neither or both secret sources are set.
+    #[error(
+        "set exactly one of HOOKLINE_SIGNING_SECRET (local) and HOOKLINE_SIGNING_SECRET_ARN (AWS Secrets Manager); refusing to accept unsigned traffic"
+    )]
+    SecretSource,
+}
+
+/// What an ingest function needs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IngestConfig {
+    /// Provider name from the manifest.
+    pub provider: String,
+    /// The signature scheme.
+    pub scheme: Scheme,
+    /// The queue URL.
+    pub queue_url: String,
+    /// Where the signing secrets are.
+    pub secret_source: SecretSource,
+    /// Allowed difference between a signed timestamp and the clock.
+    pub tolerance: Duration,
+    /// Body limit in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl fmt::Debug for IngestConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IngestConfig")
+            .field("provider", &self.provider)
+            .field("scheme", &self.scheme)
+            .field("queue_url", &self.queue_url)
+            .field("secret_source", &self.secret_source)
+            .field("tolerance", &self.tolerance)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+/// What a processor function needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessorConfig {
+    /// Provider name from the manifest.
+    pub provider: String,
+    /// Messages of a standard-queue batch handled at once.
+    pub concurrency: usize,
+}
+
+/// Reads variables through a lookup function, so tests need not touch the process environment.
+struct Vars<F>(F);
+
+impl<F: Fn(&str) -> Option<String>> Vars<F> {
+    fn optional(&self, var: &'static str) -> Option<String> {
+        (self.0)(var)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn required(&self, var: &'static str) -> Result<String, ConfigError> {
+        self.optional(var).ok_or(ConfigError::Missing { var })
+    }
+
+    fn number(
+        &self,
+        var: &'static str,
+        default: u64,
+        min: u64,
+        max: u64,
+    ) -> Result<u64, ConfigError> {
+        let Some(text) = self.optional(var) else {
+            return Ok(default);
+        };
+        let invalid = || ConfigError::Invalid {
+            var,
+            reason: format!("expected a whole number from {min} to {max}, got `{text}`"),
+        };
+        let n: u64 = text.parse().map_err(|_| invalid())?;
+        if (min..=max).contains(&n) {
+            Ok(n)
+        } else {
+            Err(invalid())
+        }
+    }
+
+    fn parsed<T, E: fmt::Display>(
+        &self,
+        var: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<Option<T>, ConfigError> {
+        self.optional(var)
+            .map(|text| {
+                parse(&text).map_err(|e| ConfigError::Invalid {
+                    var,
+                    reason: e.to_string(),
+                })
+            })
+            .transpose()
+    }
+}
+
+fn provider_name<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<String, ConfigError> {
+    let provider = vars.required("HOOKLINE_PROVIDER")?;
+    let valid = provider.starts_with(|c: char| c.is_ascii_lowercase())
+        && provider
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if valid {
+        Ok(provider)
+    } else {
+        Err(ConfigError::Invalid {
+            var: "HOOKLINE_PROVIDER",
+            reason: format!("`{provider}` is not a provider name ([a-z][a-z0-9-]*)"),
+        })
+    }
+}
+
+impl IngestConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|var| std::env::var(var).ok())
+    }
+
+    /// Reads variables through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(lookup);
+        let provider = provider_name(&vars)?;
+        let scheme: Scheme =
+            vars.parsed("HOOKLINE_SCHEME", str::parse)?
+                .ok_or(ConfigError::Missing {
+                    var: "HOOKLINE_SCHEME",
+                })?;
+        let scheme = match scheme {
+            Scheme::GenericHmac(defaults) => Scheme::GenericHmac(generic_hmac(&vars, defaults)?),
+            other => other,
+        };
+        let queue_url = vars.required("HOOKLINE_QUEUE_URL")?;
+        if !(queue_url.starts_with("https://") || queue_url.starts_with("http://")) {
+            return Err(ConfigError::Invalid {
+                var: "HOOKLINE_QUEUE_URL",
+                reason: format!("`{queue_url}` is not an http(s) URL"),
+            });
+        }
+        let secret_source = match (
+            vars.optional("HOOKLINE_SIGNING_SECRET"),
+            vars.optional("HOOKLINE_SIGNING_SECRET_ARN"),
+        ) {
+            (Some(value), None) => SecretSource::Env(value),
+            (None, Some(arn)) => SecretSource::SecretsManager { arn },
+            _ => return Err(ConfigError::SecretSource),
+        };
+        let tolerance = vars.number(
+            "HOOKLINE_TIMESTAMP_TOLERANCE_SECS",
+            DEFAULT_TOLERANCE.as_secs(),
+            1,
+            86_400,
+        )?;
+        let max_body_bytes = vars.number(
+            "HOOKLINE_MAX_BODY_BYTES",
+            DEFAULT_MAX_BODY_BYTES as u64,
+            1,
+            SQS_MAX_MESSAGE_BYTES as u64,
+        )?;
+        Ok(IngestConfig {
+            provider,
+            scheme,
+            queue_url,
+            secret_source,
+            tolerance: Duration::from_secs(tolerance),
+            max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(DEFAULT_MAX_BODY_BYTES),
+        })
+    }
+}
+
+fn generic_hmac<F: Fn(&str) -> Option<String>>(
+    vars: &Vars<F>,
+    defaults: GenericHmac,
+) -> Result<GenericHmac, ConfigError> {
+    let header = vars
+        .optional("HOOKLINE_GENERIC_HEADER")
+        .unwrap_or_else(|| defaults.header().to_owned());
+    let algorithm = vars
+        .parsed("HOOKLINE_GENERIC_ALGORITHM", str::parse)?
+        .unwrap_or(defaults.algorithm);
+    let encoding = vars
+        .parsed("HOOKLINE_GENERIC_ENCODING", str::parse)?
+        .unwrap_or(defaults.encoding);
+    let prefix = vars.optional("HOOKLINE_GENERIC_PREFIX");
+    GenericHmac::new(&header, algorithm, encoding, prefix).map_err(|e| ConfigError::Invalid {
+        var: "HOOKLINE_GENERIC_HEADER",
+        reason: e.to_string(),
+    })
+}
+
+impl ProcessorConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|var| std::env::var(var).ok())
+    }
+
+    /// Reads variables through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(lookup);
+        let provider = provider_name(&vars)?;
+        let concurrency = vars.number(
+            "HOOKLINE_PROCESS_CONCURRENCY",
+            DEFAULT_CONCURRENCY as u64,
+            1,
+            1000,
+        )?;
+        Ok(ProcessorConfig {
+            provider,
+            concurrency: usize::try_from(concurrency).unwrap_or(DEFAULT_CONCURRENCY),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::verify::{Algorithm, Encoding};
+
+    fn config(pairs: &[(&str, &str)]) -> Result<IngestConfig, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        IngestConfig::from_lookup(|k| map.get(k).cloned())
+    }
+
+    const BASE: [(&str, &str); 4] = [
+        ("HOOKLINE_PROVIDER", "stripe"),
+        ("HOOKLINE_SCHEME", "stripe"),
+        (
+            "HOOKLINE_QUEUE_URL",
+            "http://127.0.0.1:9324/000000000000/stripe",
+        ),
+        ("HOOKLINE_SIGNING_SECRET", "whsec_topsecret"),
+    ];
+
+    fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+        let mut pairs = BASE.to_vec();
+        for (k, v) in extra {
+            pairs.retain(|(key, _)| key != k);
+            pairs.push((k, v));
+        }
+        pairs
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let c = config(&BASE).unwrap();
+        assert_eq!(c.scheme, Scheme::Stripe);
+        assert_eq!(c.tolerance, Duration::from_secs(300));
+        assert_eq!(c.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+        assert_eq!(c.secret_source, SecretSource::Env("whsec_topsecret".into()));
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let c = config(&BASE).unwrap();
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("topsecret"), "{debug}");
+        assert!(debug.contains("stripe"));
+    }
+
+    #[test]
+    fn missing_and_invalid_values_name_their_variable() {
+        for var in ["HOOKLINE_PROVIDER", "HOOKLINE_SCHEME", "HOOKLINE_QUEUE_URL"] {
+            let pairs: Vec<_> = BASE.iter().copied().filter(|(k, _)| *k != var).collect();
+            assert_eq!(config(&pairs), Err(ConfigError::Missing { var }));
+        }
+        let cases: [(&str, &str); 6] = [
+            ("HOOKLINE_SCHEME", "paypal"),
+            ("HOOKLINE_PROVIDER", "Stripe!"),
+            ("HOOKLINE_QUEUE_URL", "stripe-queue"),
+            ("HOOKLINE_TIMESTAMP_TOLERANCE_SECS", "0"),
+            ("HOOKLINE_TIMESTAMP_TOLERANCE_SECS", "five"),
+            ("HOOKLINE_MAX_BODY_BYTES", "2000000"),
+        ];
+        for (var, value) in cases {
+            match config(&with(&[(var, value)])) {
+                Err(ConfigError::Invalid { var: v, reason }) => {
+                    assert_eq!(v, var);
+                    assert!(!reason.is_empty());
+                }
+                other => panic!("{var}={value}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn exactly_one_secret_source() {
+        let none: Vec<_> = BASE
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != "HOOKLINE_SIGNING_SECRET")
+            .collect();
+        assert_eq!(config(&none), Err(ConfigError::SecretSource));
+        let empty = with(&[("HOOKLINE_SIGNING_SECRET", "   ")]);
+        assert_eq!(config(&empty), Err(ConfigError::SecretSource));
+        let both = with(&[(
+            "HOOKLINE_SIGNING_SECRET_ARN",
+            "arn:aws:secretsmanager:eu-west-1:1:secret:x",
+        )]);
+        assert_eq!(config(&both), Err(ConfigError::SecretSource));
+        let arn = with(&[
+            ("HOOKLINE_SIGNING_SECRET", ""),
+            ("HOOKLINE_SIGNING_SECRET_ARN", "arn:x"),
+        ]);
+        assert_eq!(
+            config(&arn).map(|c| c.secret_source),
+            Ok(SecretSource::SecretsManager {
+                arn: "arn:x".into()
+            })
+        );
+    }
+
+    #[test]
+    fn generic_hmac_is_configurable() {
+        let c = config(&with(&[
+            ("HOOKLINE_SCHEME", "generic-hmac"),
+            ("HOOKLINE_GENERIC_HEADER", "X-PagerDuty-Signature"),
+            ("HOOKLINE_GENERIC_ALGORITHM", "sha512"),
+            ("HOOKLINE_GENERIC_ENCODING", "base64"),
+            ("HOOKLINE_GENERIC_PREFIX", "v1="),
+        ]))
+        .unwrap();
+        let Scheme::GenericHmac(g) = c.scheme else {
+            panic!("not generic")
+        };
+        assert_eq!(
+            (g.header(), g.algorithm, g.encoding, g.prefix.as_deref()),
+            (
+                "x-pagerduty-signature",
+                Algorithm::Sha512,
+                Encoding::Base64,
+                Some("v1=")
+            )
+        );
+        let bad = config(&with(&[
+            ("HOOKLINE_SCHEME", "generic-hmac"),
+            ("HOOKLINE_GENERIC_ALGORITHM", "md5"),
+        ]));
+        assert!(matches!(
+            bad,
+            Err(ConfigError::Invalid {
+                var: "HOOKLINE_GENERIC_ALGORITHM",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn processor_config_reads_concurrency() {
+        let c = ProcessorConfig::from_lookup(|k| match k {
+            "HOOKLINE_PROVIDER" => Some("github".into()),
+            "HOOKLINE_PROCESS_CONCURRENCY" => Some("3".into()),
+            _ => None,
+        });
+        assert_eq!(
+            c,
+            Ok(ProcessorConfig {
+                provider: "github".into(),
+                concurrency: 3
+            })
+        );
+        let bad = ProcessorConfig::from_lookup(|k| {
+            (k == "HOOKLINE_PROVIDER")
+                .then(|| "github".into())
+                .or_else(|| (k == "HOOKLINE_PROCESS_CONCURRENCY").then(|| "0".into()))
+        });
+        assert!(matches!(bad, Err(ConfigError::Invalid { .. })));
+    }
+}

@@ -1,0 +1,278 @@
+//! What a scheme knows about a verified delivery: its event type, the provider's delivery id (for
+//! idempotency), and whether it is a handshake to answer instead of enqueue.
+//!
+//! Runs only after the signature is verified, so unauthenticated senders never reach the parsers.
+
+use http::HeaderMap;
+use serde::Deserialize;
+
+use crate::verify::Scheme;
+
+/// What the scheme found in a delivery.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Description {
+    /// The provider's event type (`invoice.paid`, `push`, `app_mention`, `orders/create`, ...).
+    pub event_type: Option<String>,
+    /// The provider's id for this delivery: the same on every retry, so a processor can dedupe.
+    pub delivery_id: Option<String>,
+    /// A handshake to answer synchronously; such deliveries are never enqueued.
+    pub handshake: Option<Handshake>,
+}
+
+/// A request the provider sends to check the endpoint, answered without enqueuing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handshake {
+    /// Slack `url_verification`: answer with the challenge.
+    SlackUrlVerification {
+        /// The value to echo back.
+        challenge: String,
+    },
+    /// Slack `ssl_check=1`: answer 200 with an empty body.
+    SlackSslCheck,
+}
+
+/// The body does not have the shape the provider always sends.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MalformedBody {
+    /// The provider sends JSON objects and this is not one.
+    #[error("the body is not a JSON object")]
+    NotJsonObject,
+    /// A Slack `url_verification` without a `challenge` string.
+    #[error("the url_verification request has no challenge")]
+    MissingChallenge,
+}
+
+/// Describes a delivery that `scheme` has already verified.
+pub fn describe(
+    scheme: &Scheme,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Description, MalformedBody> {
+    match scheme {
+        Scheme::Stripe => {
+            let event: TypedObject = json_object(body)?;
+            Ok(Description {
+                event_type: event.r#type,
+                delivery_id: event.id,
+                handshake: None,
+            })
+        }
+        Scheme::GitHub => Ok(Description {
+            event_type: header(headers, "x-github-event"),
+            delivery_id: header(headers, "x-github-delivery"),
+            handshake: None,
+        }),
+        Scheme::Shopify => Ok(Description {
+            event_type: header(headers, "x-shopify-topic"),
+            delivery_id: header(headers, "x-shopify-webhook-id"),
+            handshake: None,
+        }),
+        Scheme::StandardWebhooks => {
+            let event: TypedObject = json_object(body)?;
+            Ok(Description {
+                event_type: event.r#type,
+                delivery_id: header(headers, "webhook-id").or_else(|| header(headers, "svix-id")),
+                handshake: None,
+            })
+        }
+        Scheme::Slack => describe_slack(body),
+        Scheme::GenericHmac(_) => Ok(Description::default()),
+    }
+}
+
+#[derive(Deserialize)]
+struct TypedObject {
+    #[serde(default, deserialize_with = "lenient_string")]
+    id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    r#type: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SlackJson {
+    #[serde(default, deserialize_with = "lenient_string")]
+    r#type: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    challenge: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    event_id: Option<String>,
+    #[serde(default)]
+    event: Option<SlackInnerEvent>,
+}
+
+#[derive(Deserialize)]
+struct SlackInnerEvent {
+    #[serde(default, deserialize_with = "lenient_string")]
+    r#type: Option<String>,
+}
+
+/// Slack sends JSON for the Events API and form bodies for slash commands, interactivity
+/// (`payload=<json>`) and `ssl_check`.
+fn describe_slack(body: &[u8]) -> Result<Description, MalformedBody> {
+    if body.trim_ascii_start().first() == Some(&b'{') {
+        let event: SlackJson = json_object(body)?;
+        if event.r#type.as_deref() == Some("url_verification") {
+            let challenge = event.challenge.ok_or(MalformedBody::MissingChallenge)?;
+            return Ok(Description {
+                event_type: event.r#type,
+                delivery_id: None,
+                handshake: Some(Handshake::SlackUrlVerification { challenge }),
+            });
+        }
+        let inner_type = event.event.and_then(|e| e.r#type);
+        return Ok(Description {
+            event_type: inner_type.or(event.r#type),
+            delivery_id: event.event_id,
+            handshake: None,
+        });
+    }
+    let mut description = Description::default();
+    for (key, value) in form_urlencoded::parse(body) {
+        match &*key {
+            "ssl_check" if value == "1" => description.handshake = Some(Handshake::SlackSslCheck),
+            "payload" => {
+                description.event_type = serde_json::from_str::<TypedObject>(&value)
+                    .ok()
+                    .and_then(|p| p.r#type);
+            }
+            "command" => description.event_type = Some("slash_command".to_owned()),
+            _ => {}
+        }
+    }
+    Ok(description)
+}
+
+fn json_object<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, MalformedBody> {
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(MalformedBody::NotJsonObject);
+    }
+    serde_json::from_slice(body).map_err(|_| MalformedBody::NotJsonObject)
+}
+
+/// A string field, or `None` when it is absent, `null` or not a string: metadata is best effort.
+fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) if !s.is_empty() => Some(s),
+        _ => None,
+    })
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::test_support::headers;
+
+    fn stripe(body: &[u8]) -> Result<Description, MalformedBody> {
+        describe(&Scheme::Stripe, &HeaderMap::new(), body)
+    }
+
+    #[test]
+    fn stripe_reads_id_and_type_from_the_body() {
+        let d = stripe(br#"{"id":"evt_1","object":"event","type":"invoice.paid","data":{"object":{"id":"in_1","type":"x"}}}"#);
+        assert_eq!(
+            d.as_ref().map(|d| d.event_type.as_deref()),
+            Ok(Some("invoice.paid"))
+        );
+        assert_eq!(d.map(|d| d.delivery_id), Ok(Some("evt_1".to_owned())));
+    }
+
+    #[test]
+    fn stripe_rejects_non_objects() {
+        for body in [&b""[..], b"[]", b"{\"id\":", b"\xff\xfe", b"null"] {
+            assert_eq!(stripe(body), Err(MalformedBody::NotJsonObject), "{body:?}");
+        }
+        // Fields of unexpected types are metadata we do not have, not malformed bodies.
+        assert_eq!(
+            stripe(br#"{"id":5,"type":null}"#),
+            Ok(Description::default())
+        );
+    }
+
+    #[test]
+    fn github_and_shopify_read_headers() {
+        let h = headers(&[
+            ("X-GitHub-Event", "push"),
+            ("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"),
+        ]);
+        let d = describe(&Scheme::GitHub, &h, b"payload=%7B%7D");
+        assert_eq!(
+            d.map(|d| (d.event_type, d.delivery_id)),
+            Ok((
+                Some("push".into()),
+                Some("72d3162e-cc78-11e3-81ab-4c9367dc0958".into())
+            ))
+        );
+        let h = headers(&[
+            ("X-Shopify-Topic", "orders/create"),
+            ("X-Shopify-Webhook-Id", "b54557e4"),
+        ]);
+        let d = describe(&Scheme::Shopify, &h, b"not json either");
+        assert_eq!(
+            d.map(|d| (d.event_type, d.delivery_id)),
+            Ok((Some("orders/create".into()), Some("b54557e4".into())))
+        );
+    }
+
+    #[test]
+    fn standard_webhooks_reads_type_and_id() {
+        let h = headers(&[("svix-id", "msg_1")]);
+        let d = describe(
+            &Scheme::StandardWebhooks,
+            &h,
+            br#"{"type":"user.created","data":{}}"#,
+        );
+        assert_eq!(
+            d.map(|d| (d.event_type, d.delivery_id)),
+            Ok((Some("user.created".into()), Some("msg_1".into())))
+        );
+        assert_eq!(
+            describe(&Scheme::StandardWebhooks, &h, b"x"),
+            Err(MalformedBody::NotJsonObject)
+        );
+    }
+
+    #[test]
+    fn slack_events_handshakes_and_forms() {
+        let slack = |body: &[u8]| describe(&Scheme::Slack, &HeaderMap::new(), body);
+        let d =
+            slack(br#"{"type":"event_callback","event_id":"Ev1","event":{"type":"app_mention"}}"#);
+        assert_eq!(
+            d.map(|d| (d.event_type, d.delivery_id)),
+            Ok((Some("app_mention".into()), Some("Ev1".into())))
+        );
+        let d = slack(br#"{"token":"t","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#);
+        assert_eq!(
+            d.map(|d| d.handshake),
+            Ok(Some(Handshake::SlackUrlVerification {
+                challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P".into()
+            }))
+        );
+        assert_eq!(
+            slack(br#"{"type":"url_verification"}"#),
+            Err(MalformedBody::MissingChallenge)
+        );
+        assert_eq!(slack(b"{oops"), Err(MalformedBody::NotJsonObject));
+        assert_eq!(
+            slack(b"ssl_check=1&token=x").map(|d| d.handshake),
+            Ok(Some(Handshake::SlackSslCheck))
+        );
+        assert_eq!(
+            slack(b"command=%2Fdeploy&text=now").map(|d| d.event_type),
+            Ok(Some("slash_command".into()))
+        );
+        let payload = b"payload=%7B%22type%22%3A%22block_actions%22%7D";
+        assert_eq!(
+            slack(payload).map(|d| d.event_type),
+            Ok(Some("block_actions".into()))
+        );
+    }
+}

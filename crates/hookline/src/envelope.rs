@@ -1,0 +1,291 @@
+//! The message written to the queue: versioned JSON around the raw body, byte for byte.
+//!
+//! A naive ingestor parses the provider's JSON and writes it back out, which reorders keys and
+//! rewrites numbers and escapes: the bytes a processor needs to re-verify a signature or archive
+//! the delivery are gone. The envelope keeps the body exactly as received, as a JSON string when
+//! it is UTF-8 and as base64 otherwise.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use chrono::{DateTime, SecondsFormat, Utc};
+use http::HeaderMap;
+use serde::{Deserialize, Serialize};
+
+/// The envelope format version written by this library.
+pub const ENVELOPE_VERSION: u32 = 1;
+
+/// Request headers never copied into an envelope: credentials of the caller, not of the provider.
+const DROPPED_HEADERS: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
+
+/// A verified delivery as it travels through the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// Assigned at ingest (UUIDv7, so ids sort by arrival).
+    pub id: String,
+    /// The provider's name from the manifest (e.g. `stripe`).
+    pub provider: String,
+    /// The provider's event type, when the scheme knows where it lives.
+    pub event_type: Option<String>,
+    /// The provider's delivery id (same on retries), for idempotent processing.
+    pub delivery_id: Option<String>,
+    /// When ingest received the request.
+    pub received_at: DateTime<Utc>,
+    /// The request's `Content-Type`, if any.
+    pub content_type: Option<String>,
+    /// Request headers (lowercase names), minus caller credentials such as `authorization`.
+    pub headers: BTreeMap<String, String>,
+    /// The raw request body, byte for byte.
+    pub body: Vec<u8>,
+}
+
+/// Why a queue message is not a readable envelope.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeError {
+    /// Not JSON of the envelope's shape.
+    #[error("the message is not a hookline envelope: {0}")]
+    Malformed(String),
+    /// Written by a newer hookline.
+    #[error("envelope version {0} is not supported (this build reads version {ENVELOPE_VERSION})")]
+    UnsupportedVersion(u32),
+    /// `body_encoding` is `base64` but the body is not.
+    #[error("the envelope body is marked base64 but does not decode")]
+    BadBase64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum BodyEncoding {
+    Utf8,
+    Base64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Wire<'a> {
+    version: u32,
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    provider: Cow<'a, str>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    event_type: Option<Cow<'a, str>>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    delivery_id: Option<Cow<'a, str>>,
+    received_at: DateTime<Utc>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    content_type: Option<Cow<'a, str>>,
+    #[serde(default)]
+    headers: Cow<'a, BTreeMap<String, String>>,
+    body_encoding: BodyEncoding,
+    #[serde(borrow)]
+    body: Cow<'a, str>,
+}
+
+impl Envelope {
+    /// The JSON written to the queue.
+    pub fn to_json(&self) -> String {
+        let (body_encoding, body) = match std::str::from_utf8(&self.body) {
+            Ok(text) => (BodyEncoding::Utf8, Cow::Borrowed(text)),
+            Err(_) => (
+                BodyEncoding::Base64,
+                Cow::Owned(base64::engine::general_purpose::STANDARD.encode(&self.body)),
+            ),
+        };
+        let wire = Wire {
+            version: ENVELOPE_VERSION,
+            id: Cow::Borrowed(&self.id),
+            provider: Cow::Borrowed(&self.provider),
+            event_type: self.event_type.as_deref().map(Cow::Borrowed),
+            delivery_id: self.delivery_id.as_deref().map(Cow::Borrowed),
+            received_at: self.received_at,
+            content_type: self.content_type.as_deref().map(Cow::Borrowed),
+            headers: Cow::Borrowed(&self.headers),
+            body_encoding,
+            body,
+        };
+        // Serialising strings, maps and a timestamp into a String cannot fail.
+        serde_json::to_string(&wire).unwrap_or_default()
+    }
+
+    /// Reads an envelope from queue JSON.
+    pub fn from_json(json: &str) -> Result<Envelope, EnvelopeError> {
+        // Read the version first so that a newer envelope gets the precise error.
+        #[derive(Deserialize)]
+        struct Version {
+            version: u32,
+        }
+        let version: Version =
+            serde_json::from_str(json).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
+        if version.version != ENVELOPE_VERSION {
+            return Err(EnvelopeError::UnsupportedVersion(version.version));
+        }
+        let wire: Wire<'_> =
+            serde_json::from_str(json).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
+        let body = match wire.body_encoding {
+            BodyEncoding::Utf8 => wire.body.into_owned().into_bytes(),
+            BodyEncoding::Base64 => base64::engine::general_purpose::STANDARD
+                .decode(wire.body.as_bytes())
+                .map_err(|_| EnvelopeError::BadBase64)?,
+        };
+        Ok(Envelope {
+            id: wire.id.into_owned(),
+            provider: wire.provider.into_owned(),
+            event_type: wire.event_type.map(Cow::into_owned),
+            delivery_id: wire.delivery_id.map(Cow::into_owned),
+            received_at: wire.received_at,
+            content_type: wire.content_type.map(Cow::into_owned),
+            headers: wire.headers.into_owned(),
+            body,
+        })
+    }
+
+    /// The body as text, when it is UTF-8.
+    pub fn body_text(&self) -> Option<&str> {
+        std::str::from_utf8(&self.body).ok()
+    }
+
+    /// Parses the body as JSON into `T`.
+    pub fn json<'a, T: Deserialize<'a>>(&'a self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.body)
+    }
+
+    /// A header by (case-insensitive) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+
+    /// `received_at` as RFC 3339 with milliseconds, as written in the JSON.
+    pub fn received_at_rfc3339(&self) -> String {
+        self.received_at
+            .to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+}
+
+/// Copies request headers for an envelope: lowercase names, repeated values joined with `,` (as
+/// API Gateway does), caller credentials dropped.
+pub fn envelope_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in headers {
+        if DROPPED_HEADERS.contains(&name.as_str()) {
+            continue;
+        }
+        let value = String::from_utf8_lossy(value.as_bytes());
+        out.entry(name.as_str().to_owned())
+            .and_modify(|existing| {
+                existing.push(',');
+                existing.push_str(&value);
+            })
+            .or_insert_with(|| value.into_owned());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::test_support::headers;
+
+    fn sample(body: &[u8]) -> Envelope {
+        Envelope {
+            id: "0193a0b2-0000-7000-8000-000000000001".into(),
+            provider: "stripe".into(),
+            event_type: Some("invoice.paid".into()),
+            delivery_id: Some("evt_1".into()),
+            received_at: DateTime::from_timestamp_millis(1_764_000_000_123).unwrap(),
+            content_type: Some("application/json; charset=utf-8".into()),
+            headers: BTreeMap::from([("stripe-signature".into(), "t=1,v1=ab".into())]),
+            body: body.to_vec(),
+        }
+    }
+
+    #[test]
+    fn text_body_round_trips_byte_for_byte() {
+        // Key order, spacing, number forms and escapes that a re-serialiser would change.
+        let body = b"{\n  \"b\": 1.0E2, \"a\": \"\\u00e9\\/\",\t\"n\": 12345678901234567890 }\n";
+        let envelope = sample(body);
+        let json = envelope.to_json();
+        assert!(json.contains(r#""body_encoding":"utf8""#), "{json}");
+        let back = Envelope::from_json(&json).unwrap();
+        assert_eq!(back, envelope);
+        assert_eq!(back.body, body);
+    }
+
+    #[test]
+    fn binary_body_round_trips_as_base64() {
+        let body: Vec<u8> = (0..=255u8).chain([0xff, 0xfe, 0x00]).collect();
+        let envelope = sample(&body);
+        let json = envelope.to_json();
+        assert!(json.contains(r#""body_encoding":"base64""#), "{json}");
+        assert_eq!(Envelope::from_json(&json).unwrap().body, body);
+    }
+
+    #[test]
+    fn empty_body_and_absent_fields_round_trip() {
+        let mut envelope = sample(b"");
+        envelope.event_type = None;
+        envelope.delivery_id = None;
+        envelope.content_type = None;
+        envelope.headers.clear();
+        assert_eq!(Envelope::from_json(&envelope.to_json()).unwrap(), envelope);
+    }
+
+    #[test]
+    fn wire_format_is_stable() {
+        let json = sample(b"{}").to_json();
+        assert_eq!(
+            json,
+            r#"{"version":1,"id":"0193a0b2-0000-7000-8000-000000000001","provider":"stripe","event_type":"invoice.paid","delivery_id":"evt_1","received_at":"2025-11-24T16:00:00.123Z","content_type":"application/json; charset=utf-8","headers":{"stripe-signature":"t=1,v1=ab"},"body_encoding":"utf8","body":"{}"}"#
+        );
+    }
+
+    #[test]
+    fn bad_envelopes_are_reported() {
+        assert!(matches!(
+            Envelope::from_json("not json"),
+            Err(EnvelopeError::Malformed(_))
+        ));
+        assert!(matches!(
+            Envelope::from_json(r#"{"version":1}"#),
+            Err(EnvelopeError::Malformed(_))
+        ));
+        let newer = sample(b"x")
+            .to_json()
+            .replacen(r#""version":1"#, r#""version":2"#, 1);
+        assert_eq!(
+            Envelope::from_json(&newer),
+            Err(EnvelopeError::UnsupportedVersion(2))
+        );
+        let bad_b64 = sample(b"x").to_json().replace(
+            r#""body_encoding":"utf8","body":"x""#,
+            r#""body_encoding":"base64","body":"%%""#,
+        );
+        assert_eq!(Envelope::from_json(&bad_b64), Err(EnvelopeError::BadBase64));
+    }
+
+    #[test]
+    fn header_copy_drops_credentials_and_joins_repeats() {
+        let h = headers(&[
+            ("Authorization", "Bearer x"),
+            ("Cookie", "c"),
+            ("X-A", "1"),
+            ("x-a", "2"),
+            ("Content-Type", "text/plain"),
+        ]);
+        let copied = envelope_headers(&h);
+        assert_eq!(copied.get("x-a").map(String::as_str), Some("1,2"));
+        assert_eq!(
+            copied.get("content-type").map(String::as_str),
+            Some("text/plain")
+        );
+        assert!(!copied.contains_key("authorization") && !copied.contains_key("cookie"));
+        let envelope = Envelope {
+            headers: copied,
+            ..sample(b"")
+        };
+        assert_eq!(envelope.header("X-A"), Some("1,2"));
+    }
+}

@@ -1,0 +1,315 @@
+//! From an API Gateway HTTP API request (payload 2.0) to its response.
+//!
+//! Order: size limit → verify → handshake → enqueue → respond. Only a message the queue
+//! accepted gets a 2xx; nothing is enqueued on any other answer.
+
+use std::time::Instant;
+
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use aws_lambda_events::encodings::Body;
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use http::header::{CONTENT_TYPE, RETRY_AFTER};
+use http::{HeaderMap, HeaderValue, Method};
+use serde_json::json;
+
+use crate::describe::{Handshake, MalformedBody, describe};
+use crate::envelope::{Envelope, envelope_headers};
+use crate::queue::{Queue, QueueError, QueueMessage, SQS_MAX_MESSAGE_BYTES};
+use crate::verify::{Verifier, VerifyError};
+
+/// Default body limit: room for what fits one SQS message with the envelope around it. The
+/// serialised envelope is checked against the SQS limit too (escapes and base64 grow it).
+pub const DEFAULT_MAX_BODY_BYTES: usize = SQS_MAX_MESSAGE_BYTES - 32 * 1024;
+
+/// Seconds a provider is asked to wait before retrying after a 503.
+const RETRY_AFTER_SECS: &str = "5";
+
+/// Why a request was not accepted, with its HTTP status and stable short code.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// Not a POST.
+    #[error("webhooks are delivered with POST")]
+    MethodNotAllowed,
+    /// The request itself is unreadable (e.g. a body marked base64 that is not).
+    #[error("the request is malformed: {0}")]
+    MalformedRequest(&'static str),
+    /// The body is over the configured limit, or its envelope over the queue's.
+    #[error("the body is {size} bytes, over the {limit} byte limit")]
+    PayloadTooLarge {
+        /// Size of what was too large.
+        size: usize,
+        /// The limit it broke.
+        limit: usize,
+    },
+    /// The signature did not verify.
+    #[error(transparent)]
+    Unauthorized(#[from] VerifyError),
+    /// The body is verified but not of the shape the provider sends.
+    #[error(transparent)]
+    MalformedBody(#[from] MalformedBody),
+    /// The queue did not accept the message.
+    #[error("the delivery could not be queued; retry later")]
+    QueueUnavailable(#[source] QueueError),
+}
+
+impl IngestError {
+    /// The HTTP status answered.
+    pub fn status(&self) -> u16 {
+        match self {
+            IngestError::MethodNotAllowed => 405,
+            IngestError::MalformedRequest(_) | IngestError::MalformedBody(_) => 400,
+            IngestError::PayloadTooLarge { .. } => 413,
+            IngestError::Unauthorized(_) => 401,
+            IngestError::QueueUnavailable(_) => 503,
+        }
+    }
+
+    /// The stable short code in the JSON body and the log line.
+    pub fn code(&self) -> &'static str {
+        match self {
+            IngestError::MethodNotAllowed => "method_not_allowed",
+            IngestError::MalformedRequest(_) => "malformed_request",
+            IngestError::MalformedBody(_) => "malformed_body",
+            IngestError::PayloadTooLarge { .. } => "payload_too_large",
+            IngestError::Unauthorized(e) => e.code(),
+            IngestError::QueueUnavailable(_) => "queue_unavailable",
+        }
+    }
+}
+
+/// What a successful request produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accepted {
+    /// Durably queued with this queue message id.
+    Queued {
+        /// The queue's message id.
+        message_id: String,
+        /// The envelope id assigned at ingest.
+        envelope_id: String,
+    },
+    /// A handshake, answered without enqueuing.
+    Handshake(Handshake),
+}
+
+/// The ingest side of one provider: verifies, describes and enqueues deliveries.
+#[derive(Debug)]
+pub struct Ingest<Q> {
+    provider: String,
+    verifier: Verifier,
+    queue: Q,
+    max_body_bytes: usize,
+}
+
+impl<Q: Queue> Ingest<Q> {
+    /// Ingest for `provider` (its manifest name), verified by `verifier`, writing to `queue`.
+    pub fn new(provider: impl Into<String>, verifier: Verifier, queue: Q) -> Self {
+        Ingest {
+            provider: provider.into(),
+            verifier,
+            queue,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+
+    /// Sets the body limit in bytes.
+    pub fn with_max_body_bytes(mut self, max_body_bytes: usize) -> Self {
+        self.max_body_bytes = max_body_bytes;
+        self
+    }
+
+    /// The provider's name.
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    /// The queue deliveries are written to.
+    pub fn queue(&self) -> &Q {
+        &self.queue
+    }
+
+    /// Handles one request at the current time and logs one JSON line about it.
+    pub async fn handle(&self, request: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+        self.handle_at(request, Utc::now()).await
+    }
+
+    /// Handles one request as if received at `now` (for tests with signed timestamps).
+    pub async fn handle_at(
+        &self,
+        request: ApiGatewayV2httpRequest,
+        now: DateTime<Utc>,
+    ) -> ApiGatewayV2httpResponse {
+        let started = Instant::now();
+        let request_id = request.request_context.request_id.clone();
+        let mut delivery_id = None;
+        let result = self.accept(&request, now, &mut delivery_id).await;
+        let response = respond(&result);
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let provider = self.provider.as_str();
+        let status = response.status_code;
+        let delivery_id = delivery_id.as_deref();
+        let request_id = request_id.as_deref();
+        match &result {
+            Ok(Accepted::Queued {
+                message_id,
+                envelope_id,
+            }) => tracing::info!(
+                provider,
+                status,
+                delivery_id,
+                request_id,
+                message_id,
+                envelope_id,
+                latency_ms,
+                "webhook queued"
+            ),
+            Ok(Accepted::Handshake(_)) => tracing::info!(
+                provider,
+                status,
+                request_id,
+                latency_ms,
+                "handshake answered"
+            ),
+            Err(err @ IngestError::QueueUnavailable(cause)) => tracing::error!(
+                provider, status, code = err.code(), delivery_id, request_id, latency_ms,
+                cause = %cause, "webhook not queued"
+            ),
+            Err(err) => tracing::warn!(
+                provider, status, code = err.code(), reason = %err, delivery_id, request_id,
+                latency_ms, "webhook rejected"
+            ),
+        }
+        response
+    }
+
+    /// Runs the pipeline; `delivery_id` is filled in as soon as it is known, for the log line.
+    pub async fn accept(
+        &self,
+        request: &ApiGatewayV2httpRequest,
+        now: DateTime<Utc>,
+        delivery_id: &mut Option<String>,
+    ) -> Result<Accepted, IngestError> {
+        if request.request_context.http.method != Method::POST {
+            return Err(IngestError::MethodNotAllowed);
+        }
+        let body = self.read_body(request)?;
+        let headers = &request.headers;
+        self.verifier.verify(headers, &body, now.timestamp())?;
+        let description = describe(self.verifier.scheme(), headers, &body)?;
+        delivery_id.clone_from(&description.delivery_id);
+        if let Some(handshake) = description.handshake {
+            return Ok(Accepted::Handshake(handshake));
+        }
+        let envelope = Envelope {
+            id: uuid::Uuid::now_v7().to_string(),
+            provider: self.provider.clone(),
+            event_type: description.event_type,
+            delivery_id: description.delivery_id,
+            received_at: now,
+            content_type: content_type(headers),
+            headers: envelope_headers(headers),
+            body,
+        };
+        let message = QueueMessage {
+            body: envelope.to_json(),
+            provider: self.provider.clone(),
+            event_type: envelope.event_type.clone(),
+            delivery_id: envelope.delivery_id.clone(),
+        };
+        let size = message.size();
+        if size > SQS_MAX_MESSAGE_BYTES {
+            return Err(IngestError::PayloadTooLarge {
+                size,
+                limit: SQS_MAX_MESSAGE_BYTES,
+            });
+        }
+        let message_id = self
+            .queue
+            .send(message)
+            .await
+            .map_err(IngestError::QueueUnavailable)?;
+        Ok(Accepted::Queued {
+            message_id,
+            envelope_id: envelope.id,
+        })
+    }
+
+    /// The raw body bytes, after the size limit.
+    fn read_body(&self, request: &ApiGatewayV2httpRequest) -> Result<Vec<u8>, IngestError> {
+        let text = request.body.as_deref().unwrap_or_default();
+        let limit = self.max_body_bytes;
+        if request.is_base64_encoded {
+            // Reject on the decoded size bound before decoding anything.
+            let decoded_bound = text.len() / 4 * 3;
+            let too_large = |size| IngestError::PayloadTooLarge { size, limit };
+            if decoded_bound > limit + 2 {
+                return Err(too_large(decoded_bound));
+            }
+            let body = base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .map_err(|_| {
+                    IngestError::MalformedRequest("the body is marked base64 but is not")
+                })?;
+            if body.len() > limit {
+                return Err(too_large(body.len()));
+            }
+            Ok(body)
+        } else if text.len() > limit {
+            Err(IngestError::PayloadTooLarge {
+                size: text.len(),
+                limit,
+            })
+        } else {
+            Ok(text.as_bytes().to_vec())
+        }
+    }
+}
+
+fn content_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+/// The HTTP answer for a result: JSON bodies, stable codes, nothing internal.
+pub fn respond(result: &Result<Accepted, IngestError>) -> ApiGatewayV2httpResponse {
+    match result {
+        Ok(Accepted::Queued { message_id, .. }) => json_response(
+            200,
+            &json!({ "status": "received", "message_id": message_id }),
+        ),
+        Ok(Accepted::Handshake(Handshake::SlackUrlVerification { challenge })) => {
+            json_response(200, &json!({ "challenge": challenge }))
+        }
+        Ok(Accepted::Handshake(Handshake::SlackSslCheck)) => {
+            let mut response = ApiGatewayV2httpResponse::default();
+            response.status_code = 200;
+            response
+        }
+        Err(err) => {
+            let mut response = json_response(
+                i64::from(err.status()),
+                &json!({ "error": err.code(), "message": err.to_string() }),
+            );
+            if matches!(err, IngestError::QueueUnavailable(_)) {
+                response
+                    .headers
+                    .insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+            }
+            response
+        }
+    }
+}
+
+fn json_response(status: i64, body: &serde_json::Value) -> ApiGatewayV2httpResponse {
+    let mut response = ApiGatewayV2httpResponse::default();
+    response.status_code = status;
+    response
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.body = Some(Body::Text(body.to_string()));
+    response
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,585 @@
+//! Ingest through its public entry point: a real payload-2.0 request in, a response out, and the
+//! queue inspected after every case.
+
+use std::time::Duration;
+
+use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+use aws_lambda_events::encodings::Body;
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::*;
+use crate::envelope::Envelope;
+use crate::queue::MemoryQueue;
+use crate::verify::test_support::{hmac_sha256_base64, hmac_sha256_hex};
+use crate::verify::{GenericHmac, Scheme, SigningSecret, Verifier};
+
+const NOW: i64 = 1_764_400_000;
+const SECRET: &str = "whsec_dGVzdC1zZWNyZXQtZm9yLWhvb2tsaW5l";
+
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(NOW, 0).unwrap()
+}
+
+fn ingest(scheme: Scheme, queue: MemoryQueue) -> Ingest<MemoryQueue> {
+    let verifier = Verifier::new(
+        scheme,
+        &[SigningSecret::new(SECRET)],
+        Duration::from_secs(300),
+    )
+    .unwrap();
+    Ingest::new("acme", verifier, queue)
+}
+
+/// A payload-2.0 request as API Gateway sends it.
+fn request(
+    method: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    base64: bool,
+) -> ApiGatewayV2httpRequest {
+    let headers: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), Value::String(v.clone())))
+        .collect();
+    let body = if base64 {
+        base64::engine::general_purpose::STANDARD.encode(body)
+    } else {
+        String::from_utf8(body.to_vec()).unwrap()
+    };
+    serde_json::from_value(json!({
+        "version": "2.0",
+        "routeKey": "POST /webhooks/acme",
+        "rawPath": "/webhooks/acme",
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "api",
+            "domainName": "api.example.com",
+            "http": { "method": method, "path": "/webhooks/acme", "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "Stripe/1.0" },
+            "requestId": "req-1",
+            "routeKey": "POST /webhooks/acme",
+            "stage": "$default",
+            "time": "29/Nov/2026:06:00:00 +0000",
+            "timeEpoch": NOW * 1000
+        },
+        "body": body,
+        "isBase64Encoded": base64
+    }))
+    .unwrap()
+}
+
+/// Headers that sign `body` at `ts` the way each provider does.
+fn signed(scheme: &Scheme, body: &[u8], ts: i64) -> Vec<(String, String)> {
+    let key = SECRET.as_bytes();
+    let t = ts.to_string();
+    let pairs: Vec<(&str, String)> = match scheme {
+        Scheme::Stripe => vec![(
+            "Stripe-Signature",
+            format!(
+                "t={t},v1={}",
+                hmac_sha256_hex(key, &[t.as_bytes(), b".", body])
+            ),
+        )],
+        Scheme::GitHub => vec![
+            (
+                "X-Hub-Signature-256",
+                format!("sha256={}", hmac_sha256_hex(key, &[body])),
+            ),
+            ("X-GitHub-Event", "push".into()),
+            (
+                "X-GitHub-Delivery",
+                "72d3162e-cc78-11e3-81ab-4c9367dc0958".into(),
+            ),
+        ],
+        Scheme::Slack => vec![
+            (
+                "X-Slack-Signature",
+                format!(
+                    "v0={}",
+                    hmac_sha256_hex(key, &[b"v0:", t.as_bytes(), b":", body])
+                ),
+            ),
+            ("X-Slack-Request-Timestamp", t.clone()),
+        ],
+        Scheme::Shopify => vec![
+            ("X-Shopify-Hmac-Sha256", hmac_sha256_base64(key, &[body])),
+            ("X-Shopify-Topic", "orders/create".into()),
+            (
+                "X-Shopify-Webhook-Id",
+                "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043".into(),
+            ),
+        ],
+        Scheme::StandardWebhooks => {
+            let raw_key = crate::verify::test_support::standard_webhooks_key(SECRET);
+            vec![
+                ("webhook-id", "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W".into()),
+                ("webhook-timestamp", t.clone()),
+                (
+                    "webhook-signature",
+                    format!(
+                        "v1,{}",
+                        hmac_sha256_base64(
+                            &raw_key,
+                            &[
+                                b"msg_2KWPBgLlAfxdpx2AI54pPJ85f4W.",
+                                t.as_bytes(),
+                                b".",
+                                body
+                            ]
+                        )
+                    ),
+                ),
+            ]
+        }
+        Scheme::GenericHmac(_) => vec![("X-Signature", hmac_sha256_hex(key, &[body]))],
+    };
+    let mut out: Vec<(String, String)> =
+        pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    out.push(("Content-Type".into(), "application/json".into()));
+    out
+}
+
+fn all_schemes() -> Vec<Scheme> {
+    vec![
+        Scheme::Stripe,
+        Scheme::GitHub,
+        Scheme::Slack,
+        Scheme::Shopify,
+        Scheme::StandardWebhooks,
+        Scheme::GenericHmac(GenericHmac::default()),
+    ]
+}
+
+fn event_body() -> Vec<u8> {
+    // Spacing and key order a re-serialiser would not keep.
+    br#"{ "id": "evt_1NG8Du2eZvKYlo2CUI79vXWy", "type": "event_callback",  "event_id": "Ev1", "event": {"type": "app_mention"}, "amount": 1.50 }"#.to_vec()
+}
+
+fn body_json(response: &ApiGatewayV2httpResponse) -> Value {
+    match &response.body {
+        Some(Body::Text(text)) => serde_json::from_str(text).unwrap(),
+        other => panic!("expected a JSON text body, got {other:?}"),
+    }
+}
+
+async fn rejected(
+    ingest: &Ingest<MemoryQueue>,
+    req: ApiGatewayV2httpRequest,
+    status: i64,
+    code: &str,
+) {
+    let response = ingest.handle_at(req, now()).await;
+    assert_eq!(response.status_code, status, "{:?}", response.body);
+    assert_eq!(body_json(&response)["error"], code);
+    assert!(
+        ingest.queue().messages().is_empty(),
+        "a rejected request enqueued something"
+    );
+}
+
+#[tokio::test]
+async fn a_signed_delivery_is_queued_with_its_exact_bytes() {
+    for scheme in all_schemes() {
+        let ingest = ingest(scheme.clone(), MemoryQueue::new());
+        let body = event_body();
+        let response = ingest
+            .handle_at(
+                request("POST", &signed(&scheme, &body, NOW), &body, false),
+                now(),
+            )
+            .await;
+        assert_eq!(response.status_code, 200, "{scheme}: {:?}", response.body);
+        let json = body_json(&response);
+        assert_eq!(
+            json,
+            json!({ "status": "received", "message_id": "memory-1" }),
+            "{scheme}"
+        );
+        let messages = ingest.queue().messages();
+        assert_eq!(messages.len(), 1);
+        let envelope = Envelope::from_json(&messages[0].body).unwrap();
+        assert_eq!(envelope.body, body, "{scheme}");
+        assert_eq!(envelope.provider, "acme");
+        assert_eq!(envelope.received_at, now());
+        assert_eq!(envelope.content_type.as_deref(), Some("application/json"));
+        assert_eq!(messages[0].event_type, envelope.event_type);
+        let expected = match scheme {
+            Scheme::Stripe => (Some("event_callback"), Some("evt_1NG8Du2eZvKYlo2CUI79vXWy")),
+            Scheme::GitHub => (Some("push"), Some("72d3162e-cc78-11e3-81ab-4c9367dc0958")),
+            Scheme::Slack => (Some("app_mention"), Some("Ev1")),
+            Scheme::Shopify => (
+                Some("orders/create"),
+                Some("b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"),
+            ),
+            Scheme::StandardWebhooks => (
+                Some("event_callback"),
+                Some("msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"),
+            ),
+            Scheme::GenericHmac(_) => (None, None),
+        };
+        assert_eq!(
+            (
+                envelope.event_type.as_deref(),
+                envelope.delivery_id.as_deref()
+            ),
+            expected,
+            "{scheme}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_binary_body_is_queued_byte_for_byte() {
+    let scheme = Scheme::Shopify;
+    let ingest = ingest(scheme.clone(), MemoryQueue::new());
+    let body: Vec<u8> = vec![0x00, 0xff, 0xfe, 0x80, b'{', 0xc3];
+    let response = ingest
+        .handle_at(
+            request("POST", &signed(&scheme, &body, NOW), &body, true),
+            now(),
+        )
+        .await;
+    assert_eq!(response.status_code, 200);
+    let envelope = Envelope::from_json(&ingest.queue().messages()[0].body).unwrap();
+    assert_eq!(envelope.body, body);
+}
+
+#[tokio::test]
+async fn tampered_unsigned_and_wrongly_keyed_deliveries_are_401() {
+    for scheme in all_schemes() {
+        let ingest = ingest(scheme.clone(), MemoryQueue::new());
+        let body = event_body();
+        let mut tampered = body.clone();
+        tampered[3] = b'X';
+        rejected(
+            &ingest,
+            request("POST", &signed(&scheme, &body, NOW), &tampered, false),
+            401,
+            "invalid_signature",
+        )
+        .await;
+        let unsigned = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+        rejected(
+            &ingest,
+            request("POST", &unsigned, &body, false),
+            401,
+            "missing_signature",
+        )
+        .await;
+        let mut garbled = signed(&scheme, &body, NOW);
+        for (name, value) in garbled.iter_mut() {
+            if name.to_ascii_lowercase().contains("sig")
+                || name.to_ascii_lowercase().contains("hmac")
+            {
+                *value = format!("{value}garbage");
+            }
+        }
+        rejected(
+            &ingest,
+            request("POST", &garbled, &body, false),
+            401,
+            "malformed_signature",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn stale_and_future_timestamps_are_401() {
+    for scheme in [Scheme::Stripe, Scheme::Slack, Scheme::StandardWebhooks] {
+        let ingest = ingest(scheme.clone(), MemoryQueue::new());
+        let body = event_body();
+        for ts in [NOW - 301, NOW + 301] {
+            rejected(
+                &ingest,
+                request("POST", &signed(&scheme, &body, ts), &body, false),
+                401,
+                "timestamp_out_of_tolerance",
+            )
+            .await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413_before_anything_else() {
+    for scheme in all_schemes() {
+        let ingest = ingest(scheme.clone(), MemoryQueue::new()).with_max_body_bytes(64);
+        let at_limit =
+            br#"{"id":"evt_1","type":"a","event":{"type":"b"},"pad":"012345678"}"#.to_vec();
+        assert_eq!(at_limit.len(), 64);
+        let ok = ingest
+            .handle_at(
+                request("POST", &signed(&scheme, &at_limit, NOW), &at_limit, false),
+                now(),
+            )
+            .await;
+        assert_eq!(ok.status_code, 200, "{scheme}: {:?}", ok.body);
+        let ingest = ingest_with_limit(scheme.clone(), 63);
+        // Unsigned: the limit is checked before the signature.
+        rejected(
+            &ingest,
+            request("POST", &[], &at_limit, false),
+            413,
+            "payload_too_large",
+        )
+        .await;
+        rejected(
+            &ingest,
+            request("POST", &[], &at_limit, true),
+            413,
+            "payload_too_large",
+        )
+        .await;
+    }
+}
+
+fn ingest_with_limit(scheme: Scheme, limit: usize) -> Ingest<MemoryQueue> {
+    ingest(scheme, MemoryQueue::new()).with_max_body_bytes(limit)
+}
+
+#[tokio::test]
+async fn an_envelope_over_the_sqs_limit_is_413() {
+    let scheme = Scheme::GitHub;
+    let ingest =
+        ingest(scheme.clone(), MemoryQueue::new()).with_max_body_bytes(SQS_MAX_MESSAGE_BYTES);
+    // Under the body limit, but base64 in the envelope makes it 4/3 as large.
+    let body = vec![0xffu8; 900 * 1024];
+    rejected(
+        &ingest,
+        request("POST", &signed(&scheme, &body, NOW), &body, true),
+        413,
+        "payload_too_large",
+    )
+    .await;
+    let default_limit = ingest_with_limit(scheme.clone(), DEFAULT_MAX_BODY_BYTES);
+    let text = vec![b'a'; DEFAULT_MAX_BODY_BYTES];
+    let response = default_limit
+        .handle_at(
+            request("POST", &signed(&scheme, &text, NOW), &text, false),
+            now(),
+        )
+        .await;
+    assert_eq!(
+        response.status_code, 200,
+        "a body at the default limit fits one SQS message"
+    );
+    assert!(default_limit.queue().messages()[0].size() <= SQS_MAX_MESSAGE_BYTES);
+}
+
+#[tokio::test]
+async fn a_signed_but_malformed_body_is_400() {
+    for scheme in [Scheme::Stripe, Scheme::StandardWebhooks, Scheme::Slack] {
+        let ingest = ingest(scheme.clone(), MemoryQueue::new());
+        let body = b"{\"id\": \"evt_1\", \"type\":".to_vec();
+        rejected(
+            &ingest,
+            request("POST", &signed(&scheme, &body, NOW), &body, false),
+            400,
+            "malformed_body",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn an_empty_or_non_utf8_body_is_handled_without_panic() {
+    for scheme in all_schemes() {
+        let ingest = ingest(scheme.clone(), MemoryQueue::new());
+        for body in [&b""[..], &[0xff, 0xfe, 0xfd][..]] {
+            let response = ingest
+                .handle_at(
+                    request("POST", &signed(&scheme, body, NOW), body, true),
+                    now(),
+                )
+                .await;
+            let expected = if matches!(scheme, Scheme::Stripe | Scheme::StandardWebhooks) {
+                400
+            } else {
+                200
+            };
+            assert_eq!(response.status_code, expected, "{scheme} {body:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_body_marked_base64_that_is_not_is_400() {
+    let ingest = ingest(Scheme::GitHub, MemoryQueue::new());
+    let mut req = request("POST", &signed(&Scheme::GitHub, b"x", NOW), b"", false);
+    req.body = Some("%%%not base64".into());
+    req.is_base64_encoded = true;
+    rejected(&ingest, req, 400, "malformed_request").await;
+}
+
+#[tokio::test]
+async fn only_post_is_accepted() {
+    let ingest = ingest(Scheme::GitHub, MemoryQueue::new());
+    let body = event_body();
+    rejected(
+        &ingest,
+        request("GET", &signed(&Scheme::GitHub, &body, NOW), &body, false),
+        405,
+        "method_not_allowed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_queue_failure_is_503_with_retry_after_and_never_200() {
+    for scheme in all_schemes() {
+        let ingest = ingest(scheme.clone(), MemoryQueue::failing());
+        let body = event_body();
+        let response = ingest
+            .handle_at(
+                request("POST", &signed(&scheme, &body, NOW), &body, false),
+                now(),
+            )
+            .await;
+        assert_eq!(response.status_code, 503);
+        assert_eq!(
+            response
+                .headers
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap()),
+            Some("5")
+        );
+        let json = body_json(&response);
+        assert_eq!(json["error"], "queue_unavailable");
+        assert!(
+            !json["message"].as_str().unwrap().contains("memory queue"),
+            "internals leaked: {json}"
+        );
+        assert!(ingest.queue().messages().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn slack_handshakes_are_answered_and_not_queued() {
+    let scheme = Scheme::Slack;
+    let ingest = ingest(scheme.clone(), MemoryQueue::new());
+    let body = br#"{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#;
+    let response = ingest
+        .handle_at(
+            request("POST", &signed(&scheme, body, NOW), body, false),
+            now(),
+        )
+        .await;
+    assert_eq!(response.status_code, 200);
+    assert_eq!(
+        body_json(&response),
+        json!({"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"})
+    );
+    let ssl = b"ssl_check=1&token=Jhj5dZrVaK7ZwHHjRyZWjbDl";
+    let response = ingest
+        .handle_at(
+            request("POST", &signed(&scheme, ssl, NOW), ssl, false),
+            now(),
+        )
+        .await;
+    assert_eq!((response.status_code, response.body), (200, None));
+    assert!(ingest.queue().messages().is_empty());
+    // A handshake must be signed like everything else.
+    let mut forged = signed(&scheme, body, NOW);
+    forged[0].1 = format!("v0={}", "0".repeat(64));
+    rejected(
+        &ingest,
+        request("POST", &forged, body, false),
+        401,
+        "invalid_signature",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn duplicated_signature_headers_are_401() {
+    // API Gateway joins repeated headers with a comma.
+    let scheme = Scheme::GitHub;
+    let ingest = ingest(scheme.clone(), MemoryQueue::new());
+    let body = event_body();
+    let mut headers = signed(&scheme, &body, NOW);
+    let sig = headers[0].1.clone();
+    headers[0].1 = format!("{sig},{sig}");
+    rejected(
+        &ingest,
+        request("POST", &headers, &body, false),
+        401,
+        "malformed_signature",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn logs_carry_the_outcome_and_never_the_secret() {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+    impl Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let scheme = Scheme::Stripe;
+    let body = event_body();
+    let ok = ingest(scheme.clone(), MemoryQueue::new());
+    ok.handle_at(
+        request("POST", &signed(&scheme, &body, NOW), &body, false),
+        now(),
+    )
+    .await;
+    ok.handle_at(
+        request("POST", &signed(&scheme, &body, NOW - 1000), &body, false),
+        now(),
+    )
+    .await;
+    ok.handle_at(
+        request("POST", &signed(&scheme, &body, NOW), b"{}", false),
+        now(),
+    )
+    .await;
+    let down = ingest(scheme.clone(), MemoryQueue::failing());
+    down.handle_at(
+        request("POST", &signed(&scheme, &body, NOW), &body, false),
+        now(),
+    )
+    .await;
+
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "one line per request: {logs}");
+    let statuses: Vec<i64> = lines
+        .iter()
+        .map(|l| l["fields"]["status"].as_i64().unwrap())
+        .collect();
+    assert_eq!(statuses, [200, 401, 401, 503]);
+    assert_eq!(lines[0]["fields"]["provider"], "acme");
+    assert_eq!(
+        lines[0]["fields"]["delivery_id"],
+        "evt_1NG8Du2eZvKYlo2CUI79vXWy"
+    );
+    assert!(lines.iter().all(|l| l["fields"]["latency_ms"].is_f64()));
+    assert!(
+        !logs.contains(SECRET) && !logs.contains("dGVzdC1zZWNyZXQ"),
+        "a secret reached the logs"
+    );
+}

@@ -1,0 +1,104 @@
+//! Lambda entry points, so that a function's `main.rs` is one call:
+//!
+//! ```no_run
+//! # async fn ingest() -> Result<(), lambda_runtime::Error> {
+//! hookline::lambda::run_ingest().await
+//! # }
+//! # async fn process() -> Result<(), lambda_runtime::Error> {
+//! async fn handle(delivery: hookline::Delivery) -> Result<(), hookline::BoxError> {
+//!     tracing::info!(event_type = ?delivery.event_type(), "got it");
+//!     Ok(())
+//! }
+//! hookline::lambda::run_processor(handle).await
+//! # }
+//! ```
+//!
+//! Configuration and secrets are loaded once, at cold start; any problem fails the init with a
+//! message naming what to fix, so a misconfigured function never accepts traffic.
+
+use std::future::Future;
+
+use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+use aws_lambda_events::sqs::SqsEvent;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+
+use crate::config::{ConfigError, IngestConfig, ProcessorConfig};
+use crate::ingest::Ingest;
+use crate::process::{BoxError, Delivery, process_batch_with};
+use crate::queue::SqsQueue;
+use crate::secrets::SecretError;
+use crate::verify::{KeyError, Verifier};
+
+/// Why a function could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    /// The environment is incomplete or invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The signing secrets could not be read.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    /// A signing secret cannot be used with the scheme.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+/// JSON logs, one object per line, level from `HOOKLINE_LOG` (`info` by default).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HOOKLINE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Ignore the error of a second init (a subscriber is already installed).
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_current_span(false)
+        .with_span_list(false)
+        .try_init();
+}
+
+/// Builds the ingest of this function from its environment.
+pub async fn ingest_from_env() -> Result<Ingest<SqsQueue>, InitError> {
+    let config = IngestConfig::from_env()?;
+    let secrets = config.secret_source.load().await?;
+    let verifier = Verifier::new(config.scheme.clone(), &secrets, config.tolerance)?;
+    let queue = SqsQueue::from_env(config.queue_url.clone()).await;
+    Ok(Ingest::new(config.provider, verifier, queue).with_max_body_bytes(config.max_body_bytes))
+}
+
+/// Runs an ingest function: API Gateway HTTP API (payload 2.0) in, SQS out.
+pub async fn run_ingest() -> Result<(), Error> {
+    init_tracing();
+    let ingest = ingest_from_env().await.inspect_err(|err| {
+        tracing::error!(error = %err, "ingest function failed to start");
+    })?;
+    tracing::info!(provider = %ingest.provider(), "ingest function started");
+    let ingest = &ingest;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
+            Ok::<_, Error>(ingest.handle(event.payload).await)
+        },
+    ))
+    .await
+}
+
+/// Runs a processor function: SQS batches in, `handler` per delivery, partial-batch failures out
+/// (enable `ReportBatchItemFailures` on the event source mapping).
+pub async fn run_processor<H, Fut, E>(handler: H) -> Result<(), Error>
+where
+    H: Fn(Delivery) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: Into<BoxError>,
+{
+    init_tracing();
+    let config = ProcessorConfig::from_env().inspect_err(|err| {
+        tracing::error!(error = %err, "processor function failed to start");
+    })?;
+    tracing::info!(provider = %config.provider, "processor function started");
+    let handler = &handler;
+    let concurrency = config.concurrency;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, Error>(process_batch_with(event.payload, handler, concurrency).await)
+    }))
+    .await
+}

@@ -1,0 +1,35 @@
+//! hookline's runtime library: everything a webhook receiver on AWS Lambda needs between
+//! API Gateway and your code.
+//!
+//! ```text
+//! provider ──POST──▶ API Gateway ──▶ ingest (verify · handshake · enqueue raw) ──▶ SQS (+DLQ)
+//!                                                     ──▶ processor (batches) ──▶ your handler
+//! ```
+//!
+//! - [`verify`]: one signature scheme per provider, several secrets at once, constant time.
+//! - [`describe`]: event type, delivery id and handshakes of a verified delivery.
+//! - [`envelope`]: the versioned queue message around the raw body, byte for byte.
+//! - [`ingest`]: payload-2.0 request → verify → enqueue → response (2xx only once queued).
+//! - [`queue`]: the [`Queue`] trait and [`SqsQueue`] on aws-sdk-sqs.
+//! - [`process`]: SQS batch → your handler → partial-batch failures.
+//! - [`config`] and [`secrets`]: typed configuration, read once at cold start.
+//! - [`lambda`]: `run_ingest()` and `run_processor(handler)`, the whole of a function's `main`.
+
+pub mod config;
+pub mod describe;
+pub mod envelope;
+pub mod ingest;
+pub mod lambda;
+pub mod process;
+pub mod queue;
+pub mod secrets;
+pub mod verify;
+
+pub use envelope::Envelope;
+pub use ingest::Ingest;
+pub use process::{BoxError, Delivery, process_batch};
+pub use queue::{MemoryQueue, Queue, SqsQueue};
+pub use verify::{Scheme, SigningSecret, Verifier};
+
+/// Re-exported so that generated functions need no direct dependency on them.
+pub use {aws_lambda_events, lambda_runtime, tokio, tracing};

@@ -1,0 +1,337 @@
+//! From an SQS event batch to an `SqsBatchResponse`: each envelope goes to the user's handler,
+//! and exactly the messages that failed are reported in `batchItemFailures`, so that only they
+//! are retried (and, after `maxReceiveCount`, moved to the DLQ).
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use futures_util::FutureExt as _;
+use futures_util::stream::{self, StreamExt as _};
+
+use crate::envelope::{Envelope, EnvelopeError};
+
+/// The error type handlers may return (anything that converts into a boxed error: `anyhow`,
+/// `String`, your own error types).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// How many messages of a standard queue's batch are handled at once. FIFO batches are always
+/// handled one at a time, in order.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// One delivery, as handed to a processor's handler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// The SQS message id.
+    pub message_id: String,
+    /// How many times SQS has handed out this message (1 on the first attempt).
+    pub receive_count: u32,
+    /// The envelope written by ingest, with the raw body.
+    pub envelope: Envelope,
+}
+
+impl Delivery {
+    /// The raw body, byte for byte as the provider sent it.
+    pub fn body(&self) -> &[u8] {
+        &self.envelope.body
+    }
+
+    /// The provider's event type, when known.
+    pub fn event_type(&self) -> Option<&str> {
+        self.envelope.event_type.as_deref()
+    }
+
+    /// The provider's delivery id (same on retries): the key for idempotent processing.
+    pub fn delivery_id(&self) -> Option<&str> {
+        self.envelope.delivery_id.as_deref()
+    }
+
+    /// Parses the body as JSON into `T`.
+    pub fn json<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T, serde_json::Error> {
+        self.envelope.json()
+    }
+}
+
+/// Why one message of a batch failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ItemError {
+    /// The SQS record has no message id (cannot be reported, so the whole batch must fail).
+    #[error("the SQS record has no messageId")]
+    NoMessageId,
+    /// The message is not a readable envelope; it will end in the DLQ.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// The handler returned an error.
+    #[error("the handler failed: {0}")]
+    Handler(BoxError),
+    /// The handler panicked.
+    #[error("the handler panicked: {0}")]
+    Panic(String),
+    /// An earlier message of this FIFO batch failed, so this one was not attempted (to keep order).
+    #[error("not attempted: an earlier message of this FIFO batch failed")]
+    Skipped,
+}
+
+/// Reads one SQS record into a [`Delivery`].
+pub fn delivery_from_record(record: &SqsMessage) -> Result<Delivery, ItemError> {
+    let message_id = record.message_id.clone().ok_or(ItemError::NoMessageId)?;
+    let envelope = Envelope::from_json(record.body.as_deref().unwrap_or_default())?;
+    let receive_count = record
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    Ok(Delivery {
+        message_id,
+        receive_count,
+        envelope,
+    })
+}
+
+/// Handles a batch and reports exactly the failed message ids.
+///
+/// A message that is not an envelope fails (it must reach the DLQ, never be dropped); a handler
+/// panic fails that message only. On a FIFO queue (its ARN ends in `.fifo`) messages are handled
+/// in order and, as AWS documents, processing stops at the first failure: that message and every
+/// later one are reported failed, so their order is kept.
+pub async fn process_batch<H, Fut, E>(event: SqsEvent, handler: &H) -> SqsBatchResponse
+where
+    H: Fn(Delivery) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: Into<BoxError>,
+{
+    process_batch_with(event, handler, DEFAULT_CONCURRENCY).await
+}
+
+/// [`process_batch`] with a chosen concurrency for standard queues.
+pub async fn process_batch_with<H, Fut, E>(
+    event: SqsEvent,
+    handler: &H,
+    concurrency: usize,
+) -> SqsBatchResponse
+where
+    H: Fn(Delivery) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: Into<BoxError>,
+{
+    let fifo = event
+        .records
+        .first()
+        .and_then(|r| r.event_source_arn.as_deref())
+        .is_some_and(|arn| arn.ends_with(".fifo"));
+    let mut failed_ids = Vec::new();
+    if fifo {
+        let mut failed = false;
+        for record in &event.records {
+            let outcome = if failed {
+                Err(ItemError::Skipped)
+            } else {
+                handle_record(record, handler).await
+            };
+            failed |= outcome.is_err();
+            if let Err(err) = outcome {
+                failed_ids.push(report(record, &err));
+            }
+        }
+    } else {
+        let outcomes: Vec<_> = stream::iter(&event.records)
+            .map(|record| async move { (record, handle_record(record, handler).await) })
+            .buffered(concurrency.max(1))
+            .collect()
+            .await;
+        for (record, outcome) in outcomes {
+            if let Err(err) = outcome {
+                failed_ids.push(report(record, &err));
+            }
+        }
+    }
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = failed_ids
+        .into_iter()
+        .map(|id| {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            failure
+        })
+        .collect();
+    response
+}
+
+async fn handle_record<H, Fut, E>(record: &SqsMessage, handler: &H) -> Result<(), ItemError>
+where
+    H: Fn(Delivery) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: Into<BoxError>,
+{
+    let delivery = delivery_from_record(record)?;
+    match AssertUnwindSafe(handler(delivery)).catch_unwind().await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(err)) => Err(ItemError::Handler(err.into())),
+        Err(panic) => Err(ItemError::Panic(panic_message(panic.as_ref()))),
+    }
+}
+
+/// Logs a failure and returns the id to report. A record without an id is reported with an
+/// empty id, which Lambda treats as an invalid response and so retries the whole batch: the
+/// one safe choice when a message cannot be named.
+fn report(record: &SqsMessage, err: &ItemError) -> String {
+    let message_id = record.message_id.clone().unwrap_or_default();
+    tracing::error!(message_id = %message_id, error = %err, "message failed");
+    message_id
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn envelope_json(body: &str) -> String {
+        Envelope {
+            id: "id".into(),
+            provider: "stripe".into(),
+            event_type: Some("invoice.paid".into()),
+            delivery_id: Some(format!("evt_{body}")),
+            received_at: chrono::DateTime::from_timestamp(1_764_400_000, 0).unwrap(),
+            content_type: None,
+            headers: BTreeMap::new(),
+            body: body.as_bytes().to_vec(),
+        }
+        .to_json()
+    }
+
+    fn event(queue_arn: &str, records: &[(&str, String)]) -> SqsEvent {
+        let records: Vec<_> = records
+            .iter()
+            .map(|(id, body)| {
+                json!({
+                    "messageId": id,
+                    "receiptHandle": format!("rh-{id}"),
+                    "body": body,
+                    "attributes": { "ApproximateReceiveCount": "2", "SentTimestamp": "1764400000000" },
+                    "messageAttributes": {},
+                    "md5OfBody": "",
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": queue_arn,
+                    "awsRegion": "eu-west-1"
+                })
+            })
+            .collect();
+        serde_json::from_value(json!({ "Records": records })).unwrap()
+    }
+
+    const STANDARD: &str = "arn:aws:sqs:eu-west-1:123456789012:stripe";
+    const FIFO: &str = "arn:aws:sqs:eu-west-1:123456789012:stripe.fifo";
+
+    fn failed(response: &SqsBatchResponse) -> Vec<&str> {
+        response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect()
+    }
+
+    async fn handler(delivery: Delivery) -> Result<(), String> {
+        match delivery.envelope.body_text() {
+            Some("fail") => Err("refused".to_owned()),
+            Some("panic") => panic!("handler bug"),
+            _ => Ok(()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_mixed_batch_reports_exactly_the_failures() {
+        let batch = event(
+            STANDARD,
+            &[
+                ("m1", envelope_json("ok")),
+                ("m2", envelope_json("fail")),
+                ("m3", "not an envelope".into()),
+                ("m4", envelope_json("panic")),
+                ("m5", envelope_json("ok")),
+                ("m6", r#"{"version":9}"#.into()),
+            ],
+        );
+        let response = process_batch(batch, &handler).await;
+        assert_eq!(failed(&response), ["m2", "m3", "m4", "m6"]);
+    }
+
+    #[tokio::test]
+    async fn an_all_good_batch_reports_nothing_and_serialises_as_lambda_expects() {
+        let batch = event(
+            STANDARD,
+            &[("m1", envelope_json("ok")), ("m2", envelope_json("ok"))],
+        );
+        let response = process_batch(batch, &handler).await;
+        assert!(response.batch_item_failures.is_empty());
+        let json = serde_json::to_value(&response).unwrap();
+        assert_eq!(json, json!({ "batchItemFailures": [] }));
+    }
+
+    #[tokio::test]
+    async fn the_handler_gets_the_delivery_with_its_raw_body() {
+        let seen = Mutex::new(Vec::new());
+        let record = |d: Delivery| {
+            seen.lock().unwrap().push((
+                d.message_id.clone(),
+                d.receive_count,
+                d.body().to_vec(),
+                d.delivery_id().map(str::to_owned),
+            ));
+            async { Ok::<_, String>(()) }
+        };
+        let body = "{ \"a\" : 1.0 }";
+        process_batch(event(STANDARD, &[("m1", envelope_json(body))]), &record).await;
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [(
+                "m1".to_owned(),
+                2,
+                body.as_bytes().to_vec(),
+                Some(format!("evt_{body}"))
+            )]
+        );
+    }
+
+    #[tokio::test]
+    async fn fifo_stops_at_the_first_failure_and_reports_the_rest() {
+        let calls = Mutex::new(Vec::new());
+        let tracked = |d: Delivery| {
+            calls.lock().unwrap().push(d.message_id.clone());
+            handler(d)
+        };
+        let batch = event(
+            FIFO,
+            &[
+                ("m1", envelope_json("ok")),
+                ("m2", envelope_json("fail")),
+                ("m3", envelope_json("ok")),
+                ("m4", envelope_json("ok")),
+            ],
+        );
+        let response = process_batch(batch, &tracked).await;
+        assert_eq!(failed(&response), ["m2", "m3", "m4"]);
+        assert_eq!(*calls.lock().unwrap(), ["m1", "m2"]);
+    }
+
+    #[tokio::test]
+    async fn a_record_without_id_fails_the_whole_batch() {
+        let mut batch = event(STANDARD, &[("m1", "garbage".into())]);
+        batch.records[0].message_id = None;
+        let response = process_batch(batch, &handler).await;
+        assert_eq!(failed(&response), [""]);
+    }
+}

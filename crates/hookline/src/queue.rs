@@ -1,0 +1,273 @@
+//! Writing deliveries to a queue: the [`Queue`] trait and [`SqsQueue`] on aws-sdk-sqs.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_sqs::error::DisplayErrorContext;
+use aws_sdk_sqs::types::MessageAttributeValue;
+use sha2::Digest as _;
+
+/// SQS's maximum message size in bytes (body plus message attributes).
+pub const SQS_MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+
+/// A message ready for the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueMessage {
+    /// The envelope JSON.
+    pub body: String,
+    /// Provider name, sent as the `provider` message attribute (and the FIFO message group).
+    pub provider: String,
+    /// Event type, sent as the `event_type` message attribute when known.
+    pub event_type: Option<String>,
+    /// The provider's delivery id: the FIFO deduplication id when known.
+    pub delivery_id: Option<String>,
+}
+
+impl QueueMessage {
+    /// The size SQS counts against its limit: body, and each attribute's name, type and value.
+    pub fn size(&self) -> usize {
+        let attribute = |name: &str, value: &str| name.len() + "String".len() + value.len();
+        self.body.len()
+            + attribute("provider", &self.provider)
+            + self
+                .event_type
+                .as_deref()
+                .map_or(0, |v| attribute("event_type", v))
+    }
+
+    /// The FIFO deduplication id: the delivery id when SQS accepts it as one, its SHA-256
+    /// otherwise, and the body's SHA-256 when the provider gives no id (as SQS's content-based
+    /// deduplication would).
+    pub fn deduplication_id(&self) -> String {
+        match &self.delivery_id {
+            Some(id) if is_valid_deduplication_id(id) => id.clone(),
+            Some(id) => hex::encode(sha2::Sha256::digest(id.as_bytes())),
+            None => hex::encode(sha2::Sha256::digest(self.body.as_bytes())),
+        }
+    }
+}
+
+/// SQS allows 1–128 characters of alphanumerics and ASCII punctuation.
+fn is_valid_deduplication_id(id: &str) -> bool {
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// Why the queue did not accept a message. Ingest answers 503 so that the provider retries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueueError {
+    /// The queue does not exist (or is not visible to these credentials).
+    #[error("the queue does not exist")]
+    QueueDoesNotExist,
+    /// The request did not complete (connection refused, timeout, ...).
+    #[error("the queue could not be reached: {0}")]
+    Unreachable(String),
+    /// The queue answered with an error.
+    #[error("the queue rejected the message: {0}")]
+    Rejected(String),
+}
+
+/// Somewhere deliveries are written. Implementations must return only after the message is
+/// durably accepted: ingest answers 2xx on `Ok`.
+pub trait Queue: Send + Sync {
+    /// Sends one message; returns the queue's message id.
+    fn send(
+        &self,
+        message: QueueMessage,
+    ) -> impl Future<Output = Result<String, QueueError>> + Send;
+}
+
+/// An Amazon SQS queue (or anything that speaks its JSON protocol).
+#[derive(Debug, Clone)]
+pub struct SqsQueue {
+    client: aws_sdk_sqs::Client,
+    url: String,
+    fifo: bool,
+}
+
+/// Per-attempt and total time allowed for a send: providers give up after a few seconds
+/// (Slack 3 s), so a slow queue must end in a 503 they will retry, not in their timeout.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1000);
+const OPERATION_TIMEOUT: Duration = Duration::from_millis(2500);
+
+impl SqsQueue {
+    /// A queue on a client from the standard AWS configuration chain (`AWS_REGION`,
+    /// credentials, and `AWS_ENDPOINT_URL_SQS` to point it at another endpoint).
+    pub async fn from_env(url: impl Into<String>) -> SqsQueue {
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+            .operation_timeout(OPERATION_TIMEOUT)
+            .build();
+        let config = aws_config::from_env().timeout_config(timeouts).load().await;
+        SqsQueue::new(aws_sdk_sqs::Client::new(&config), url)
+    }
+
+    /// A queue on a given client. A URL ending in `.fifo` is a FIFO queue.
+    pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> SqsQueue {
+        let url = url.into();
+        let fifo = url.ends_with(".fifo");
+        SqsQueue { client, url, fifo }
+    }
+
+    /// The queue URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The SDK client, for receiving and deleting in tools and tests.
+    pub fn client(&self) -> &aws_sdk_sqs::Client {
+        &self.client
+    }
+}
+
+fn string_attribute(value: &str) -> Option<MessageAttributeValue> {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .ok()
+}
+
+impl Queue for SqsQueue {
+    async fn send(&self, message: QueueMessage) -> Result<String, QueueError> {
+        let mut request = self
+            .client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(&message.body);
+        if let Some(value) = string_attribute(&message.provider) {
+            request = request.message_attributes("provider", value);
+        }
+        if let Some(value) = message
+            .event_type
+            .as_deref()
+            .filter(|v| !v.is_empty())
+            .and_then(string_attribute)
+        {
+            request = request.message_attributes("event_type", value);
+        }
+        if self.fifo {
+            request = request
+                .message_group_id(&message.provider)
+                .message_deduplication_id(message.deduplication_id());
+        }
+        let output = request.send().await.map_err(|err| {
+            use aws_sdk_sqs::error::SdkError;
+            match &err {
+                SdkError::ServiceError(service) if service.err().is_queue_does_not_exist() => {
+                    QueueError::QueueDoesNotExist
+                }
+                SdkError::ServiceError(_) => {
+                    QueueError::Rejected(DisplayErrorContext(&err).to_string())
+                }
+                _ => QueueError::Unreachable(DisplayErrorContext(&err).to_string()),
+            }
+        })?;
+        output
+            .message_id
+            .ok_or_else(|| QueueError::Rejected("the response carried no message id".to_owned()))
+    }
+}
+
+/// An in-process queue that records what it is sent, for unit tests of handlers and examples.
+/// Set it to fail to exercise the 503 path.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryQueue {
+    inner: Arc<Mutex<MemoryQueueState>>,
+}
+
+#[derive(Debug, Default)]
+struct MemoryQueueState {
+    messages: Vec<QueueMessage>,
+    failing: bool,
+}
+
+impl MemoryQueue {
+    /// An empty queue that accepts messages.
+    pub fn new() -> MemoryQueue {
+        MemoryQueue::default()
+    }
+
+    /// A queue whose sends fail with [`QueueError::Unreachable`].
+    pub fn failing() -> MemoryQueue {
+        let queue = MemoryQueue::default();
+        queue.set_failing(true);
+        queue
+    }
+
+    /// Makes sends fail (or succeed again).
+    pub fn set_failing(&self, failing: bool) {
+        self.lock().failing = failing;
+    }
+
+    /// Everything accepted so far.
+    pub fn messages(&self) -> Vec<QueueMessage> {
+        self.lock().messages.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, MemoryQueueState> {
+        // A poisoned lock only means another test thread panicked; the data is still usable.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Queue for MemoryQueue {
+    async fn send(&self, message: QueueMessage) -> Result<String, QueueError> {
+        let mut state = self.lock();
+        if state.failing {
+            return Err(QueueError::Unreachable(
+                "memory queue set to fail".to_owned(),
+            ));
+        }
+        state.messages.push(message);
+        Ok(format!("memory-{}", state.messages.len()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(delivery_id: Option<&str>) -> QueueMessage {
+        QueueMessage {
+            body: "{}".into(),
+            provider: "stripe".into(),
+            event_type: Some("invoice.paid".into()),
+            delivery_id: delivery_id.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn size_counts_body_and_attributes() {
+        let m = message(None);
+        assert_eq!(
+            m.size(),
+            2 + ("provider".len() + 6 + 6) + ("event_type".len() + 6 + 12)
+        );
+    }
+
+    #[test]
+    fn deduplication_id_is_the_delivery_id_when_sqs_accepts_it() {
+        assert_eq!(message(Some("evt_1")).deduplication_id(), "evt_1");
+        let hashed = message(Some("id with spaces")).deduplication_id();
+        assert_eq!(hashed.len(), 64);
+        assert_ne!(hashed, message(Some("other id")).deduplication_id());
+        assert_eq!(message(Some(&"x".repeat(129))).deduplication_id().len(), 64);
+        assert_eq!(
+            message(None).deduplication_id(),
+            hex::encode(sha2::Sha256::digest(b"{}"))
+        );
+    }
+
+    #[tokio::test]
+    async fn memory_queue_records_and_fails_on_demand() {
+        let q = MemoryQueue::new();
+        assert_eq!(q.send(message(None)).await, Ok("memory-1".into()));
+        q.set_failing(true);
+        assert!(matches!(
+            q.send(message(None)).await,
+            Err(QueueError::Unreachable(_))
+        ));
+        assert_eq!(q.messages().len(), 1);
+    }
+}

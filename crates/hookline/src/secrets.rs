@@ -1,0 +1,170 @@
+//! Where signing secrets come from: an environment variable (local) or AWS Secrets Manager
+//! (deployed, fetched once at cold start). Either holds one secret, or a JSON array of the
+//! secrets in rotation. No error here ever includes a secret's value.
+
+use std::fmt;
+
+use crate::verify::SigningSecret;
+
+/// Where a provider's signing secrets are read from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// The value of `HOOKLINE_SIGNING_SECRET`, already read.
+    Env(String),
+    /// An AWS Secrets Manager secret, by ARN or name.
+    SecretsManager {
+        /// The secret's ARN (or name).
+        arn: String,
+    },
+}
+
+impl fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretSource::Env(_) => f.write_str("Env(<redacted>)"),
+            SecretSource::SecretsManager { arn } => {
+                f.debug_struct("SecretsManager").field("arn", arn).finish()
+            }
+        }
+    }
+}
+
+/// Why the signing secrets could not be loaded. The function must not start without them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    /// The value is empty.
+    #[error("the signing secret from {source_name} is empty")]
+    Empty {
+        /// Where it came from.
+        source_name: String,
+    },
+    /// The value looks like JSON but is not an array of non-empty strings.
+    #[error(
+        "the signing secret from {source_name} starts with `[` but is not a JSON array of non-empty strings"
+    )]
+    BadJson {
+        /// Where it came from.
+        source_name: String,
+    },
+    /// Secrets Manager did not return the secret.
+    #[error("could not read the signing secret {arn} from AWS Secrets Manager: {reason}")]
+    Fetch {
+        /// The secret's ARN.
+        arn: String,
+        /// The SDK's error (never contains the value).
+        reason: String,
+    },
+    /// The secret has no string value (a binary secret).
+    #[error("the Secrets Manager secret {arn} has no string value")]
+    NotAString {
+        /// The secret's ARN.
+        arn: String,
+    },
+}
+
+impl SecretSource {
+    /// Loads the secrets: at once for `Env`, with one Secrets Manager call otherwise.
+    pub async fn load(&self) -> Result<Vec<SigningSecret>, SecretError> {
+        match self {
+            SecretSource::Env(value) => parse_secret_value(value, "HOOKLINE_SIGNING_SECRET"),
+            SecretSource::SecretsManager { arn } => {
+                let config = aws_config::load_from_env().await;
+                let client = aws_sdk_secretsmanager::Client::new(&config);
+                fetch(&client, arn).await
+            }
+        }
+    }
+}
+
+/// Reads a secret with a given Secrets Manager client.
+pub async fn fetch(
+    client: &aws_sdk_secretsmanager::Client,
+    arn: &str,
+) -> Result<Vec<SigningSecret>, SecretError> {
+    let output = client
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|err| SecretError::Fetch {
+            arn: arn.to_owned(),
+            reason: aws_sdk_secretsmanager::error::DisplayErrorContext(&err).to_string(),
+        })?;
+    let value = output
+        .secret_string()
+        .ok_or_else(|| SecretError::NotAString {
+            arn: arn.to_owned(),
+        })?;
+    parse_secret_value(value, arn)
+}
+
+/// Parses a stored secret value: one secret as is, or a JSON array of secrets (rotation).
+pub fn parse_secret_value(
+    value: &str,
+    source_name: &str,
+) -> Result<Vec<SigningSecret>, SecretError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(SecretError::Empty {
+            source_name: source_name.to_owned(),
+        });
+    }
+    if !trimmed.starts_with('[') {
+        return Ok(vec![SigningSecret::new(trimmed)]);
+    }
+    let bad_json = || SecretError::BadJson {
+        source_name: source_name.to_owned(),
+    };
+    // serde_json's messages can quote the input, so its error is dropped, not forwarded.
+    let list: Vec<String> = serde_json::from_str(trimmed).map_err(|_| bad_json())?;
+    if list.is_empty() || list.iter().any(|s| s.trim().is_empty()) {
+        return Err(bad_json());
+    }
+    Ok(list.into_iter().map(SigningSecret::new).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_secret_or_a_json_list() {
+        let one = parse_secret_value("  whsec_abc \n", "env").unwrap();
+        assert_eq!(one, [SigningSecret::new("whsec_abc")]);
+        let two = parse_secret_value(r#"["whsec_new", "whsec_old"]"#, "env").unwrap();
+        assert_eq!(
+            two,
+            [
+                SigningSecret::new("whsec_new"),
+                SigningSecret::new("whsec_old")
+            ]
+        );
+        // A secret with spaces and commas is still one secret.
+        let spaced = parse_secret_value("It's a Secret, to Everybody", "env").unwrap();
+        assert_eq!(spaced.len(), 1);
+    }
+
+    #[test]
+    fn empty_or_bad_values_fail_without_quoting_them() {
+        assert!(matches!(
+            parse_secret_value(" ", "env"),
+            Err(SecretError::Empty { .. })
+        ));
+        for bad in [
+            "[]",
+            r#"["ok", ""]"#,
+            r#"["whsec_topsecret", 5]"#,
+            "[whsec_topsecret",
+        ] {
+            let err = parse_secret_value(bad, "env").unwrap_err();
+            assert!(matches!(err, SecretError::BadJson { .. }), "{bad}");
+            assert!(!err.to_string().contains("topsecret"), "{err}");
+        }
+    }
+
+    #[test]
+    fn debug_redacts_env_values() {
+        let source = SecretSource::Env("whsec_topsecret".into());
+        assert_eq!(format!("{source:?}"), "Env(<redacted>)");
+    }
+}

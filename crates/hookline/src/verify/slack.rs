@@ -1,0 +1,149 @@
+//! Slack: `X-Slack-Signature: v0=<hex>` over `"v0:{X-Slack-Request-Timestamp}:{body}"`,
+//! HMAC-SHA256 keyed with the signing secret's bytes; timestamp within the tolerance.
+
+use http::HeaderMap;
+
+use super::{Context, VerifyError, headers, parse_unix_seconds};
+
+pub(crate) const SIGNATURE_HEADER: &str = "x-slack-signature";
+pub(crate) const TIMESTAMP_HEADER: &str = "x-slack-request-timestamp";
+
+pub(crate) fn verify(
+    ctx: &Context<'_>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), VerifyError> {
+    let value = headers::single(headers, SIGNATURE_HEADER)?;
+    let timestamp = headers::single(headers, TIMESTAMP_HEADER)?;
+    let hex = value
+        .strip_prefix("v0=")
+        .ok_or(VerifyError::MalformedHeader {
+            header: SIGNATURE_HEADER.to_owned(),
+            reason: "the value does not start with v0=",
+        })?;
+    let signature = headers::decode_hex(hex, 32, SIGNATURE_HEADER)?;
+    let unix = parse_unix_seconds(timestamp, TIMESTAMP_HEADER)?;
+    ctx.check_timestamp(unix)?;
+    if ctx.any_matches(&[b"v0:", timestamp.as_bytes(), b":", body], &[signature]) {
+        Ok(())
+    } else {
+        Err(VerifyError::SignatureMismatch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::super::{Scheme, VerifyError};
+
+    // slackapi/python-slack-sdk tests/slack_sdk/signature/test_signature_verifier.py
+    const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+    const TS: i64 = 1_531_420_618;
+    const BODY: &[u8] = b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
+    const SIG: &str = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
+
+    fn signed(sig: &str, ts: &str) -> http::HeaderMap {
+        headers(&[
+            ("X-Slack-Signature", sig),
+            ("X-Slack-Request-Timestamp", ts),
+        ])
+    }
+
+    #[test]
+    fn published_vector_verifies() {
+        let v = verifier(Scheme::Slack, &[SECRET]);
+        assert_eq!(v.verify(&signed(SIG, &TS.to_string()), BODY, TS), Ok(()));
+    }
+
+    #[test]
+    fn rotation_tampering_and_wrong_secret() {
+        let h = signed(SIG, &TS.to_string());
+        assert_eq!(
+            verifier(Scheme::Slack, &["other", SECRET]).verify(&h, BODY, TS),
+            Ok(())
+        );
+        let v = verifier(Scheme::Slack, &[SECRET]);
+        assert_eq!(
+            v.verify(&h, &BODY[1..], TS),
+            Err(VerifyError::SignatureMismatch)
+        );
+        assert_eq!(
+            verifier(Scheme::Slack, &["other"]).verify(&h, BODY, TS),
+            Err(VerifyError::SignatureMismatch)
+        );
+        // The timestamp is signed: changing it breaks the signature.
+        let moved = signed(SIG, &(TS + 1).to_string());
+        assert_eq!(
+            v.verify(&moved, BODY, TS),
+            Err(VerifyError::SignatureMismatch)
+        );
+    }
+
+    #[test]
+    fn stale_and_future_timestamps_fail() {
+        let v = verifier(Scheme::Slack, &[SECRET]);
+        let h = signed(SIG, &TS.to_string());
+        assert_eq!(v.verify(&h, BODY, TS - 300), Ok(()));
+        assert!(matches!(
+            v.verify(&h, BODY, TS + 301),
+            Err(VerifyError::TimestampTooOld { .. })
+        ));
+        assert!(matches!(
+            v.verify(&h, BODY, TS - 301),
+            Err(VerifyError::TimestampInFuture { .. })
+        ));
+    }
+
+    #[test]
+    fn empty_and_non_utf8_bodies_verify_when_signed() {
+        let v = verifier(Scheme::Slack, &["k"]);
+        for body in [&b""[..], &[0xff, 0x00][..]] {
+            let sig = format!("v0={}", hmac_sha256_hex(b"k", &[b"v0:7:", body]));
+            assert_eq!(v.verify(&signed(&sig, "7"), body, 7), Ok(()));
+        }
+    }
+
+    #[test]
+    fn bad_headers_are_rejected() {
+        let v = verifier(Scheme::Slack, &[SECRET]);
+        let ts = TS.to_string();
+        let only_sig = headers(&[("X-Slack-Signature", SIG)]);
+        assert_eq!(
+            v.verify(&only_sig, BODY, TS).map_err(|e| e.code()),
+            Err("missing_signature")
+        );
+        let only_ts = headers(&[("X-Slack-Request-Timestamp", &ts)]);
+        assert_eq!(
+            v.verify(&only_ts, BODY, TS).map_err(|e| e.code()),
+            Err("missing_signature")
+        );
+        for (sig, ts) in [
+            (&SIG[3..], ts.as_str()), // no version prefix
+            (
+                "v1=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503",
+                &ts,
+            ),
+            (&SIG[..60], &ts), // short
+            ("v0=not-hex", &ts),
+            (SIG, "-1531420618"),
+            (SIG, "1531420618.5"),
+            (SIG, "soon"),
+            (SIG, "99999999999999999999"),
+        ] {
+            assert_eq!(
+                v.verify(&signed(sig, ts), BODY, TS).map_err(|e| e.code()),
+                Err("malformed_signature"),
+                "{sig} {ts}"
+            );
+        }
+        let twice = headers(&[
+            ("X-Slack-Signature", SIG),
+            ("X-Slack-Signature", SIG),
+            ("X-Slack-Request-Timestamp", &ts),
+        ]);
+        assert!(matches!(
+            v.verify(&twice, BODY, TS),
+            Err(VerifyError::DuplicateHeader { .. })
+        ));
+    }
+}

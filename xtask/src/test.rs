@@ -1,0 +1,184 @@
+//! `cargo xtask test`: every test suite of the repository, then a summary.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::tools;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Stop at the first failing step.
+    #[arg(long)]
+    fail_fast: bool,
+}
+
+/// One step of the run; its `Ok` text is shown in the summary.
+type Action<'a> = Box<dyn FnMut() -> Result<String> + 'a>;
+
+struct Step {
+    name: &'static str,
+    outcome: Result<String>,
+    seconds: f64,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let root = tools::project_root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut steps: Vec<Step> = Vec::new();
+    let mut tests = Counts::default();
+
+    let plan: Vec<(&'static str, Action<'_>)> = vec![
+        (
+            "cargo fmt --check",
+            Box::new(|| {
+                tools::run(
+                    Command::new(&cargo)
+                        .current_dir(&root)
+                        .args(["fmt", "--all", "--", "--check"]),
+                )
+                .context("formatting differs: run `cargo fmt --all`")?;
+                Ok(String::new())
+            }),
+        ),
+        (
+            "cargo clippy -D warnings",
+            Box::new(|| {
+                tools::run(Command::new(&cargo).current_dir(&root).args([
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--quiet",
+                    "--",
+                    "-D",
+                    "warnings",
+                ]))?;
+                Ok(String::new())
+            }),
+        ),
+        (
+            "python test tools (.tools/venv)",
+            Box::new(|| tools::ensure_python_tools().map(|p| p.display().to_string())),
+        ),
+        (
+            "cargo test --workspace",
+            Box::new(|| {
+                let counts = cargo_test(&cargo, &root)?;
+                let summary = format!(
+                    "{} passed, {} failed, {} ignored",
+                    counts.passed, counts.failed, counts.ignored
+                );
+                tests = counts;
+                if tests.failed > 0 {
+                    bail!(summary);
+                }
+                Ok(summary)
+            }),
+        ),
+    ];
+
+    for (name, mut action) in plan {
+        println!("\n==> {name}");
+        let started = Instant::now();
+        let outcome = action();
+        let failed = outcome.is_err();
+        steps.push(Step {
+            name,
+            outcome,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+        if failed && args.fail_fast {
+            break;
+        }
+    }
+
+    println!("\nxtask test summary");
+    for step in &steps {
+        match &step.outcome {
+            Ok(detail) => println!(
+                "  ok    {:<34} {:>6.1} s  {detail}",
+                step.name, step.seconds
+            ),
+            Err(err) => println!("  FAIL  {:<34} {:>6.1} s  {err:#}", step.name, step.seconds),
+        }
+    }
+    let failed_steps = steps.iter().filter(|s| s.outcome.is_err()).count();
+    // The closing line counts tests; failed steps are listed above and fail the exit code.
+    println!("{} passed, {} failed", tests.passed, tests.failed);
+    if failed_steps > 0 {
+        bail!("{failed_steps} step(s) failed");
+    }
+    Ok(())
+}
+
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+/// Runs `cargo test --workspace`, echoing its output and adding up its `test result:` lines.
+fn cargo_test(cargo: &str, root: &std::path::Path) -> Result<Counts> {
+    let mut child = Command::new(cargo)
+        .current_dir(root)
+        .args(["test", "--workspace", "--no-fail-fast"])
+        .env("HOOKLINE_TEST_PYTHON", tools::venv_python())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting cargo test")?;
+    let mut counts = Counts::default();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.context("reading cargo test output")?;
+            println!("{line}");
+            if let Some(rest) = line.strip_prefix("test result: ") {
+                counts.passed += count(rest, "passed");
+                counts.failed += count(rest, "failed");
+                counts.ignored += count(rest, "ignored");
+            }
+        }
+    }
+    let status = child.wait().context("waiting for cargo test")?;
+    if !status.success() && counts.failed == 0 {
+        bail!("cargo test failed with {status} (a build error?)");
+    }
+    Ok(counts)
+}
+
+/// The number before `word` in `ok. 12 passed; 0 failed; ...`.
+fn count(summary: &str, word: &str) -> u64 {
+    summary
+        .split(';')
+        .find_map(|part| {
+            part.trim()
+                .trim_start_matches("ok. ")
+                .trim_start_matches("FAILED. ")
+                .strip_suffix(word)
+        })
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count;
+
+    #[test]
+    fn counts_are_read_from_cargo_summaries() {
+        let line =
+            "ok. 80 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out; finished in 0.17s";
+        assert_eq!(
+            (
+                count(line, "passed"),
+                count(line, "failed"),
+                count(line, "ignored")
+            ),
+            (80, 0, 2)
+        );
+        let failed = "FAILED. 79 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out";
+        assert_eq!((count(failed, "passed"), count(failed, "failed")), (79, 1));
+    }
+}
