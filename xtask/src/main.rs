@@ -1,6 +1,11 @@
 //! `cargo xtask`: hookline's developer commands. This file only parses and dispatches; each
 //! subcommand lives in its own module.
 
+mod generate;
+mod list;
+mod list_templates;
+mod new;
+mod templates;
 mod test;
 mod tools;
 
@@ -19,12 +24,24 @@ enum Command {
     /// Run every test suite of the repository (formatting, lints, unit and integration tests),
     /// installing the test tools it needs into .tools/, and print a summary.
     Test(test::Args),
+    /// Create a provider crate under functions/ from a template and register it in hookline.toml.
+    New(new::Args),
+    /// List the templates, with their descriptions and variables.
+    Templates,
+    /// List the providers in hookline.toml.
+    List,
+    /// Re-render the managed files of every provider from its template.
+    Generate(generate::Args),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Test(args) => test::run(args),
+        Command::New(args) => new::run(args),
+        Command::Templates => list_templates::run(),
+        Command::List => list::run(),
+        Command::Generate(args) => generate::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -31,6 +31,16 @@ pub struct Delivery {
 }
 
 impl Delivery {
+    /// A first-attempt delivery of `envelope` (its id doubles as the message id): for handler
+    /// unit tests and tools.
+    pub fn new(envelope: Envelope) -> Delivery {
+        Delivery {
+            message_id: envelope.id.clone(),
+            receive_count: 1,
+            envelope,
+        }
+    }
+
     /// The raw body, byte for byte as the provider sent it.
     pub fn body(&self) -> &[u8] {
         &self.envelope.body

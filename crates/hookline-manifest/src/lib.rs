@@ -1,0 +1,268 @@
+//! `hookline.toml`: the one manifest that xtask, the local stack and the CDK app read.
+//!
+//! ```toml
+//! [project]
+//! name = "hookline"        # stack prefix
+//! region = "eu-west-1"
+//! architecture = "arm64"   # or "x86_64"
+//!
+//! [[providers]]
+//! name = "stripe"
+//! template = "stripe"
+//! ```
+//!
+//! Everything else has a default (see [`Provider`]); [`parse`] fills them in and checks every
+//! value against AWS's limits, with errors that name the file, the line and the field.
+
+mod raw;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+/// The manifest's file name at the workspace root.
+pub const MANIFEST_FILE: &str = "hookline.toml";
+
+/// The signature schemes the runtime library implements (`HOOKLINE_SCHEME`).
+pub const SCHEMES: [&str; 6] = [
+    "stripe",
+    "github",
+    "slack",
+    "shopify",
+    "standard-webhooks",
+    "generic-hmac",
+];
+
+/// A validated manifest with every default filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    /// Project-wide settings.
+    pub project: Project,
+    /// The providers, in file order.
+    pub providers: Vec<Provider>,
+}
+
+/// Project-wide settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    /// Stack prefix: stacks are named `<name>-<stage>`.
+    pub name: String,
+    /// Default AWS region.
+    pub region: String,
+    /// Default Lambda architecture.
+    pub architecture: Architecture,
+}
+
+/// A Lambda architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Architecture {
+    /// Graviton (the default: cheaper per millisecond).
+    Arm64,
+    /// x86-64.
+    X86_64,
+}
+
+impl Architecture {
+    /// The manifest's spelling (`arm64`, `x86_64`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Architecture::Arm64 => "arm64",
+            Architecture::X86_64 => "x86_64",
+        }
+    }
+}
+
+/// One provider: its route, signing, ingest, queue and processor settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provider {
+    /// `[a-z][a-z0-9-]*`; names the crate `functions/<name>` and its functions.
+    pub name: String,
+    /// The template under `templates/` the crate was generated from.
+    pub template: String,
+    /// The webhook route (default `/webhooks/<name>`).
+    pub route: String,
+    /// How deliveries are signed.
+    pub signing: Signing,
+    /// Ingest function settings.
+    pub ingest: Ingest,
+    /// Queue settings.
+    pub queue: Queue,
+    /// Processor function settings.
+    pub processor: Processor,
+    /// Template variables set at `cargo xtask new` (the template's defaults fill the rest).
+    pub vars: BTreeMap<String, String>,
+}
+
+/// Signature scheme and where the signing secret lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signing {
+    /// One of [`SCHEMES`] (default: the template's name).
+    pub scheme: String,
+    /// An existing Secrets Manager secret; `None`: the stack creates one.
+    pub secret_arn: Option<String>,
+    /// generic-hmac: the signature header.
+    pub header: Option<String>,
+    /// generic-hmac: `sha1`, `sha256` or `sha512`.
+    pub algorithm: Option<String>,
+    /// generic-hmac: `hex` or `base64`.
+    pub encoding: Option<String>,
+    /// generic-hmac: text before the signature.
+    pub prefix: Option<String>,
+}
+
+/// Ingest function settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ingest {
+    /// Body limit in bytes (default 1 MiB − 32 KiB: what fits one SQS message with the envelope).
+    pub max_body_bytes: u64,
+    /// Allowed clock difference for signed timestamps (default 300).
+    pub timestamp_tolerance_secs: u64,
+    /// Function timeout (default 10, at most API Gateway's 30).
+    pub timeout_secs: u32,
+    /// Function memory (default 128).
+    pub memory_mb: u32,
+}
+
+/// Standard or FIFO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueKind {
+    /// At-least-once, best-effort order, nearly unlimited throughput.
+    Standard,
+    /// Ordered per provider, deduplicated by delivery id for 5 minutes.
+    Fifo,
+}
+
+impl QueueKind {
+    /// The manifest's spelling (`standard`, `fifo`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueKind::Standard => "standard",
+            QueueKind::Fifo => "fifo",
+        }
+    }
+}
+
+/// Queue and event source settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queue {
+    /// Standard (default) or FIFO.
+    pub kind: QueueKind,
+    /// Messages per processor invocation (default 10; 1–10 for FIFO, 1–10 000 for standard).
+    pub batch_size: u32,
+    /// Seconds to gather a batch (default 0; 0–300; FIFO: 0 only; ≥ 1 when batch size > 10).
+    pub max_batching_window_secs: u32,
+    /// Receives before a message moves to the DLQ (default 5; 1–1000).
+    pub max_receive_count: u32,
+    /// Visibility timeout (default 6 × the processor timeout, as AWS recommends; at least that).
+    pub visibility_timeout_secs: u32,
+    /// Message retention (default 4 days; 60 s – 14 days).
+    pub retention_secs: u32,
+}
+
+/// Processor function settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Processor {
+    /// Function timeout (default 30; 1–900).
+    pub timeout_secs: u32,
+    /// Function memory (default 256; 128–10 240).
+    pub memory_mb: u32,
+    /// Most concurrent invocations the event source starts (2–1000; default: no limit).
+    pub max_concurrency: Option<u32>,
+}
+
+/// A manifest problem, located in its file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ManifestError {
+    /// The file's path as given.
+    pub file: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// The field, as a path (`providers[1].queue.batch_size`), when known.
+    pub field: Option<String>,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        write!(f, ": ")?;
+        if let Some(field) = &self.field {
+            write!(f, "{field}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// Reads and validates a manifest file.
+pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+    let file = path.display().to_string();
+    let source = std::fs::read_to_string(path).map_err(|err| ManifestError {
+        file: file.clone(),
+        line: None,
+        field: None,
+        message: format!("cannot read the manifest: {err}"),
+    })?;
+    parse(&source, &file)
+}
+
+/// Parses and validates manifest text; `file` names it in errors.
+pub fn parse(source: &str, file: &str) -> Result<Manifest, ManifestError> {
+    let raw: raw::RawManifest = toml::from_str(source).map_err(|err| ManifestError {
+        file: file.to_owned(),
+        line: err.span().map(|span| line_of(source, span.start)),
+        field: None,
+        message: err.message().trim().to_owned(),
+    })?;
+    validate::resolve(raw, source, file)
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(source: &str, offset: usize) -> usize {
+    source.get(..offset).map_or(1, |before| {
+        before.bytes().filter(|&b| b == b'\n').count() + 1
+    })
+}
+
+/// Whether `name` is a valid provider or project name: `[a-z][a-z0-9-]*`, at most 32 characters,
+/// no trailing or doubled hyphen.
+pub fn is_valid_name(name: &str) -> bool {
+    name.len() <= 32
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.ends_with('-')
+        && !name.contains("--")
+}
+
+impl Provider {
+    /// The crate directory, relative to the workspace root.
+    pub fn crate_dir(&self) -> String {
+        format!("functions/{}", self.name)
+    }
+
+    /// The ingest binary's name.
+    pub fn ingest_binary(&self) -> String {
+        format!("{}-ingest", self.name)
+    }
+
+    /// The processor binary's name.
+    pub fn process_binary(&self) -> String {
+        format!("{}-process", self.name)
+    }
+}
+
+impl Manifest {
+    /// A provider by name.
+    pub fn provider(&self, name: &str) -> Option<&Provider> {
+        self.providers.iter().find(|p| p.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,310 @@
+use super::*;
+
+const MINIMAL: &str = r#"
+[project]
+name = "hookline"
+
+[[providers]]
+name = "stripe"
+template = "stripe"
+"#;
+
+fn error(source: &str) -> ManifestError {
+    match parse(source, "hookline.toml") {
+        Ok(m) => panic!("expected an error, got {m:?}"),
+        Err(e) => e,
+    }
+}
+
+fn with_provider(extra: &str) -> String {
+    format!("{MINIMAL}{extra}\n")
+}
+
+#[test]
+fn a_two_line_provider_gets_every_default() {
+    let m = parse(MINIMAL, "hookline.toml").unwrap();
+    assert_eq!(
+        m.project,
+        Project {
+            name: "hookline".into(),
+            region: "us-east-1".into(),
+            architecture: Architecture::Arm64
+        }
+    );
+    let p = &m.providers[0];
+    assert_eq!(p.route, "/webhooks/stripe");
+    assert_eq!(p.signing.scheme, "stripe");
+    assert_eq!(p.signing.secret_arn, None);
+    assert_eq!(
+        p.ingest,
+        Ingest {
+            max_body_bytes: 1_015_808,
+            timestamp_tolerance_secs: 300,
+            timeout_secs: 10,
+            memory_mb: 128
+        }
+    );
+    assert_eq!(
+        p.queue,
+        Queue {
+            kind: QueueKind::Standard,
+            batch_size: 10,
+            max_batching_window_secs: 0,
+            max_receive_count: 5,
+            visibility_timeout_secs: 180,
+            retention_secs: 345_600
+        }
+    );
+    assert_eq!(
+        p.processor,
+        Processor {
+            timeout_secs: 30,
+            memory_mb: 256,
+            max_concurrency: None
+        }
+    );
+    assert_eq!(
+        (p.crate_dir(), p.ingest_binary(), p.process_binary()),
+        (
+            "functions/stripe".into(),
+            "stripe-ingest".into(),
+            "stripe-process".into()
+        )
+    );
+}
+
+#[test]
+fn every_setting_can_be_given() {
+    let source = r#"
+[project]
+name = "acme-hooks"
+region = "eu-west-1"
+architecture = "x86_64"
+
+[[providers]]
+name = "vendor"
+template = "my-template"
+route = "/hooks/vendor.v2"
+vars = { greeting = "hi" }
+[providers.signing]
+scheme = "generic-hmac"
+secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:vendor-AbCdEf"
+header = "X-Vendor-Signature"
+algorithm = "sha512"
+encoding = "base64"
+prefix = "v1="
+[providers.ingest]
+max_body_bytes = 65536
+timestamp_tolerance_secs = 60
+timeout_secs = 5
+memory_mb = 256
+[providers.queue]
+kind = "fifo"
+batch_size = 5
+max_receive_count = 3
+visibility_timeout_secs = 600
+retention_secs = 1209600
+[providers.processor]
+timeout_secs = 60
+memory_mb = 512
+max_concurrency = 4
+"#;
+    let m = parse(source, "hookline.toml").unwrap();
+    assert_eq!(m.project.architecture, Architecture::X86_64);
+    let p = m.provider("vendor").unwrap();
+    assert_eq!(p.route, "/hooks/vendor.v2");
+    assert_eq!(p.signing.prefix.as_deref(), Some("v1="));
+    assert_eq!(p.queue.kind, QueueKind::Fifo);
+    assert_eq!(p.queue.visibility_timeout_secs, 600);
+    assert_eq!(p.processor.max_concurrency, Some(4));
+    assert_eq!(p.vars.get("greeting").map(String::as_str), Some("hi"));
+}
+
+#[test]
+fn schemes_match_the_runtime_library() {
+    assert_eq!(SCHEMES, hookline::Scheme::NAMES);
+}
+
+#[test]
+fn unknown_keys_are_reported_with_their_line() {
+    let e = error(&with_provider("[providers.queue]\nbatchsize = 5"));
+    assert_eq!(e.line, Some(9), "{e}");
+    assert!(e.message.contains("unknown field `batchsize`"), "{e}");
+    let e = error("[project]\nname = \"x\"\nregion = \"eu-west-1\"\nstack = \"y\"\n");
+    assert_eq!(e.line, Some(4), "{e}");
+    let rendered = e.to_string();
+    assert!(rendered.starts_with("hookline.toml:4: "), "{rendered}");
+}
+
+#[test]
+fn syntax_errors_are_reported_with_their_line() {
+    let e = error("[project]\nname = \"x\n");
+    assert_eq!(e.line, Some(2), "{e}");
+}
+
+#[test]
+fn duplicate_names_and_routes_are_rejected() {
+    let e = error(&with_provider(
+        "[[providers]]\nname = \"stripe\"\ntemplate = \"github\"",
+    ));
+    assert!(e.message.contains("defined twice"), "{e}");
+    assert_eq!(e.line, Some(8), "the second [[providers]] header");
+    let e = error(&with_provider(
+        "[[providers]]\nname = \"other\"\ntemplate = \"github\"\nroute = \"/webhooks/stripe\"",
+    ));
+    assert!(e.message.contains("already the route of `stripe`"), "{e}");
+    assert_eq!(e.field.as_deref(), Some("providers.other.route"));
+}
+
+#[test]
+fn values_outside_aws_ranges_name_file_line_and_field() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "[providers.queue]\nkind = \"fifo\"\nbatch_size = 11",
+            "providers.stripe.queue.batch_size",
+            "allowed 1–10",
+        ),
+        (
+            "[providers.queue]\nbatch_size = 10001\nmax_batching_window_secs = 5",
+            "providers.stripe.queue.batch_size",
+            "allowed 1–10000",
+        ),
+        (
+            "[providers.queue]\nbatch_size = 100",
+            "providers.stripe.queue.batch_size",
+            "at least 1",
+        ),
+        (
+            "[providers.queue]\nkind = \"fifo\"\nmax_batching_window_secs = 1",
+            "providers.stripe.queue.max_batching_window_secs",
+            "FIFO",
+        ),
+        (
+            "[providers.queue]\nmax_batching_window_secs = 301",
+            "providers.stripe.queue.max_batching_window_secs",
+            "allowed 0–300",
+        ),
+        (
+            "[providers.processor]\nmax_concurrency = 1",
+            "providers.stripe.processor.max_concurrency",
+            "allowed 2–1000",
+        ),
+        (
+            "[providers.processor]\nmax_concurrency = 1001",
+            "providers.stripe.processor.max_concurrency",
+            "allowed 2–1000",
+        ),
+        (
+            "[providers.queue]\nvisibility_timeout_secs = 179",
+            "providers.stripe.queue.visibility_timeout_secs",
+            "6 × the processor timeout",
+        ),
+        (
+            "[providers.processor]\ntimeout_secs = 60\n[providers.queue]\nvisibility_timeout_secs = 300",
+            "providers.stripe.queue.visibility_timeout_secs",
+            "at least 360",
+        ),
+        (
+            "[providers.processor]\ntimeout_secs = 901",
+            "providers.stripe.processor.timeout_secs",
+            "allowed 1–900",
+        ),
+        (
+            "[providers.queue]\nmax_receive_count = 0",
+            "providers.stripe.queue.max_receive_count",
+            "allowed 1–1000",
+        ),
+        (
+            "[providers.queue]\nretention_secs = 59",
+            "providers.stripe.queue.retention_secs",
+            "allowed 60–1209600",
+        ),
+        (
+            "[providers.queue]\nkind = \"priority\"",
+            "providers.stripe.queue.kind",
+            "not one of",
+        ),
+        (
+            "[providers.ingest]\nmax_body_bytes = 2000000",
+            "providers.stripe.ingest.max_body_bytes",
+            "allowed 1–1048576",
+        ),
+        (
+            "[providers.ingest]\ntimeout_secs = 31",
+            "providers.stripe.ingest.timeout_secs",
+            "allowed 1–30",
+        ),
+        (
+            "[providers.signing]\nscheme = \"paypal\"",
+            "providers.stripe.signing.scheme",
+            "not one of",
+        ),
+        (
+            "[providers.signing]\nheader = \"x-sig\"",
+            "providers.stripe.signing.header",
+            "only applies to the generic-hmac",
+        ),
+        (
+            "[providers.signing]\nsecret_arn = \"stripe-secret\"",
+            "providers.stripe.signing.secret_arn",
+            "Secrets Manager ARN",
+        ),
+        (
+            "route = \"webhooks/x\"",
+            "providers.stripe.route",
+            "not a route",
+        ),
+    ];
+    for (extra, field, message) in cases {
+        // Keys right after the provider's two lines belong to it; tables start after them.
+        let e = error(&with_provider(extra));
+        assert_eq!(e.field.as_deref(), Some(*field), "{extra}: {e}");
+        assert!(e.message.contains(message), "{extra}: {e}");
+        let line = e.line.unwrap_or_else(|| panic!("{extra}: no line in {e}"));
+        let text = with_provider(extra);
+        let key = field.rsplit('.').next().unwrap();
+        let at_line = text.lines().nth(line - 1).unwrap();
+        assert!(
+            at_line.contains(key)
+                || at_line.starts_with("[[providers]]")
+                || at_line.starts_with("name"),
+            "{extra}: line {line} is `{at_line}`"
+        );
+    }
+}
+
+#[test]
+fn names_and_project_are_checked() {
+    let e = error("[[providers]]\nname = \"stripe\"\ntemplate = \"stripe\"\n");
+    assert_eq!(e.field.as_deref(), Some("project"));
+    for bad in [
+        "Stripe",
+        "9lives",
+        "a_b",
+        "trailing-",
+        "double--dash",
+        &"x".repeat(33),
+    ] {
+        let e = error(&format!(
+            "[project]\nname = \"ok\"\n[[providers]]\nname = \"{bad}\"\ntemplate = \"stripe\"\n"
+        ));
+        assert_eq!(e.field.as_deref(), Some("providers[0].name"), "{bad}");
+        assert_eq!(e.line, Some(4));
+    }
+    let e = error("[project]\nname = \"ok\"\nregion = \"europe\"\n");
+    assert_eq!(e.field.as_deref(), Some("project.region"));
+    let e = error("[project]\nname = \"ok\"\narchitecture = \"arm\"\n");
+    assert_eq!(e.field.as_deref(), Some("project.architecture"));
+    let e = error("[project]\nname = \"ok\"\n[[providers]]\nname = \"x\"\ntemplate = \"custom\"\n");
+    assert_eq!(e.field.as_deref(), Some("providers.x.signing.scheme"));
+}
+
+#[test]
+fn load_names_a_missing_file() {
+    let e = load(Path::new("/nonexistent/hookline.toml")).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("/nonexistent/hookline.toml: cannot read the manifest"),
+        "{e}"
+    );
+}

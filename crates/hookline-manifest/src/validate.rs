@@ -1,0 +1,434 @@
+//! From the manifest as written to a [`Manifest`]: defaults filled in, AWS's limits checked.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use toml::Spanned;
+
+use crate::raw::{RawManifest, RawProvider};
+use crate::{
+    Architecture, Ingest, Manifest, ManifestError, Processor, Project, Provider, Queue, QueueKind,
+    SCHEMES, Signing, is_valid_name, line_of,
+};
+
+const DEFAULT_MAX_BODY_BYTES: i64 = 1024 * 1024 - 32 * 1024;
+const SQS_MAX_MESSAGE_BYTES: i64 = 1024 * 1024;
+const FOUR_DAYS: i64 = 4 * 24 * 3600;
+const FOURTEEN_DAYS: i64 = 14 * 24 * 3600;
+
+struct Ctx<'a> {
+    source: &'a str,
+    file: &'a str,
+}
+
+impl Ctx<'_> {
+    fn error(
+        &self,
+        span: Option<Range<usize>>,
+        field: &str,
+        message: impl Into<String>,
+    ) -> ManifestError {
+        ManifestError {
+            file: self.file.to_owned(),
+            line: span.map(|s| line_of(self.source, s.start)),
+            field: Some(field.to_owned()),
+            message: message.into(),
+        }
+    }
+
+    /// An integer field: its default when absent, else checked against `min..=max`.
+    fn int(
+        &self,
+        value: &Option<Spanned<i64>>,
+        field: &str,
+        default: i64,
+        min: i64,
+        max: i64,
+    ) -> Result<i64, ManifestError> {
+        let Some(value) = value else {
+            return Ok(default);
+        };
+        let n = *value.get_ref();
+        if (min..=max).contains(&n) {
+            Ok(n)
+        } else {
+            Err(self.error(
+                Some(value.span()),
+                field,
+                format!("{n} is out of range: allowed {min}–{max}"),
+            ))
+        }
+    }
+
+    /// A string field restricted to `allowed`.
+    fn choice<'v>(
+        &self,
+        value: &'v Option<Spanned<String>>,
+        field: &str,
+        default: &'v str,
+        allowed: &[&str],
+    ) -> Result<&'v str, ManifestError> {
+        let Some(value) = value else {
+            return Ok(default);
+        };
+        let text = value.get_ref().as_str();
+        if allowed.contains(&text) {
+            Ok(text)
+        } else {
+            Err(self.error(
+                Some(value.span()),
+                field,
+                format!("`{text}` is not one of: {}", allowed.join(", ")),
+            ))
+        }
+    }
+}
+
+fn u32_of(n: i64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn u64_of(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+pub(crate) fn resolve(
+    raw: RawManifest,
+    source: &str,
+    file: &str,
+) -> Result<Manifest, ManifestError> {
+    let ctx = Ctx { source, file };
+    let Some(project) = raw.project else {
+        return Err(ManifestError {
+            file: file.to_owned(),
+            line: None,
+            field: Some("project".to_owned()),
+            message: "the [project] table is missing (it needs at least `name`)".to_owned(),
+        });
+    };
+    let project_span = project.span();
+    let project = project.into_inner();
+    let name = project.name.ok_or_else(|| {
+        ctx.error(
+            Some(project_span.clone()),
+            "project.name",
+            "missing (the stack prefix, e.g. \"hookline\")",
+        )
+    })?;
+    if !is_valid_name(name.get_ref()) {
+        return Err(ctx.error(
+            Some(name.span()),
+            "project.name",
+            format!(
+                "`{}` is not a name: use [a-z][a-z0-9-]*, at most 32 characters",
+                name.get_ref()
+            ),
+        ));
+    }
+    let region = match &project.region {
+        None => "us-east-1".to_owned(),
+        Some(region) if is_region(region.get_ref()) => region.get_ref().clone(),
+        Some(region) => {
+            return Err(ctx.error(
+                Some(region.span()),
+                "project.region",
+                format!(
+                    "`{}` is not an AWS region name such as eu-west-1",
+                    region.get_ref()
+                ),
+            ));
+        }
+    };
+    let architecture = match ctx.choice(
+        &project.architecture,
+        "project.architecture",
+        "arm64",
+        &["arm64", "x86_64"],
+    )? {
+        "x86_64" => Architecture::X86_64,
+        _ => Architecture::Arm64,
+    };
+    let project = Project {
+        name: name.into_inner(),
+        region,
+        architecture,
+    };
+
+    let mut providers: Vec<Provider> = Vec::new();
+    let mut routes: BTreeMap<String, String> = BTreeMap::new();
+    for (index, raw_provider) in raw.providers.into_iter().enumerate() {
+        let span = raw_provider.span();
+        let provider = resolve_provider(&ctx, index, span.clone(), raw_provider.into_inner())?;
+        if providers.iter().any(|p| p.name == provider.name) {
+            return Err(ctx.error(
+                Some(span),
+                &format!("providers[{index}].name"),
+                format!("`{}` is defined twice", provider.name),
+            ));
+        }
+        if let Some(other) = routes.insert(provider.route.clone(), provider.name.clone()) {
+            return Err(ctx.error(
+                Some(span),
+                &format!("providers.{}.route", provider.name),
+                format!("`{}` is already the route of `{other}`", provider.route),
+            ));
+        }
+        providers.push(provider);
+    }
+    Ok(Manifest { project, providers })
+}
+
+fn is_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
+fn is_valid_route(route: &str) -> bool {
+    route.starts_with('/')
+        && route.len() > 1
+        && !route.ends_with('/')
+        && !route.contains("//")
+        && route
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.'))
+}
+
+fn resolve_provider(
+    ctx: &Ctx<'_>,
+    index: usize,
+    span: Range<usize>,
+    raw: RawProvider,
+) -> Result<Provider, ManifestError> {
+    let name = raw.name.ok_or_else(|| {
+        ctx.error(
+            Some(span.clone()),
+            &format!("providers[{index}].name"),
+            "missing",
+        )
+    })?;
+    if !is_valid_name(name.get_ref()) {
+        return Err(ctx.error(
+            Some(name.span()),
+            &format!("providers[{index}].name"),
+            format!(
+                "`{}` is not a name: use [a-z][a-z0-9-]*, at most 32 characters",
+                name.get_ref()
+            ),
+        ));
+    }
+    let name = name.into_inner();
+    let at = |field: &str| format!("providers.{name}.{field}");
+    let template = raw
+        .template
+        .ok_or_else(|| {
+            ctx.error(
+                Some(span.clone()),
+                &at("template"),
+                "missing (one of the folders under templates/)",
+            )
+        })?
+        .into_inner();
+    let route = match raw.route {
+        None => format!("/webhooks/{name}"),
+        Some(route) if is_valid_route(route.get_ref()) => route.into_inner(),
+        Some(route) => {
+            return Err(ctx.error(Some(route.span()), &at("route"), format!("`{}` is not a route: a path such as /webhooks/{name} (letters, digits, - _ . /; no trailing slash)", route.get_ref())));
+        }
+    };
+
+    let signing = raw.signing;
+    let scheme = match signing.scheme {
+        Some(scheme) => {
+            if !SCHEMES.contains(&scheme.get_ref().as_str()) {
+                return Err(ctx.error(
+                    Some(scheme.span()),
+                    &at("signing.scheme"),
+                    format!(
+                        "`{}` is not one of: {}",
+                        scheme.get_ref(),
+                        SCHEMES.join(", ")
+                    ),
+                ));
+            }
+            scheme.into_inner()
+        }
+        None if SCHEMES.contains(&template.as_str()) => template.clone(),
+        None => {
+            return Err(ctx.error(
+                Some(span),
+                &at("signing.scheme"),
+                format!(
+                    "missing: template `{template}` is not a scheme name, so set one of: {}",
+                    SCHEMES.join(", ")
+                ),
+            ));
+        }
+    };
+    let generic_fields = [
+        ("signing.header", &signing.header),
+        ("signing.algorithm", &signing.algorithm),
+        ("signing.encoding", &signing.encoding),
+        ("signing.prefix", &signing.prefix),
+    ];
+    if let Some((field, Some(value))) = generic_fields.iter().find(|(_, v)| v.is_some())
+        && scheme != "generic-hmac"
+    {
+        return Err(ctx.error(
+            Some(value.span()),
+            &at(field),
+            format!("only applies to the generic-hmac scheme, not `{scheme}`"),
+        ));
+    }
+    ctx.choice(
+        &signing.algorithm,
+        &at("signing.algorithm"),
+        "sha256",
+        &["sha1", "sha256", "sha512"],
+    )?;
+    ctx.choice(
+        &signing.encoding,
+        &at("signing.encoding"),
+        "hex",
+        &["hex", "base64"],
+    )?;
+    if let Some(arn) = &signing.secret_arn
+        && (!arn.get_ref().starts_with("arn:") || !arn.get_ref().contains(":secretsmanager:"))
+    {
+        return Err(ctx.error(
+            Some(arn.span()),
+            &at("signing.secret_arn"),
+            "not a Secrets Manager ARN (arn:aws:secretsmanager:...)",
+        ));
+    }
+    let signing = Signing {
+        scheme,
+        secret_arn: signing.secret_arn.map(Spanned::into_inner),
+        header: signing.header.map(Spanned::into_inner),
+        algorithm: signing.algorithm.map(Spanned::into_inner),
+        encoding: signing.encoding.map(Spanned::into_inner),
+        prefix: signing.prefix.map(Spanned::into_inner),
+    };
+
+    let i = &raw.ingest;
+    let ingest = Ingest {
+        max_body_bytes: u64_of(ctx.int(
+            &i.max_body_bytes,
+            &at("ingest.max_body_bytes"),
+            DEFAULT_MAX_BODY_BYTES,
+            1,
+            SQS_MAX_MESSAGE_BYTES,
+        )?),
+        timestamp_tolerance_secs: u64_of(ctx.int(
+            &i.timestamp_tolerance_secs,
+            &at("ingest.timestamp_tolerance_secs"),
+            300,
+            1,
+            86_400,
+        )?),
+        timeout_secs: u32_of(ctx.int(&i.timeout_secs, &at("ingest.timeout_secs"), 10, 1, 30)?),
+        memory_mb: u32_of(ctx.int(&i.memory_mb, &at("ingest.memory_mb"), 128, 128, 10_240)?),
+    };
+
+    let p = &raw.processor;
+    let processor = Processor {
+        timeout_secs: u32_of(ctx.int(
+            &p.timeout_secs,
+            &at("processor.timeout_secs"),
+            30,
+            1,
+            900,
+        )?),
+        memory_mb: u32_of(ctx.int(&p.memory_mb, &at("processor.memory_mb"), 256, 128, 10_240)?),
+        max_concurrency: match &p.max_concurrency {
+            None => None,
+            some => Some(u32_of(ctx.int(
+                some,
+                &at("processor.max_concurrency"),
+                2,
+                2,
+                1000,
+            )?)),
+        },
+    };
+
+    let q = &raw.queue;
+    let kind = match ctx.choice(
+        &q.kind,
+        &at("queue.kind"),
+        "standard",
+        &["standard", "fifo"],
+    )? {
+        "fifo" => QueueKind::Fifo,
+        _ => QueueKind::Standard,
+    };
+    let max_batch = if kind == QueueKind::Fifo { 10 } else { 10_000 };
+    let batch_size = ctx.int(&q.batch_size, &at("queue.batch_size"), 10, 1, max_batch)?;
+    let window_max = if kind == QueueKind::Fifo { 0 } else { 300 };
+    let window = ctx
+        .int(
+            &q.max_batching_window_secs,
+            &at("queue.max_batching_window_secs"),
+            0,
+            0,
+            window_max,
+        )
+        .map_err(|mut e| {
+            if kind == QueueKind::Fifo {
+                e.message
+                    .push_str(" (Lambda has no batching window for FIFO queues)");
+            }
+            e
+        })?;
+    if batch_size > 10 && window < 1 {
+        let span = q.batch_size.as_ref().map(Spanned::span);
+        return Err(ctx.error(span, &at("queue.batch_size"), format!("a batch size of {batch_size} (over 10) needs queue.max_batching_window_secs of at least 1")));
+    }
+    let min_visibility = 6 * i64::from(processor.timeout_secs);
+    let visibility = ctx.int(
+        &q.visibility_timeout_secs,
+        &at("queue.visibility_timeout_secs"),
+        min_visibility.min(43_200),
+        0,
+        43_200,
+    )?;
+    if visibility < min_visibility {
+        let span = q.visibility_timeout_secs.as_ref().map(Spanned::span);
+        return Err(ctx.error(span, &at("queue.visibility_timeout_secs"), format!("{visibility} s is less than 6 × the processor timeout ({} s), as AWS recommends: use at least {min_visibility}", processor.timeout_secs)));
+    }
+    let queue = Queue {
+        kind,
+        batch_size: u32_of(batch_size),
+        max_batching_window_secs: u32_of(window),
+        max_receive_count: u32_of(ctx.int(
+            &q.max_receive_count,
+            &at("queue.max_receive_count"),
+            5,
+            1,
+            1000,
+        )?),
+        visibility_timeout_secs: u32_of(visibility),
+        retention_secs: u32_of(ctx.int(
+            &q.retention_secs,
+            &at("queue.retention_secs"),
+            FOUR_DAYS,
+            60,
+            FOURTEEN_DAYS,
+        )?),
+    };
+
+    Ok(Provider {
+        name,
+        template,
+        route,
+        signing,
+        ingest,
+        queue,
+        processor,
+        vars: raw.vars,
+    })
+}
