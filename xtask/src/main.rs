@@ -5,6 +5,8 @@ mod generate;
 mod list;
 mod list_templates;
 mod new;
+#[cfg(test)]
+mod render_all_tests;
 mod templates;
 mod test;
 mod tools;

@@ -189,6 +189,12 @@ impl Envelope {
         serde_json::from_slice(&self.body)
     }
 
+    /// The body as `application/x-www-form-urlencoded` fields, decoded, in order (Slack slash
+    /// commands and interactivity, Twilio, ...).
+    pub fn form(&self) -> Vec<(String, String)> {
+        form_urlencoded::parse(&self.body).into_owned().collect()
+    }
+
     /// A header by (case-insensitive) name.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -302,6 +308,19 @@ mod tests {
             r#""body_encoding":"base64","body":"%%""#,
         );
         assert_eq!(Envelope::from_json(&bad_b64), Err(EnvelopeError::BadBase64));
+    }
+
+    #[test]
+    fn form_bodies_decode() {
+        let e = Envelope::new("slack", b"command=%2Fdeploy&text=api+now&empty=".to_vec());
+        assert_eq!(
+            e.form(),
+            [
+                ("command".into(), "/deploy".into()),
+                ("text".into(), "api now".into()),
+                ("empty".into(), String::new())
+            ]
+        );
     }
 
     #[test]

@@ -60,6 +60,16 @@ impl Delivery {
     pub fn json<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T, serde_json::Error> {
         self.envelope.json()
     }
+
+    /// The body's form fields (`application/x-www-form-urlencoded`), decoded.
+    pub fn form(&self) -> Vec<(String, String)> {
+        self.envelope.form()
+    }
+
+    /// A request header by (case-insensitive) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.envelope.header(name)
+    }
 }
 
 /// Why one message of a batch failed.
