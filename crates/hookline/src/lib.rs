@@ -14,6 +14,7 @@
 //! - [`process`]: SQS batch → your handler → partial-batch failures.
 //! - [`config`] and [`secrets`]: typed configuration, read once at cold start.
 //! - [`lambda`]: `run_ingest()` and `run_processor(handler)`, the whole of a function's `main`.
+//! - [`sign`]: signing deliveries as each provider does (for tools and tests).
 
 pub mod config;
 pub mod describe;
@@ -23,6 +24,7 @@ pub mod lambda;
 pub mod process;
 pub mod queue;
 pub mod secrets;
+pub mod sign;
 pub mod verify;
 
 pub use envelope::Envelope;

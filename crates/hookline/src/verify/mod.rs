@@ -11,7 +11,7 @@
 mod generic;
 mod github;
 mod headers;
-mod mac;
+pub(crate) mod mac;
 mod shopify;
 mod slack;
 mod standard_webhooks;

@@ -1,0 +1,265 @@
+//! An API Gateway HTTP API on loopback: one `POST` route per provider, each request turned into
+//! a payload-2.0 event for the provider's ingest function, and the proxy response turned back.
+//! API Gateway's limits apply: 10 MB bodies (413) and a 30 s integration timeout (504).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::lambda::{Function, InvokeError};
+
+/// API Gateway's payload limit.
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+/// API Gateway's integration timeout.
+pub const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(30);
+
+struct Routes {
+    by_path: BTreeMap<String, Function>,
+}
+
+/// A running gateway.
+pub struct Gateway {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+fn message(status: StatusCode, text: &str) -> Response {
+    (
+        status,
+        [("content-type", "application/json")],
+        json!({ "message": text }).to_string(),
+    )
+        .into_response()
+}
+
+impl Gateway {
+    /// Serves `routes` (path → ingest function) on `addr`.
+    pub async fn start(
+        addr: SocketAddr,
+        routes: BTreeMap<String, Function>,
+    ) -> std::io::Result<Gateway> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(Routes { by_path: routes });
+        let app = Router::new().fallback(handle).with_state(state);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let service = app.into_make_service_with_connect_info::<SocketAddr>();
+            let _ = axum::serve(listener, service)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(Gateway {
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting requests and waits for in-flight ones.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+async fn handle(
+    State(routes): State<Arc<Routes>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Some(function) = routes
+        .by_path
+        .get(uri.path())
+        .filter(|_| method == Method::POST)
+    else {
+        return message(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return message(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
+    };
+    let event = event(&method, &uri, &headers, &body, peer);
+    match tokio::time::timeout(
+        INTEGRATION_TIMEOUT,
+        function.invoke(Bytes::from(event.to_string())),
+    )
+    .await
+    {
+        Err(_) | Ok(Err(InvokeError::Timeout)) => {
+            message(StatusCode::GATEWAY_TIMEOUT, "Service Unavailable")
+        }
+        Ok(Err(InvokeError::Function(_))) => {
+            message(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+        }
+        Ok(Err(InvokeError::Crashed(_) | InvokeError::Unavailable(_))) => {
+            message(StatusCode::BAD_GATEWAY, "Internal Server Error")
+        }
+        Ok(Ok(payload)) => proxy_response(&payload)
+            .unwrap_or_else(|| message(StatusCode::BAD_GATEWAY, "Internal Server Error")),
+    }
+}
+
+/// The payload-2.0 event API Gateway would send.
+pub fn event(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    peer: SocketAddr,
+) -> Value {
+    let mut joined: BTreeMap<String, String> = BTreeMap::new();
+    let mut cookies = Vec::new();
+    for (name, value) in headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if name == "cookie" {
+            cookies.extend(
+                value
+                    .split(';')
+                    .map(|c| c.trim().to_owned())
+                    .filter(|c| !c.is_empty()),
+            );
+            continue;
+        }
+        joined
+            .entry(name.as_str().to_owned())
+            .and_modify(|v| {
+                v.push(',');
+                v.push_str(&value);
+            })
+            .or_insert(value);
+    }
+    let query = uri.query().unwrap_or_default();
+    let mut parameters: BTreeMap<String, String> = BTreeMap::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        parameters
+            .entry(k.to_owned())
+            .and_modify(|e| {
+                e.push(',');
+                e.push_str(v);
+            })
+            .or_insert_with(|| v.to_owned());
+    }
+    let now = chrono::Utc::now();
+    let route_key = format!("{method} {}", uri.path());
+    let (body, is_base64) = match std::str::from_utf8(body) {
+        Ok(text) => (text.to_owned(), false),
+        Err(_) => (base64::engine::general_purpose::STANDARD.encode(body), true),
+    };
+    let host = joined
+        .get("host")
+        .cloned()
+        .unwrap_or_else(|| "localhost".into());
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": uri.path(),
+        "rawQueryString": query,
+        "headers": joined,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": host,
+            "domainPrefix": host.split('.').next().unwrap_or_default(),
+            "http": {
+                "method": method.as_str(),
+                "path": uri.path(),
+                "protocol": "HTTP/1.1",
+                "sourceIp": peer.ip().to_string(),
+                "userAgent": headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default(),
+            },
+            "requestId": uuid::Uuid::new_v4().to_string(),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": now.format("%d/%b/%Y:%H:%M:%S %z").to_string(),
+            "timeEpoch": now.timestamp_millis(),
+        },
+        "body": body,
+        "isBase64Encoded": is_base64,
+    });
+    if !cookies.is_empty() {
+        event["cookies"] = json!(cookies);
+    }
+    if !parameters.is_empty() {
+        event["queryStringParameters"] = json!(parameters);
+    }
+    event
+}
+
+/// Maps the function's answer as API Gateway does: a `statusCode` object is a proxy response;
+/// other JSON is a 200 body. `None` when the answer is not JSON (API Gateway's 502).
+fn proxy_response(payload: &[u8]) -> Option<Response> {
+    let value: Value = serde_json::from_slice(payload).ok()?;
+    let Some(status) = value.get("statusCode") else {
+        return Some(
+            (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                value.to_string(),
+            )
+                .into_response(),
+        );
+    };
+    let status = StatusCode::from_u16(u16::try_from(status.as_u64()?).ok()?).ok()?;
+    let body = match value.get("body") {
+        Some(Value::String(text))
+            if value.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) =>
+        {
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .ok()?
+        }
+        Some(Value::String(text)) => text.clone().into_bytes(),
+        _ => Vec::new(),
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    for source in ["headers", "multiValueHeaders"] {
+        if let Some(Value::Object(map)) = value.get(source) {
+            for (name, values) in map {
+                let values: Vec<&str> = match values {
+                    Value::String(s) => vec![s.as_str()],
+                    Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+                    _ => Vec::new(),
+                };
+                for v in values {
+                    if let (Ok(name), Ok(v)) = (
+                        HeaderName::from_bytes(name.as_bytes()),
+                        HeaderValue::from_str(v),
+                    ) {
+                        headers.append(name, v);
+                    }
+                }
+            }
+        }
+    }
+    Some(response)
+}

@@ -1,0 +1,398 @@
+//! A Lambda Runtime API emulator: function binaries run as real processes and pull their
+//! invocations from `/2018-06-01/runtime/invocation/next`, exactly as on AWS. Instances start on
+//! demand up to a concurrency limit; an instance that crashes or times out fails its invocation
+//! and is replaced.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::process::Command;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::logs::LogSink;
+
+/// What a function is and how it runs.
+#[derive(Debug, Clone)]
+pub struct FunctionSpec {
+    /// Function name (`stripe-ingest`).
+    pub name: String,
+    /// The binary (the same one that is deployed as `bootstrap`).
+    pub binary: PathBuf,
+    /// Environment, as the CDK stack would set it.
+    pub env: BTreeMap<String, String>,
+    /// Invocation timeout.
+    pub timeout: Duration,
+    /// Most instances running at once.
+    pub max_instances: usize,
+}
+
+/// Why an invocation did not return a response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvokeError {
+    /// The function reported an error (`/response` was not called; `/error` was).
+    #[error("the function returned an error: {0}")]
+    Function(String),
+    /// The instance exited during the invocation.
+    #[error("the function instance exited during the invocation ({0})")]
+    Crashed(String),
+    /// The invocation ran past the function's timeout; the instance was stopped.
+    #[error("the invocation timed out")]
+    Timeout,
+    /// The function is shutting down or cannot start.
+    #[error("the function is unavailable: {0}")]
+    Unavailable(String),
+}
+
+struct Invocation {
+    id: String,
+    payload: Bytes,
+    deadline_ms: i64,
+    reply: oneshot::Sender<Result<Bytes, InvokeError>>,
+}
+
+struct Instance {
+    /// The invocation this instance is working on.
+    current: Mutex<Option<Invocation>>,
+    /// Set to kill the process.
+    kill: Mutex<Option<oneshot::Sender<()>>>,
+}
+
+struct Inner {
+    spec: FunctionSpec,
+    queue: tokio::sync::Mutex<mpsc::UnboundedReceiver<Invocation>>,
+    sender: Mutex<Option<mpsc::UnboundedSender<Invocation>>>,
+    running: AtomicUsize,
+    waiting: AtomicUsize,
+    pending: AtomicUsize,
+    instances: Mutex<Vec<Arc<Instance>>>,
+    logs: LogSink,
+}
+
+/// A function: a pool of instances of one binary behind the Runtime API.
+#[derive(Clone)]
+pub struct Function {
+    inner: Arc<Inner>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Function {
+    /// Prepares a function; instances start on the first invocation.
+    pub fn new(spec: FunctionSpec, logs: LogSink) -> Function {
+        let (sender, queue) = mpsc::unbounded_channel();
+        Function {
+            inner: Arc::new(Inner {
+                spec,
+                queue: tokio::sync::Mutex::new(queue),
+                sender: Mutex::new(Some(sender)),
+                running: AtomicUsize::new(0),
+                waiting: AtomicUsize::new(0),
+                pending: AtomicUsize::new(0),
+                instances: Mutex::new(Vec::new()),
+                logs,
+            }),
+        }
+    }
+
+    /// The function's name.
+    pub fn name(&self) -> &str {
+        &self.inner.spec.name
+    }
+
+    /// Invokes the function synchronously and waits for its response.
+    pub async fn invoke(&self, payload: Bytes) -> Result<Bytes, InvokeError> {
+        let inner = &self.inner;
+        let id = uuid::Uuid::new_v4().to_string();
+        let timeout = inner.spec.timeout;
+        let deadline_ms = chrono::Utc::now().timestamp_millis()
+            + i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
+        let (reply, answer) = oneshot::channel();
+        let sender = lock(&inner.sender)
+            .clone()
+            .ok_or_else(|| InvokeError::Unavailable("shutting down".into()))?;
+        inner.pending.fetch_add(1, Ordering::SeqCst);
+        sender
+            .send(Invocation {
+                id: id.clone(),
+                payload,
+                deadline_ms,
+                reply,
+            })
+            .map_err(|_| InvokeError::Unavailable("shutting down".into()))?;
+        self.scale_up();
+        match tokio::time::timeout(timeout, answer).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(InvokeError::Unavailable(
+                "the invocation was dropped".into(),
+            )),
+            Err(_) => {
+                // Lambda stops an instance whose invocation ran out of time.
+                let instances = lock(&inner.instances).clone();
+                for instance in instances {
+                    let holds = lock(&instance.current).as_ref().is_some_and(|c| c.id == id);
+                    if holds {
+                        lock(&instance.current).take();
+                        if let Some(kill) = lock(&instance.kill).take() {
+                            let _ = kill.send(());
+                        }
+                    }
+                }
+                Err(InvokeError::Timeout)
+            }
+        }
+    }
+
+    /// Starts an instance when invocations wait and no instance is free, up to the limit.
+    fn scale_up(&self) {
+        let inner = &self.inner;
+        let pending = inner.pending.load(Ordering::SeqCst);
+        let waiting = inner.waiting.load(Ordering::SeqCst);
+        let running = inner.running.load(Ordering::SeqCst);
+        if pending > waiting && running < inner.spec.max_instances.max(1) {
+            inner.running.fetch_add(1, Ordering::SeqCst);
+            let function = self.clone();
+            tokio::spawn(async move {
+                if let Err(err) = function.run_instance().await {
+                    function.inner.logs.line(
+                        &function.inner.spec.name,
+                        &format!("[hookline] instance failed to start: {err}"),
+                    );
+                }
+            });
+        }
+    }
+
+    async fn run_instance(&self) -> std::io::Result<()> {
+        let inner = &self.inner;
+        let instance = Arc::new(Instance {
+            current: Mutex::new(None),
+            kill: Mutex::new(None),
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let api = listener.local_addr()?;
+        let app = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(respond),
+            )
+            .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
+            .route("/2018-06-01/runtime/init/error", post(init_error))
+            .with_state((self.clone(), Arc::clone(&instance)));
+        let (stop_server, server_stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = server_stopped.await;
+                })
+                .await;
+        });
+        let spec = &inner.spec;
+        let started = Command::new(&spec.binary)
+            .env_clear()
+            .envs(&spec.env)
+            .env("AWS_LAMBDA_RUNTIME_API", api.to_string())
+            .env("AWS_LAMBDA_FUNCTION_NAME", &spec.name)
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env(
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{}", spec.name),
+            )
+            .env(
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                uuid::Uuid::new_v4().simple().to_string(),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn();
+        let mut child = match started {
+            Ok(child) => child,
+            Err(err) => {
+                inner.running.fetch_sub(1, Ordering::SeqCst);
+                let _ = stop_server.send(());
+                return Err(std::io::Error::new(
+                    err.kind(),
+                    format!("{}: {err}", spec.binary.display()),
+                ));
+            }
+        };
+        lock(&inner.instances).push(Arc::clone(&instance));
+        for stream in [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
+            child.stderr.take().map(|s| Box::new(s) as _),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let logs = inner.logs.clone();
+            let name = spec.name.clone();
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(stream).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    logs.line(&name, &line);
+                }
+            });
+        }
+        let (kill, killed) = oneshot::channel::<()>();
+        *lock(&instance.kill) = Some(kill);
+        let status = tokio::select! {
+            status = child.wait() => status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
+            _ = killed => {
+                let _ = child.start_kill();
+                let _ = child.wait().await;
+                "stopped by hookline".to_owned()
+            }
+        };
+        if let Some(invocation) = lock(&instance.current).take() {
+            let _ = invocation
+                .reply
+                .send(Err(InvokeError::Crashed(status.clone())));
+        }
+        lock(&inner.instances).retain(|i| !Arc::ptr_eq(i, &instance));
+        inner.running.fetch_sub(1, Ordering::SeqCst);
+        let _ = stop_server.send(());
+        let _ = server.await;
+        // Replace the instance if work is waiting.
+        if lock(&inner.sender).is_some() {
+            self.scale_up();
+        }
+        Ok(())
+    }
+
+    /// Stops taking invocations, lets in-flight ones finish (up to `grace`), then stops every
+    /// instance.
+    pub async fn shutdown(&self, grace: Duration) {
+        lock(&self.inner.sender).take();
+        let deadline = tokio::time::Instant::now() + grace;
+        while self.inner.pending.load(Ordering::SeqCst) > 0
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let instances = lock(&self.inner.instances).clone();
+        for instance in instances {
+            if let Some(kill) = lock(&instance.kill).take() {
+                let _ = kill.send(());
+            }
+        }
+        while self.inner.running.load(Ordering::SeqCst) > 0
+            && tokio::time::Instant::now() < deadline + Duration::from_secs(5)
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+type ApiState = (Function, Arc<Instance>);
+
+async fn next(State((function, instance)): State<ApiState>) -> Response {
+    let inner = &function.inner;
+    inner.waiting.fetch_add(1, Ordering::SeqCst);
+    let invocation = {
+        let mut queue = inner.queue.lock().await;
+        queue.recv().await
+    };
+    inner.waiting.fetch_sub(1, Ordering::SeqCst);
+    let Some(invocation) = invocation else {
+        // Shutting down: keep the instance parked until it is stopped.
+        std::future::pending::<()>().await;
+        return StatusCode::GONE.into_response();
+    };
+    inner.pending.fetch_sub(1, Ordering::SeqCst);
+    if invocation.reply.is_closed() {
+        // The caller gave up (timed out) before any instance took it.
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let mut headers = HeaderMap::new();
+    let arn = format!(
+        "arn:aws:lambda:us-east-1:000000000000:function:{}",
+        inner.spec.name
+    );
+    let trace = format!(
+        "Root=1-{:08x}-{};Parent={};Sampled=0",
+        invocation.deadline_ms / 1000,
+        &uuid::Uuid::new_v4().simple().to_string()[..24],
+        &uuid::Uuid::new_v4().simple().to_string()[..16]
+    );
+    for (name, value) in [
+        ("lambda-runtime-aws-request-id", invocation.id.clone()),
+        (
+            "lambda-runtime-deadline-ms",
+            invocation.deadline_ms.to_string(),
+        ),
+        ("lambda-runtime-invoked-function-arn", arn),
+        ("lambda-runtime-trace-id", trace),
+        ("content-type", "application/json".to_owned()),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    let payload = invocation.payload.clone();
+    *lock(&instance.current) = Some(invocation);
+    (StatusCode::OK, headers, payload).into_response()
+}
+
+fn finish(instance: &Instance, id: &str, result: Result<Bytes, InvokeError>) -> StatusCode {
+    let mut current = lock(&instance.current);
+    match current.take() {
+        Some(invocation) if invocation.id == id => {
+            let _ = invocation.reply.send(result);
+            StatusCode::ACCEPTED
+        }
+        other => {
+            *current = other;
+            StatusCode::BAD_REQUEST
+        }
+    }
+}
+
+async fn respond(
+    State((_, instance)): State<ApiState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> StatusCode {
+    finish(&instance, &id, Ok(body))
+}
+
+async fn fail(
+    State((_, instance)): State<ApiState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let kind = headers
+        .get("lambda-runtime-function-error-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("Unhandled");
+    let message = format!("{kind}: {}", String::from_utf8_lossy(&body));
+    finish(&instance, &id, Err(InvokeError::Function(message)))
+}
+
+async fn init_error(State((function, _)): State<ApiState>, body: Bytes) -> StatusCode {
+    function.inner.logs.line(
+        &function.inner.spec.name,
+        &format!("[hookline] init error: {}", String::from_utf8_lossy(&body)),
+    );
+    StatusCode::ACCEPTED
+}

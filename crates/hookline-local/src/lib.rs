@@ -1,0 +1,18 @@
+//! hookline's local stack: the same function binaries that get deployed, with AWS emulated
+//! around them on loopback.
+//!
+//! - [`sqs`]: an SQS-compatible endpoint (JSON protocol) on a durable SQLite store.
+//! - [`lambda`]: the Lambda Runtime API, running function binaries as real processes.
+//! - [`gateway`]: API Gateway (HTTP API, payload 2.0) routes to the ingest functions.
+//! - [`event_source`]: the SQS event source mapping that feeds the processors.
+//! - [`stack`]: all of it from `hookline.toml`.
+//! - [`logs`]: function output, prefixed with the function's name.
+
+pub mod event_source;
+pub mod gateway;
+pub mod lambda;
+pub mod logs;
+pub mod sqs;
+pub mod stack;
+
+pub use stack::{DevStack, ProviderInfo, StackConfig};

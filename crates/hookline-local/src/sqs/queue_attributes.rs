@@ -1,0 +1,241 @@
+//! Queue attributes: the ones a caller set (validated against SQS's names and ranges), and
+//! SQS's defaults for the rest.
+
+use std::collections::BTreeMap;
+
+use super::SqsError;
+use super::store::{ACCOUNT_ID, REGION};
+
+/// Attributes a caller may set, with SQS's ranges.
+const NUMERIC: [(&str, u32, u32); 6] = [
+    ("DelaySeconds", 0, 900),
+    ("MaximumMessageSize", 1024, 1_048_576),
+    ("MessageRetentionPeriod", 60, 1_209_600),
+    ("ReceiveMessageWaitTimeSeconds", 0, 20),
+    ("VisibilityTimeout", 0, 43_200),
+    ("KmsDataKeyReusePeriodSeconds", 60, 86_400),
+];
+const OTHER: [&str; 9] = [
+    "Policy",
+    "RedrivePolicy",
+    "RedriveAllowPolicy",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "KmsMasterKeyId",
+    "SqsManagedSseEnabled",
+    "DeduplicationScope",
+    "FifoThroughputLimit",
+];
+
+/// A queue's attributes as set by callers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueAttributes {
+    name: String,
+    set: BTreeMap<String, String>,
+}
+
+fn valid_queue_name(name: &str) -> bool {
+    let base = name.strip_suffix(".fifo").unwrap_or(name);
+    (1..=80).contains(&name.len())
+        && !base.is_empty()
+        && base
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn check(name: &str, value: &str) -> Result<(), SqsError> {
+    if let Some((_, min, max)) = NUMERIC.iter().find(|(n, _, _)| *n == name) {
+        let ok = value
+            .parse::<u32>()
+            .is_ok_and(|v| (*min..=*max).contains(&v));
+        if !ok {
+            return Err(SqsError::invalid(format!(
+                "Invalid value for the parameter {name}: must be a whole number from {min} to {max}."
+            )));
+        }
+        return Ok(());
+    }
+    if !OTHER.contains(&name) {
+        return Err(SqsError::invalid_attribute(name));
+    }
+    if matches!(
+        name,
+        "FifoQueue" | "ContentBasedDeduplication" | "SqsManagedSseEnabled"
+    ) && !matches!(value, "true" | "false")
+    {
+        return Err(SqsError::invalid(format!(
+            "Invalid value for the parameter {name}: must be true or false."
+        )));
+    }
+    Ok(())
+}
+
+impl QueueAttributes {
+    /// Validates a CreateQueue request.
+    pub fn for_create(name: &str, requested: &BTreeMap<String, String>) -> Result<Self, SqsError> {
+        if !valid_queue_name(name) {
+            return Err(SqsError::invalid(
+                "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length",
+            ));
+        }
+        for (key, value) in requested {
+            check(key, value)?;
+        }
+        let fifo = requested.get("FifoQueue").is_some_and(|v| v == "true");
+        if fifo != name.ends_with(".fifo") {
+            return Err(SqsError::invalid(
+                "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.",
+            ));
+        }
+        if !fifo && requested.contains_key("ContentBasedDeduplication") {
+            return Err(SqsError::invalid_attribute("ContentBasedDeduplication"));
+        }
+        let mut set = requested.clone();
+        if !fifo {
+            set.remove("FifoQueue");
+        }
+        Ok(QueueAttributes {
+            name: name.to_owned(),
+            set,
+        })
+    }
+
+    /// Applies a SetQueueAttributes request.
+    pub fn update(&mut self, changes: &BTreeMap<String, String>) -> Result<(), SqsError> {
+        for (key, value) in changes {
+            check(key, value)?;
+            if key == "FifoQueue" {
+                return Err(SqsError::invalid(
+                    "FifoQueue can only be set when the queue is created.",
+                ));
+            }
+        }
+        for (key, value) in changes {
+            if value.is_empty() {
+                self.set.remove(key);
+            } else {
+                self.set.insert(key.clone(), value.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// What callers set, for comparing CreateQueue requests.
+    pub fn explicit(&self) -> &BTreeMap<String, String> {
+        &self.set
+    }
+
+    pub(crate) fn to_json(&self) -> String {
+        serde_json::json!({ "name": self.name, "set": self.set }).to_string()
+    }
+
+    pub(crate) fn from_json(json: &str) -> Result<Self, SqsError> {
+        #[derive(serde::Deserialize)]
+        struct Stored {
+            name: String,
+            set: BTreeMap<String, String>,
+        }
+        let stored: Stored = serde_json::from_str(json)
+            .map_err(|e| SqsError::internal(format!("corrupt queue attributes: {e}")))?;
+        Ok(QueueAttributes {
+            name: stored.name,
+            set: stored.set,
+        })
+    }
+
+    fn number(&self, name: &str, default: u32) -> u32 {
+        self.set
+            .get(name)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    }
+
+    /// FIFO queue.
+    pub fn fifo(&self) -> bool {
+        self.set.get("FifoQueue").is_some_and(|v| v == "true")
+    }
+
+    /// Content-based deduplication (FIFO).
+    pub fn content_based_deduplication(&self) -> bool {
+        self.set
+            .get("ContentBasedDeduplication")
+            .is_some_and(|v| v == "true")
+    }
+
+    /// Default visibility timeout.
+    pub fn visibility_timeout_secs(&self) -> u32 {
+        self.number("VisibilityTimeout", 30)
+    }
+
+    /// Default delay.
+    pub fn delay_secs(&self) -> u32 {
+        self.number("DelaySeconds", 0)
+    }
+
+    /// Retention.
+    pub fn retention_secs(&self) -> u32 {
+        self.number("MessageRetentionPeriod", 345_600)
+    }
+
+    /// Default long-poll wait.
+    pub fn receive_wait_secs(&self) -> u32 {
+        self.number("ReceiveMessageWaitTimeSeconds", 0)
+    }
+
+    /// Size limit.
+    pub fn maximum_message_size(&self) -> usize {
+        self.number("MaximumMessageSize", 1_048_576) as usize
+    }
+
+    /// The dead-letter queue's name and `maxReceiveCount`, from `RedrivePolicy`.
+    pub fn redrive(&self) -> Result<Option<(String, u32)>, SqsError> {
+        let Some(policy) = self.set.get("RedrivePolicy").filter(|p| !p.is_empty()) else {
+            return Ok(None);
+        };
+        let invalid = |reason: &str| {
+            SqsError::invalid(format!(
+                "Value {policy} for parameter RedrivePolicy is invalid. Reason: {reason}"
+            ))
+        };
+        let value: serde_json::Value = serde_json::from_str(policy)
+            .map_err(|_| invalid("Redrive policy is not a valid JSON map."))?;
+        let arn = value
+            .get("deadLetterTargetArn")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| {
+                invalid("Redrive policy does not contain mandatory attribute: deadLetterTargetArn.")
+            })?;
+        let count = match value.get("maxReceiveCount") {
+            Some(serde_json::Value::Number(n)) => n.as_u64(),
+            Some(serde_json::Value::String(s)) => s.parse().ok(),
+            _ => None,
+        }
+        .filter(|n| (1..=1000).contains(n))
+        .ok_or_else(|| invalid("Invalid value for maxReceiveCount: must be 1 to 1000."))?;
+        let dlq = arn.rsplit(':').next().unwrap_or_default().to_owned();
+        Ok(Some((dlq, u32::try_from(count).unwrap_or(1000))))
+    }
+
+    /// The queue's ARN.
+    pub fn arn(&self) -> String {
+        format!("arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{}", self.name)
+    }
+
+    /// Every attribute SQS reports, with defaults, except the computed counts and times.
+    pub fn reported(&self) -> BTreeMap<String, String> {
+        let mut out: BTreeMap<String, String> = [
+            ("VisibilityTimeout", "30"),
+            ("MaximumMessageSize", "1048576"),
+            ("MessageRetentionPeriod", "345600"),
+            ("DelaySeconds", "0"),
+            ("ReceiveMessageWaitTimeSeconds", "0"),
+            ("SqsManagedSseEnabled", "false"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        out.extend(self.set.clone());
+        out.insert("QueueArn".to_owned(), self.arn());
+        out
+    }
+}

@@ -1,0 +1,111 @@
+//! What SQS accepts in a message: characters, size, attribute names and types.
+
+use sha2::Digest as _;
+
+use super::SqsError;
+use super::store::NewMessage;
+
+/// SQS's allowed characters: #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF.
+fn allowed(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+}
+
+fn valid_attribute_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    (1..=256).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !lower.starts_with("aws.")
+        && !lower.starts_with("amazon.")
+        && !name.starts_with('.')
+        && !name.ends_with('.')
+        && !name.contains("..")
+}
+
+/// Checks a message against SQS's rules and `max_size`.
+pub fn message(message: &NewMessage, max_size: usize) -> Result<(), SqsError> {
+    if message.body.is_empty() {
+        return Err(SqsError::missing("MessageBody"));
+    }
+    if !message.body.chars().all(allowed) {
+        return Err(SqsError::invalid_contents());
+    }
+    if message.attributes.len() > 10 {
+        return Err(SqsError::invalid(
+            "Number of message attributes [11] exceeds the allowed maximum [10].",
+        ));
+    }
+    let mut size = message.body.len();
+    for (name, value) in &message.attributes {
+        if !valid_attribute_name(name) {
+            return Err(SqsError::invalid(format!(
+                "Message (user) attribute name '{}' is invalid.",
+                name.chars().take(256).collect::<String>()
+            )));
+        }
+        let base = value.data_type.split('.').next().unwrap_or_default();
+        let typed_ok = match base {
+            "String" | "Number" => value
+                .string_value
+                .as_deref()
+                .is_some_and(|v| !v.is_empty() && v.chars().all(allowed)),
+            "Binary" => value.binary_value.as_ref().is_some_and(|v| !v.is_empty()),
+            _ => false,
+        };
+        if !typed_ok || value.data_type.len() > 256 {
+            return Err(SqsError::invalid(format!(
+                "The message attribute '{name}' has an invalid data type or an empty value."
+            )));
+        }
+        if base == "Number"
+            && value
+                .string_value
+                .as_deref()
+                .is_some_and(|v| v.parse::<f64>().is_err())
+        {
+            return Err(SqsError::invalid(format!(
+                "Can't cast the value of message (user) attribute '{name}' to a number."
+            )));
+        }
+        size += name.len()
+            + value.data_type.len()
+            + value.string_value.as_ref().map_or(0, String::len)
+            + value.binary_value.as_ref().map_or(0, Vec::len);
+    }
+    if size > max_size {
+        return Err(SqsError::invalid(format!(
+            "One or more parameters are invalid. Reason: Message must be shorter than {max_size} bytes."
+        )));
+    }
+    if let Some(delay) = message.delay_secs
+        && delay > 900
+    {
+        return Err(SqsError::invalid(
+            "Value for parameter DelaySeconds is invalid. Reason: Must be between 0 and 900.",
+        ));
+    }
+    for (field, value) in [
+        ("MessageGroupId", &message.group_id),
+        ("MessageDeduplicationId", &message.dedup_id),
+    ] {
+        if let Some(value) = value
+            && (value.is_empty()
+                || value.len() > 128
+                || !value.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(SqsError::invalid(format!(
+                "Value for parameter {field} is invalid: 1 to 128 alphanumeric or punctuation characters."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Hex SHA-256 (content-based deduplication).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,429 @@
+//! The whole pipeline on loopback, from `hookline.toml`: the SQS endpoint, a queue and DLQ per
+//! provider, the ingest and processor functions behind the Runtime API, the gateway routes and
+//! the event source mappings.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine as _;
+use hookline_manifest::{Manifest, Provider, QueueKind};
+
+use crate::event_source::{EventSource, EventSourceSpec};
+use crate::gateway::Gateway;
+use crate::lambda::{Function, FunctionSpec};
+use crate::logs::LogSink;
+use crate::sqs::SqsServer;
+
+/// How to run the stack.
+#[derive(Clone)]
+pub struct StackConfig {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// Where the queue database and the local secrets live (`.hookline/`).
+    pub data_dir: PathBuf,
+    /// Gateway address (default 127.0.0.1:3000; port 0 picks one).
+    pub gateway_addr: SocketAddr,
+    /// SQS endpoint address (default 127.0.0.1:9324).
+    pub sqs_addr: SocketAddr,
+    /// The folder holding the function binaries (`target/debug`).
+    pub binaries: PathBuf,
+    /// Where function output goes.
+    pub logs: LogSink,
+    /// Most instances per function.
+    pub max_instances: usize,
+    /// Per-provider processor binaries replacing `<name>-process` (tests).
+    pub processor_overrides: BTreeMap<String, PathBuf>,
+    /// Extra environment for every function.
+    pub extra_env: BTreeMap<String, String>,
+    /// The SQS endpoint ingest functions are given, instead of the stack's own (tests).
+    pub ingest_sqs_endpoint: Option<String>,
+}
+
+impl StackConfig {
+    /// Defaults: ports 3000 and 9324 on 127.0.0.1, logs to stderr, 4 instances per function.
+    pub fn new(manifest: Manifest, data_dir: PathBuf, binaries: PathBuf) -> StackConfig {
+        StackConfig {
+            manifest,
+            data_dir,
+            gateway_addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            sqs_addr: SocketAddr::from(([127, 0, 0, 1], 9324)),
+            binaries,
+            logs: LogSink::Stderr,
+            max_instances: 4,
+            processor_overrides: BTreeMap::new(),
+            extra_env: BTreeMap::new(),
+            ingest_sqs_endpoint: None,
+        }
+    }
+}
+
+/// What a provider looks like on the running stack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderInfo {
+    /// Name.
+    pub name: String,
+    /// Signature scheme.
+    pub scheme: String,
+    /// Where to post its webhooks.
+    pub webhook_url: String,
+    /// The local signing secret.
+    pub secret: String,
+    /// Its queue.
+    pub queue_url: String,
+    /// Its dead-letter queue.
+    pub dlq_url: String,
+}
+
+/// Why the stack did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    /// A port or file could not be used.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A function binary is missing.
+    #[error("{0} does not exist: build the functions first (`cargo xtask dev` does)")]
+    MissingBinary(PathBuf),
+    /// The queues could not be set up.
+    #[error("setting up queue {queue}: {message}")]
+    Queue {
+        /// The queue.
+        queue: String,
+        /// What failed.
+        message: String,
+    },
+}
+
+fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> StackError {
+    let context = context.into();
+    move |source| StackError::Io { context, source }
+}
+
+/// A running stack.
+pub struct DevStack {
+    sqs: SqsServer,
+    gateway: Gateway,
+    ingest: Vec<Function>,
+    processors: Vec<Function>,
+    sources: Vec<EventSource>,
+    providers: Vec<ProviderInfo>,
+}
+
+/// Queue names of a provider: `<name>` and `<name>-dlq`, with `.fifo` for FIFO queues.
+pub fn queue_names(provider: &Provider) -> (String, String) {
+    match provider.queue.kind {
+        QueueKind::Standard => (provider.name.clone(), format!("{}-dlq", provider.name)),
+        QueueKind::Fifo => (
+            format!("{}.fifo", provider.name),
+            format!("{}-dlq.fifo", provider.name),
+        ),
+    }
+}
+
+/// The local signing secret of a provider, created on first use and kept in `data_dir/secrets/`.
+pub fn local_secret(data_dir: &Path, provider: &Provider) -> Result<String, StackError> {
+    let dir = data_dir.join("secrets");
+    let path = dir.join(&provider.name);
+    if let Ok(existing) = std::fs::read_to_string(&path)
+        && !existing.trim().is_empty()
+    {
+        return Ok(existing.trim().to_owned());
+    }
+    std::fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
+    let mut random = Vec::with_capacity(32);
+    random.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+    random.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+    let secret = match provider.signing.scheme.as_str() {
+        // The forms each provider shows in its dashboard.
+        "standard-webhooks" => format!(
+            "whsec_{}",
+            base64::engine::general_purpose::STANDARD.encode(&random[..24])
+        ),
+        "stripe" => format!(
+            "whsec_{}",
+            random
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        ),
+        _ => random.iter().map(|b| format!("{b:02x}")).collect(),
+    };
+    write_private(&path, &secret).map_err(io(format!("writing {}", path.display())))?;
+    Ok(secret)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(content.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    std::fs::write(path, content)
+}
+
+/// The environment the CDK stack gives an ingest function, with the local secret and endpoint.
+pub fn ingest_env(
+    provider: &Provider,
+    queue_url: &str,
+    secret: &str,
+    sqs_endpoint: &str,
+) -> BTreeMap<String, String> {
+    let mut env = base_env(provider, sqs_endpoint);
+    env.insert("HOOKLINE_SCHEME".into(), provider.signing.scheme.clone());
+    env.insert("HOOKLINE_QUEUE_URL".into(), queue_url.into());
+    env.insert("HOOKLINE_SIGNING_SECRET".into(), secret.into());
+    env.insert(
+        "HOOKLINE_TIMESTAMP_TOLERANCE_SECS".into(),
+        provider.ingest.timestamp_tolerance_secs.to_string(),
+    );
+    env.insert(
+        "HOOKLINE_MAX_BODY_BYTES".into(),
+        provider.ingest.max_body_bytes.to_string(),
+    );
+    for (var, value) in [
+        ("HOOKLINE_GENERIC_HEADER", &provider.signing.header),
+        ("HOOKLINE_GENERIC_ALGORITHM", &provider.signing.algorithm),
+        ("HOOKLINE_GENERIC_ENCODING", &provider.signing.encoding),
+        ("HOOKLINE_GENERIC_PREFIX", &provider.signing.prefix),
+    ] {
+        if let Some(value) = value {
+            env.insert(var.into(), value.clone());
+        }
+    }
+    env
+}
+
+fn base_env(provider: &Provider, sqs_endpoint: &str) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    env.insert("HOOKLINE_PROVIDER".into(), provider.name.clone());
+    env.insert("AWS_REGION".into(), crate::sqs::store::REGION.into());
+    env.insert(
+        "AWS_DEFAULT_REGION".into(),
+        crate::sqs::store::REGION.into(),
+    );
+    env.insert("AWS_ENDPOINT_URL_SQS".into(), sqs_endpoint.into());
+    // Local credentials: the SDK signs requests, and must never reach a real account.
+    env.insert("AWS_ACCESS_KEY_ID".into(), "hookline-local".into());
+    env.insert("AWS_SECRET_ACCESS_KEY".into(), "hookline-local".into());
+    env.insert("AWS_EC2_METADATA_DISABLED".into(), "true".into());
+    for var in ["PATH", "HOOKLINE_LOG", "RUST_BACKTRACE"] {
+        if let Ok(value) = std::env::var(var) {
+            env.insert(var.into(), value);
+        }
+    }
+    env
+}
+
+impl DevStack {
+    /// Starts everything; the queues keep what they held before.
+    pub async fn start(config: StackConfig) -> Result<DevStack, StackError> {
+        let sqs = SqsServer::start(config.sqs_addr, &config.data_dir)
+            .await
+            .map_err(io(format!(
+                "starting the SQS endpoint on {}",
+                config.sqs_addr
+            )))?;
+        let endpoint = sqs.endpoint();
+        let store = sqs.store().clone();
+        let mut routes = BTreeMap::new();
+        let mut ingest = Vec::new();
+        let mut processors = Vec::new();
+        let mut sources = Vec::new();
+        let mut providers = Vec::new();
+        for provider in &config.manifest.providers {
+            let (queue, dlq) = queue_names(provider);
+            let (queue_url, dlq_url) = setup_queues(&store, provider, &queue, &dlq).await?;
+            let secret = local_secret(&config.data_dir, provider)?;
+            let ingest_binary = config.binaries.join(provider.ingest_binary());
+            let process_binary = config
+                .processor_overrides
+                .get(&provider.name)
+                .cloned()
+                .unwrap_or_else(|| config.binaries.join(provider.process_binary()));
+            for binary in [&ingest_binary, &process_binary] {
+                if !binary.exists() {
+                    return Err(StackError::MissingBinary(binary.clone()));
+                }
+            }
+            let ingest_endpoint = config
+                .ingest_sqs_endpoint
+                .clone()
+                .unwrap_or_else(|| endpoint.clone());
+            let mut env = ingest_env(provider, &queue_url, &secret, &ingest_endpoint);
+            env.extend(config.extra_env.clone());
+            let ingest_fn = Function::new(
+                FunctionSpec {
+                    name: provider.ingest_binary(),
+                    binary: ingest_binary,
+                    env,
+                    timeout: Duration::from_secs(u64::from(provider.ingest.timeout_secs)),
+                    max_instances: config.max_instances,
+                },
+                config.logs.clone(),
+            );
+            let mut env = base_env(provider, &endpoint);
+            env.extend(config.extra_env.clone());
+            let processor_instances = provider
+                .processor
+                .max_concurrency
+                .map_or(config.max_instances, |c| {
+                    (c as usize).min(config.max_instances)
+                });
+            let processor = Function::new(
+                FunctionSpec {
+                    name: provider.process_binary(),
+                    binary: process_binary,
+                    env,
+                    timeout: Duration::from_secs(u64::from(provider.processor.timeout_secs)),
+                    max_instances: processor_instances,
+                },
+                config.logs.clone(),
+            );
+            let spec = EventSourceSpec {
+                queue: queue.clone(),
+                queue_arn: format!(
+                    "arn:aws:sqs:{}:{}:{queue}",
+                    crate::sqs::store::REGION,
+                    crate::sqs::store::ACCOUNT_ID
+                ),
+                batch_size: provider.queue.batch_size,
+                window: Duration::from_secs(u64::from(provider.queue.max_batching_window_secs)),
+                pollers: processor_instances,
+            };
+            sources.push(EventSource::start(
+                store.clone(),
+                processor.clone(),
+                spec,
+                config.logs.clone(),
+            ));
+            routes.insert(provider.route.clone(), ingest_fn.clone());
+            ingest.push(ingest_fn);
+            processors.push(processor);
+            providers.push(ProviderInfo {
+                name: provider.name.clone(),
+                scheme: provider.signing.scheme.clone(),
+                webhook_url: String::new(),
+                secret,
+                queue_url,
+                dlq_url,
+            });
+        }
+        let gateway = Gateway::start(config.gateway_addr, routes)
+            .await
+            .map_err(io(format!(
+                "starting the gateway on {}",
+                config.gateway_addr
+            )))?;
+        for (info, provider) in providers.iter_mut().zip(&config.manifest.providers) {
+            info.webhook_url = format!("{}{}", gateway.url(), provider.route);
+        }
+        Ok(DevStack {
+            sqs,
+            gateway,
+            ingest,
+            processors,
+            sources,
+            providers,
+        })
+    }
+
+    /// The providers with their URLs and secrets.
+    pub fn providers(&self) -> &[ProviderInfo] {
+        &self.providers
+    }
+
+    /// The gateway's base URL.
+    pub fn gateway_url(&self) -> String {
+        self.gateway.url()
+    }
+
+    /// The SQS endpoint URL.
+    pub fn sqs_endpoint(&self) -> String {
+        self.sqs.endpoint()
+    }
+
+    /// Stops in order: no new webhooks, in-flight invocations finish, then the queues close.
+    pub async fn shutdown(self) {
+        let grace = Duration::from_secs(30);
+        self.gateway.shutdown().await;
+        for function in &self.ingest {
+            function.shutdown(grace).await;
+        }
+        for source in self.sources {
+            source.shutdown().await;
+        }
+        for function in &self.processors {
+            function.shutdown(grace).await;
+        }
+        self.sqs.shutdown().await;
+    }
+}
+
+async fn setup_queues(
+    store: &crate::sqs::StoreHandle,
+    provider: &Provider,
+    queue: &str,
+    dlq: &str,
+) -> Result<(String, String), StackError> {
+    let fifo = provider.queue.kind == QueueKind::Fifo;
+    let mut dlq_attributes =
+        BTreeMap::from([("MessageRetentionPeriod".to_owned(), "1209600".to_owned())]);
+    let mut attributes = BTreeMap::from([
+        ("VisibilityTimeout".to_owned(), provider.queue.visibility_timeout_secs.to_string()),
+        ("MessageRetentionPeriod".to_owned(), provider.queue.retention_secs.to_string()),
+        (
+            "RedrivePolicy".to_owned(),
+            serde_json::json!({
+                "deadLetterTargetArn": format!("arn:aws:sqs:{}:{}:{dlq}", crate::sqs::store::REGION, crate::sqs::store::ACCOUNT_ID),
+                "maxReceiveCount": provider.queue.max_receive_count,
+            })
+            .to_string(),
+        ),
+    ]);
+    if fifo {
+        dlq_attributes.insert("FifoQueue".into(), "true".into());
+        attributes.insert("FifoQueue".into(), "true".into());
+    }
+    let mut urls = Vec::new();
+    for (name, attributes) in [
+        (dlq.to_owned(), dlq_attributes),
+        (queue.to_owned(), attributes),
+    ] {
+        let now = chrono::Utc::now().timestamp_millis();
+        let lookup = name.clone();
+        let url = store
+            .call(move |s| match s.create_queue(&lookup, &attributes, now) {
+                Ok(url) => Ok(url),
+                // The manifest changed since the queue was made: apply the new settings.
+                Err(e) if e.code == "QueueNameExists" => {
+                    let mut changes = attributes.clone();
+                    changes.remove("FifoQueue");
+                    s.set_queue_attributes(&lookup, &changes, now)
+                        .map(|()| s.url(&lookup))
+                }
+                Err(e) => Err(e),
+            })
+            .await
+            .map_err(|e| StackError::Queue {
+                queue: name.clone(),
+                message: e.to_string(),
+            })?;
+        urls.push(url);
+    }
+    Ok((urls[1].clone(), urls[0].clone()))
+}
