@@ -1,12 +1,16 @@
 //! `cargo xtask`: hookline's developer commands. This file only parses and dispatches; each
 //! subcommand lives in its own module.
 
+mod dev;
+mod dlq;
 mod generate;
+mod http;
 mod list;
 mod list_templates;
 mod new;
 #[cfg(test)]
 mod render_all_tests;
+mod send;
 mod templates;
 mod test;
 mod tools;
@@ -34,6 +38,12 @@ enum Command {
     List,
     /// Re-render the managed files of every provider from its template.
     Generate(generate::Args),
+    /// Run the whole pipeline on localhost: gateway, functions, durable queues.
+    Dev(dev::Args),
+    /// Sign a sample delivery as the provider would and post it.
+    Send(send::Args),
+    /// Inspect a provider's dead-letter queue, or move its messages back.
+    Dlq(dlq::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -44,6 +54,9 @@ fn main() -> std::process::ExitCode {
         Command::Templates => list_templates::run(),
         Command::List => list::run(),
         Command::Generate(args) => generate::run(args),
+        Command::Dev(args) => dev::run(args),
+        Command::Send(args) => send::run(args),
+        Command::Dlq(args) => dlq::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

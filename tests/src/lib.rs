@@ -1,0 +1,265 @@
+//! The end-to-end harness: builds the real function binaries once, lays out a scratch
+//! workspace (manifest, binaries, recorder folder) per test, starts the local stack on free
+//! loopback ports, and talks to it over real HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)] // test support: failing loudly is the point
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use hookline::Scheme;
+use hookline::sign::Signer;
+use hookline_local::{DevStack, StackConfig};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// `target/debug`, where the binaries under test are.
+pub fn binaries() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            // The same binaries `cargo xtask dev` runs: a generated ingest function, the test
+            // recorder as processor, and xtask itself for the process-level tests.
+            let output = Command::new(cargo)
+                .current_dir(root())
+                .args([
+                    "build",
+                    "--bins",
+                    "-p",
+                    "stripe-webhooks",
+                    "-p",
+                    "hookline-e2e",
+                    "-p",
+                    "xtask",
+                ])
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "building the binaries failed:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| root().join("target"));
+            target.join("debug")
+        })
+        .clone()
+}
+
+/// A scratch workspace for one test.
+pub struct Harness {
+    pub dir: tempfile::TempDir,
+    pub manifest: hookline_manifest::Manifest,
+    pub manifest_path: PathBuf,
+    pub bins: PathBuf,
+    pub recorder: PathBuf,
+    pub data: PathBuf,
+}
+
+/// Every provider's ingest is the generic ingest binary (it reads its scheme from the
+/// environment); every processor is the recorder.
+pub fn harness(manifest: &str) -> Harness {
+    let built = binaries();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest_path = dir.path().join("hookline.toml");
+    std::fs::write(&manifest_path, manifest).unwrap();
+    let parsed = hookline_manifest::parse(manifest, "hookline.toml").unwrap();
+    let bins = dir.path().join("bin");
+    std::fs::create_dir_all(&bins).unwrap();
+    for provider in &parsed.providers {
+        std::os::unix::fs::symlink(
+            built.join("stripe-ingest"),
+            bins.join(provider.ingest_binary()),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(
+            built.join("recorder-process"),
+            bins.join(provider.process_binary()),
+        )
+        .unwrap();
+    }
+    let recorder = dir.path().join("recorder");
+    std::fs::create_dir_all(&recorder).unwrap();
+    let data = dir.path().join("data");
+    Harness {
+        manifest: parsed,
+        manifest_path,
+        bins,
+        recorder,
+        data,
+        dir,
+    }
+}
+
+impl Harness {
+    /// A stack config on free ports, with the recorder wired in.
+    pub fn config(&self) -> StackConfig {
+        let mut config =
+            StackConfig::new(self.manifest.clone(), self.data.clone(), self.bins.clone());
+        config.gateway_addr = "127.0.0.1:0".parse().unwrap();
+        config.sqs_addr = "127.0.0.1:0".parse().unwrap();
+        config
+            .extra_env
+            .insert("RECORDER_DIR".into(), self.recorder.display().to_string());
+        config.logs = if std::env::var_os("HOOKLINE_TEST_LOGS").is_some() {
+            hookline_local::logs::LogSink::Stderr
+        } else {
+            hookline_local::logs::LogSink::Discard
+        };
+        config
+    }
+
+    /// Starts the stack in this process (the functions are separate processes).
+    pub async fn start(&self) -> DevStack {
+        DevStack::start(self.config()).await.unwrap()
+    }
+
+    /// What the recorder processed for `provider`.
+    pub fn recorded(&self, provider: &str) -> Vec<Value> {
+        std::fs::read_to_string(self.recorder.join(format!("{provider}.jsonl")))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// Waits until `provider`'s recorder holds at least `n` deliveries.
+    pub async fn wait_recorded(&self, provider: &str, n: usize, timeout: Duration) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let got = self.recorded(provider);
+            if got.len() >= n || tokio::time::Instant::now() > deadline {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Decodes a recorded body.
+pub fn recorded_body(line: &Value) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(line["body"].as_str().unwrap())
+        .unwrap()
+}
+
+/// Signature headers for a provider of the running stack, as the provider would send them.
+pub fn signed(stack: &DevStack, provider: &str, body: &[u8]) -> Vec<(String, String)> {
+    let info = stack
+        .providers()
+        .iter()
+        .find(|p| p.name == provider)
+        .unwrap();
+    let scheme: Scheme = info.scheme.parse().unwrap();
+    let signer = Signer::new(scheme, &info.secret).unwrap();
+    let mut headers = signer.headers(
+        body,
+        chrono::Utc::now().timestamp(),
+        &format!("msg_{}", uuid::Uuid::new_v4().simple()),
+    );
+    headers.push(("content-type".into(), "application/json".into()));
+    headers
+}
+
+/// The webhook URL of a provider.
+pub fn url(stack: &DevStack, provider: &str) -> String {
+    stack
+        .providers()
+        .iter()
+        .find(|p| p.name == provider)
+        .unwrap()
+        .webhook_url
+        .clone()
+}
+
+/// One HTTP/1.1 POST over a plain TCP connection: (status, headers, body).
+pub async fn post(
+    url: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> std::io::Result<(u16, String, Vec<u8>)> {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (authority, path) = rest
+        .split_once('/')
+        .map(|(a, p)| (a, format!("/{p}")))
+        .unwrap();
+    let mut stream = tokio::net::TcpStream::connect(authority).await?;
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    stream.write_all(body).await?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no header end"))?;
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other("no status"))?;
+    Ok((status, head, raw[split + 4..].to_vec()))
+}
+
+/// An SQS client for the stack's endpoint.
+pub async fn sqs(endpoint: &str) -> aws_sdk_sqs::Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "local", "local", None, None, "test",
+        ))
+        .load()
+        .await;
+    aws_sdk_sqs::Client::new(&config)
+}
+
+/// Messages in a queue: visible, in flight and delayed.
+pub async fn depth(client: &aws_sdk_sqs::Client, queue_url: &str) -> u64 {
+    let out = client
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let attributes = out.attributes.unwrap();
+    [
+        QueueAttributeName::ApproximateNumberOfMessages,
+        QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+        QueueAttributeName::ApproximateNumberOfMessagesDelayed,
+    ]
+    .iter()
+    .map(|a| attributes[a].parse::<u64>().unwrap())
+    .sum()
+}
+
+/// A free loopback port (bound and released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

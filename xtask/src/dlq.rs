@@ -1,0 +1,215 @@
+//! `cargo xtask dlq list|redrive <provider>`: what is in a provider's dead-letter queue, and
+//! moving it back to the provider's queue. One code path on aws-sdk-sqs, so the same commands
+//! work against the local endpoint and a deployed stage's queues.
+
+use anyhow::{Context, Result};
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::types::MessageSystemAttributeName;
+use hookline::Envelope;
+
+use crate::dev;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(clap::Subcommand)]
+enum Action {
+    /// List the messages in the provider's dead-letter queue.
+    List(Target),
+    /// Move every message of the dead-letter queue back to the provider's queue.
+    Redrive(Target),
+}
+
+#[derive(clap::Args)]
+struct Target {
+    /// Provider name from hookline.toml.
+    provider: String,
+    /// The local SQS endpoint's port.
+    #[arg(long, default_value_t = 9324)]
+    sqs_port: u16,
+    /// An SQS endpoint URL [default: the local one].
+    #[arg(long)]
+    endpoint: Option<String>,
+}
+
+/// An SQS client for the local endpoint: fixed region and local credentials.
+pub async fn local_client(endpoint: &str) -> Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "hookline-local",
+            "hookline-local",
+            None,
+            None,
+            "hookline-local",
+        ))
+        .load()
+        .await;
+    Client::new(&config)
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let manifest = dev::manifest()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let (target, redrive) = match &args.action {
+            Action::List(t) => (t, false),
+            Action::Redrive(t) => (t, true),
+        };
+        let provider = manifest
+            .provider(&target.provider)
+            .with_context(|| format!("no provider `{}` in hookline.toml", target.provider))?;
+        let endpoint = target
+            .endpoint
+            .clone()
+            .unwrap_or_else(|| format!("http://127.0.0.1:{}", target.sqs_port));
+        let client = local_client(&endpoint).await;
+        let (queue, dlq) = hookline_local::stack::queue_names(provider);
+        let dlq_url = url_of(&client, &dlq).await?;
+        let queue_url = url_of(&client, &queue).await?;
+        if redrive {
+            let moved = redrive_all(&client, &dlq_url, &queue_url).await?;
+            println!("moved {moved} message(s) from {dlq} back to {queue}");
+        } else {
+            list(&client, &dlq_url).await?;
+        }
+        Ok(())
+    })
+}
+
+async fn url_of(client: &Client, name: &str) -> Result<String> {
+    let out = client
+        .get_queue_url()
+        .queue_name(name)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", aws_sdk_sqs::error::DisplayErrorContext(e)))
+        .with_context(|| format!("finding queue {name}: is `cargo xtask dev` running?"))?;
+    out.queue_url
+        .with_context(|| format!("no URL for queue {name}"))
+}
+
+/// Prints the DLQ's messages. They are hidden while being read, then made visible again.
+pub async fn list(client: &Client, dlq_url: &str) -> Result<()> {
+    let mut seen = Vec::new();
+    loop {
+        let out = client
+            .receive_message()
+            .queue_url(dlq_url)
+            .max_number_of_messages(10)
+            .visibility_timeout(30)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            break;
+        }
+        seen.extend(messages);
+    }
+    if seen.is_empty() {
+        println!("the dead-letter queue is empty");
+    }
+    for m in &seen {
+        let body = m.body.as_deref().unwrap_or_default();
+        let sent = m
+            .attributes
+            .as_ref()
+            .and_then(|a| a.get(&MessageSystemAttributeName::SentTimestamp))
+            .and_then(|t| t.parse::<i64>().ok())
+            .and_then(chrono::DateTime::from_timestamp_millis)
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default();
+        match Envelope::from_json(body) {
+            Ok(e) => println!(
+                "{}  sent {sent}  {} {}  delivery {}  {} bytes",
+                m.message_id.as_deref().unwrap_or_default(),
+                e.provider,
+                e.event_type.as_deref().unwrap_or("-"),
+                e.delivery_id.as_deref().unwrap_or("-"),
+                e.body.len()
+            ),
+            Err(err) => println!(
+                "{}  sent {sent}  not an envelope ({err})",
+                m.message_id.as_deref().unwrap_or_default()
+            ),
+        }
+    }
+    for m in &seen {
+        if let Some(receipt) = &m.receipt_handle {
+            let _ = client
+                .change_message_visibility()
+                .queue_url(dlq_url)
+                .receipt_handle(receipt)
+                .visibility_timeout(0)
+                .send()
+                .await;
+        }
+    }
+    println!("{} message(s)", seen.len());
+    Ok(())
+}
+
+/// Moves every DLQ message back: send to the queue first, then delete from the DLQ, so a
+/// failure in between duplicates a message rather than losing it.
+pub async fn redrive_all(client: &Client, dlq_url: &str, queue_url: &str) -> Result<u64> {
+    let fifo = queue_url.ends_with(".fifo");
+    let mut moved = 0;
+    loop {
+        let out = client
+            .receive_message()
+            .queue_url(dlq_url)
+            .max_number_of_messages(10)
+            .visibility_timeout(60)
+            .message_attribute_names("All")
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return Ok(moved);
+        }
+        for m in messages {
+            let mut send = client
+                .send_message()
+                .queue_url(queue_url)
+                .message_body(m.body.clone().unwrap_or_default())
+                .set_message_attributes(m.message_attributes.clone());
+            if fifo {
+                let attributes = m.attributes.clone().unwrap_or_default();
+                send = send
+                    .message_group_id(
+                        attributes
+                            .get(&MessageSystemAttributeName::MessageGroupId)
+                            .cloned()
+                            .unwrap_or_default(),
+                    )
+                    .message_deduplication_id(format!(
+                        "redrive-{}",
+                        m.message_id.clone().unwrap_or_default()
+                    ));
+            }
+            send.send()
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", aws_sdk_sqs::error::DisplayErrorContext(e)))
+                .context("sending back to the queue")?;
+            client
+                .delete_message()
+                .queue_url(dlq_url)
+                .receipt_handle(m.receipt_handle.clone().unwrap_or_default())
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", aws_sdk_sqs::error::DisplayErrorContext(e)))
+                .context("deleting from the dead-letter queue")?;
+            moved += 1;
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! `cargo xtask send <provider>`: signs a sample (or your) delivery exactly as the provider
+//! would, posts it, and prints the answer.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use hookline::sign::Signer;
+use hookline::verify::{Algorithm, Encoding, GenericHmac, Scheme};
+use hookline_manifest::Provider;
+
+use crate::{dev, http, tools};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Provider name from hookline.toml.
+    provider: String,
+    /// Sample event type from the crate's fixtures/events.toml [default: the first one].
+    #[arg(long)]
+    event: Option<String>,
+    /// Send this file as the body instead of a sample.
+    #[arg(long)]
+    body: Option<PathBuf>,
+    /// How many deliveries to send.
+    #[arg(long, default_value_t = 1)]
+    count: u32,
+    /// Change the body after signing: the stack must answer 401.
+    #[arg(long)]
+    tamper: bool,
+    /// Webhook URL [default: the local gateway's route].
+    #[arg(long)]
+    url: Option<String>,
+    /// Local gateway port (when --url is not given).
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+    /// Signing secret [default: the local one in --data-dir].
+    #[arg(long)]
+    secret: Option<String>,
+    /// Where `cargo xtask dev` keeps the local secrets.
+    #[arg(long, default_value = ".hookline")]
+    data_dir: PathBuf,
+}
+
+/// A sample from `fixtures/events.toml`.
+struct Sample {
+    body: Vec<u8>,
+    content_type: String,
+    headers: Vec<(String, String)>,
+}
+
+fn sample(provider: &Provider, event: Option<&str>) -> Result<Sample> {
+    let dir = tools::project_root()
+        .join(provider.crate_dir())
+        .join("fixtures");
+    let index = dir.join("events.toml");
+    let text =
+        std::fs::read_to_string(&index).with_context(|| format!("reading {}", index.display()))?;
+    let doc: toml::Table =
+        toml::from_str(&text).with_context(|| format!("parsing {}", index.display()))?;
+    let events = doc
+        .get("events")
+        .and_then(|e| e.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let types: Vec<String> = events
+        .iter()
+        .filter_map(|e| e.get("type").and_then(|t| t.as_str()).map(str::to_owned))
+        .collect();
+    let chosen = match event {
+        None => events.first(),
+        Some(wanted) => events
+            .iter()
+            .find(|e| e.get("type").and_then(|t| t.as_str()) == Some(wanted)),
+    }
+    .with_context(|| {
+        format!(
+            "no sample event `{}` for {}: the samples are {}",
+            event.unwrap_or("(any)"),
+            provider.name,
+            types.join(", ")
+        )
+    })?;
+    let file = chosen
+        .get("file")
+        .and_then(|f| f.as_str())
+        .context("a sample has no `file`")?;
+    let body = std::fs::read(dir.join(file))
+        .with_context(|| format!("reading {}", dir.join(file).display()))?;
+    let content_type = chosen
+        .get("content_type")
+        .and_then(|c| c.as_str())
+        .unwrap_or("application/json")
+        .to_owned();
+    let headers = chosen
+        .get("headers")
+        .and_then(|h| h.as_table())
+        .map(|t| {
+            t.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Sample {
+        body,
+        content_type,
+        headers,
+    })
+}
+
+/// The runtime scheme of a manifest provider.
+pub fn scheme(provider: &Provider) -> Result<Scheme> {
+    let scheme: Scheme = provider
+        .signing
+        .scheme
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Scheme::GenericHmac(defaults) = scheme {
+        let signing = &provider.signing;
+        let algorithm: Algorithm = signing
+            .algorithm
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .unwrap_or(defaults.algorithm);
+        let encoding: Encoding = signing
+            .encoding
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .unwrap_or(defaults.encoding);
+        let header = signing
+            .header
+            .clone()
+            .unwrap_or_else(|| defaults.header().to_owned());
+        return Ok(Scheme::GenericHmac(
+            GenericHmac::new(&header, algorithm, encoding, signing.prefix.clone())
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        ));
+    }
+    Ok(scheme)
+}
+
+/// The delivery-id header each provider sends with every delivery (a new id per delivery).
+fn delivery_header(scheme: &Scheme) -> Option<&'static str> {
+    match scheme {
+        Scheme::GitHub => Some("X-GitHub-Delivery"),
+        Scheme::Shopify => Some("X-Shopify-Webhook-Id"),
+        _ => None,
+    }
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let manifest = dev::manifest()?;
+    let provider = manifest.provider(&args.provider).with_context(|| {
+        let names: Vec<&str> = manifest.providers.iter().map(|p| p.name.as_str()).collect();
+        format!(
+            "no provider `{}` in hookline.toml (providers: {})",
+            args.provider,
+            names.join(", ")
+        )
+    })?;
+    let scheme = scheme(provider)?;
+    let secret = match &args.secret {
+        Some(secret) => secret.clone(),
+        None => {
+            let path = tools::project_root()
+                .join(&args.data_dir)
+                .join("secrets")
+                .join(&provider.name);
+            std::fs::read_to_string(&path)
+                .map(|s| s.trim().to_owned())
+                .with_context(|| {
+                    format!(
+                        "no local secret at {}: start `cargo xtask dev` once, or pass --secret",
+                        path.display()
+                    )
+                })?
+        }
+    };
+    let signer = Signer::new(scheme.clone(), &secret).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let sample = match &args.body {
+        Some(path) => Sample {
+            body: std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+            content_type: "application/json".into(),
+            headers: Vec::new(),
+        },
+        None => sample(provider, args.event.as_deref())?,
+    };
+    let url = args
+        .url
+        .clone()
+        .unwrap_or_else(|| format!("http://127.0.0.1:{}{}", args.port, provider.route));
+    let mut failures = 0;
+    for _ in 0..args.count {
+        let delivery_id = uuid::Uuid::new_v4().to_string();
+        let mut headers = vec![("Content-Type".to_owned(), sample.content_type.clone())];
+        headers.extend(sample.headers.iter().cloned());
+        if let Some(name) = delivery_header(&scheme) {
+            headers.push((name.to_owned(), delivery_id.clone()));
+        }
+        headers.extend(signer.headers(
+            &sample.body,
+            chrono::Utc::now().timestamp(),
+            &format!("msg_{}", delivery_id.replace('-', "")),
+        ));
+        let mut body = sample.body.clone();
+        if args.tamper {
+            match body.first_mut() {
+                Some(first) => *first ^= 0x20,
+                None => body.push(b' '),
+            }
+        }
+        let response = http::post(&url, &headers, &body)?;
+        let text = String::from_utf8_lossy(&response.body);
+        let message_id = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| {
+                v.get("message_id")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_owned)
+            });
+        match message_id {
+            Some(id) => println!("{} {}  message_id {id}", response.status, provider.name),
+            None => println!("{} {}  {}", response.status, provider.name, text.trim()),
+        }
+        let ok = if args.tamper {
+            response.status == 401
+        } else {
+            (200..300).contains(&response.status)
+        };
+        if !ok {
+            failures += 1;
+        }
+    }
+    if failures > 0 {
+        bail!(
+            "{failures} of {} deliveries were not answered as expected ({})",
+            args.count,
+            if args.tamper { "401" } else { "2xx" }
+        );
+    }
+    Ok(())
+}
