@@ -42,7 +42,7 @@ fn fixture(provider: &str, file: &str) -> Vec<u8> {
     .unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_deliveries_reach_the_processor_byte_for_byte() {
     let h = harness(STRIPE_AND_GITHUB);
     let stack = h.start().await;
@@ -75,7 +75,7 @@ async fn signed_deliveries_reach_the_processor_byte_for_byte() {
     stack.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tampered_delivery_is_401_and_nothing_is_queued() {
     let h = harness(STRIPE_AND_GITHUB);
     let stack = h.start().await;
@@ -102,7 +102,7 @@ async fn a_tampered_delivery_is_401_and_nothing_is_queued() {
     stack.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slack_url_verification_is_answered_with_the_challenge() {
     let h = harness(STRIPE_AND_GITHUB);
     let stack = h.start().await;
@@ -137,7 +137,7 @@ async fn slack_url_verification_is_answered_with_the_challenge() {
     stack.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_queue_means_503_never_200() {
     let h = harness(STRIPE_AND_GITHUB);
     let mut config = h.config();
@@ -159,7 +159,7 @@ async fn an_unreachable_queue_means_503_never_200() {
     stack.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_routes_are_404_json() {
     let h = harness(STRIPE_AND_GITHUB);
     let stack = h.start().await;
@@ -176,4 +176,100 @@ async fn unknown_routes_are_404_json() {
         "Not Found"
     );
     stack.shutdown().await;
+}
+
+const POISON: &str = r#"
+[project]
+name = "e2e"
+
+[[providers]]
+name = "acme"
+template = "github"
+[providers.queue]
+max_receive_count = 2
+visibility_timeout_secs = 6
+max_batching_window_secs = 1
+[providers.processor]
+timeout_secs = 1
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_message_is_retried_alone_dead_lettered_and_redriven() {
+    let h = harness(POISON);
+    let stack = h.start().await;
+    for body in [
+        &br#"{"n":"good-1"}"#[..],
+        br#"{"n":"poison"}"#,
+        br#"{"n":"good-2"}"#,
+    ] {
+        let (status, _, _) = post(&url(&stack, "acme"), &signed(&stack, "acme", body), body)
+            .await
+            .unwrap();
+        assert_eq!(status, 200);
+    }
+    let info = stack.providers()[0].clone();
+    let client = sqs(&stack.sqs_endpoint()).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
+    while depth(&client, &info.dlq_url).await == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the poison message never reached the DLQ"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let bodies: Vec<Vec<u8>> = h.recorded("acme").iter().map(recorded_body).collect();
+    assert_eq!(
+        bodies.len(),
+        2,
+        "each good message processed exactly once, never retried with the poison one"
+    );
+    assert!(
+        bodies.contains(&br#"{"n":"good-1"}"#.to_vec())
+            && bodies.contains(&br#"{"n":"good-2"}"#.to_vec())
+    );
+    assert_eq!(depth(&client, &info.queue_url).await, 0);
+
+    // Fix the handler, then bring the message back with the real CLI.
+    std::fs::write(h.recorder.join("cured"), "").unwrap();
+    let port = stack.sqs_endpoint().rsplit(':').next().unwrap().to_owned();
+    // Async: the stack runs on this test's runtime and must keep answering meanwhile.
+    let output = tokio::process::Command::new(binaries().join("xtask"))
+        .args(["dlq", "redrive", "acme", "--sqs-port", &port])
+        .env("HOOKLINE_MANIFEST", &h.manifest_path)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("moved 1 message(s)"));
+    let recorded = h.wait_recorded("acme", 3, Duration::from_secs(20)).await;
+    assert_eq!(recorded_body(&recorded[2]), br#"{"n":"poison"}"#);
+    assert_eq!(depth(&client, &info.dlq_url).await, 0);
+    stack.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_works_against_the_local_endpoint_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = hookline_local::sqs::SqsServer::start("127.0.0.1:0".parse().unwrap(), dir.path())
+        .await
+        .unwrap();
+    let python = std::env::var_os("HOOKLINE_TEST_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root().join(".tools/venv/bin/python"));
+    let script = root().join("tests/python/boto3_check.py");
+    let output = tokio::process::Command::new(&python).arg(&script).arg(server.endpoint()).output().await.unwrap_or_else(|e| {
+        panic!("cannot run {}: {e}\nboto3 is required: run `cargo xtask test` (it installs it into .tools/venv)", python.display())
+    });
+    assert!(
+        output.status.success(),
+        "boto3 check failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("boto3 ok"));
+    server.shutdown().await;
 }

@@ -29,9 +29,6 @@ pub struct Args {
     /// Use the binaries in this folder as they are (no build).
     #[arg(long, hide = true)]
     binaries: Option<PathBuf>,
-    /// Read this manifest instead of the workspace's hookline.toml.
-    #[arg(long, hide = true)]
-    manifest: Option<PathBuf>,
     /// Extra environment for every function (KEY=VALUE, repeatable).
     #[arg(long = "env", hide = true, value_parser = parse_kv)]
     env: Vec<(String, String)>,
@@ -46,9 +43,9 @@ fn parse_kv(text: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))
 }
 
-/// The manifest of the workspace.
+/// The manifest of the workspace (`HOOKLINE_MANIFEST` names another file, for tests).
 pub fn manifest() -> Result<Manifest> {
-    let path = tools::project_root().join(MANIFEST_FILE);
+    let path = std::env::var_os("HOOKLINE_MANIFEST").map(PathBuf::from).unwrap_or_else(|| tools::project_root().join(MANIFEST_FILE));
     hookline_manifest::load(&path).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
@@ -101,10 +98,7 @@ fn build(manifest: &Manifest, release: bool) -> Result<()> {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let manifest = match &args.manifest {
-        Some(path) => hookline_manifest::load(path).map_err(|e| anyhow::anyhow!("{e}"))?,
-        None => manifest()?,
-    };
+    let manifest = manifest()?;
     if manifest.providers.is_empty() {
         bail!(
             "{MANIFEST_FILE} has no providers yet: add one with `cargo xtask new <name> --template <template>`"

@@ -1,0 +1,135 @@
+//! `kill -9` of the whole dev stack in the middle of a burst: after a restart, every delivery
+//! that was answered 200 is processed at least once.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use std::collections::BTreeSet;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hookline::Scheme;
+use hookline::sign::Signer;
+use hookline_e2e::*;
+
+const MANIFEST: &str = r#"
+[project]
+name = "e2e"
+
+[[providers]]
+name = "stripe"
+template = "stripe"
+"#;
+
+fn dev(h: &Harness, port: u16, sqs_port: u16) -> Child {
+    Command::new(binaries().join("xtask"))
+        .args([
+            "dev",
+            "--port",
+            &port.to_string(),
+            "--sqs-port",
+            &sqs_port.to_string(),
+        ])
+        .arg("--data-dir")
+        .arg(&h.data)
+        .arg("--binaries")
+        .arg(&h.bins)
+        .arg("--env")
+        .arg(format!("RECORDER_DIR={}", h.recorder.display()))
+        .env("HOOKLINE_MANIFEST", &h.manifest_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn wait_ready(port: u16) {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the dev stack did not start on port {port}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_burst_loses_no_acknowledged_delivery() {
+    let h = harness(MANIFEST);
+    let (port, sqs_port) = (free_port(), free_port());
+    let mut stack = dev(&h, port, sqs_port);
+    wait_ready(port).await;
+    let secret = std::fs::read_to_string(h.data.join("secrets/stripe")).unwrap();
+    let signer = Signer::new(Scheme::Stripe, secret.trim()).unwrap();
+    let url = format!("http://127.0.0.1:{port}/webhooks/stripe");
+    let acked = Arc::new(Mutex::new(BTreeSet::new()));
+    let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut senders = Vec::new();
+    for worker in 0..6 {
+        let (signer, url, acked, sent) = (
+            signer.clone(),
+            url.clone(),
+            Arc::clone(&acked),
+            Arc::clone(&sent),
+        );
+        senders.push(tokio::spawn(async move {
+            for n in 0..200 {
+                let id = format!("evt_burst_{worker}_{n}");
+                let body = format!(r#"{{"id":"{id}","object":"event","type":"invoice.paid","created":1764400000,"livemode":false,"data":{{"object":{{"id":"in_1"}}}}}}"#);
+                let headers = signer.headers(body.as_bytes(), chrono::Utc::now().timestamp(), "");
+                sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                match post(&url, &headers, body.as_bytes()).await {
+                    Ok((200, _, _)) => {
+                        acked.lock().unwrap().insert(id);
+                    }
+                    Ok(_) => {}
+                    Err(_) => return, // the stack is gone
+                }
+            }
+        }));
+    }
+    // Let part of the burst through, then kill the stack without warning.
+    while sent.load(std::sync::atomic::Ordering::SeqCst) < 150 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stack.kill().unwrap();
+    stack.wait().unwrap();
+    for sender in senders {
+        sender.await.unwrap();
+    }
+    let acked: BTreeSet<String> = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 50,
+        "the burst should have been acknowledged in part before the kill ({} acks)",
+        acked.len()
+    );
+
+    let mut stack = dev(&h, port, sqs_port);
+    wait_ready(port).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let missing = loop {
+        let processed: BTreeSet<String> = h
+            .recorded("stripe")
+            .iter()
+            .filter_map(|l| l["delivery_id"].as_str().map(str::to_owned))
+            .collect();
+        let missing: Vec<&String> = acked.difference(&processed).collect();
+        if missing.is_empty() || tokio::time::Instant::now() > deadline {
+            break missing.len();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let _ = Command::new("kill")
+        .arg("-INT")
+        .arg(stack.id().to_string())
+        .status();
+    let _ = stack.wait();
+    assert_eq!(
+        missing,
+        0,
+        "{missing} of {} acknowledged deliveries were never processed",
+        acked.len()
+    );
+}
