@@ -307,22 +307,24 @@ type ApiState = (Function, Arc<Instance>);
 
 async fn next(State((function, instance)): State<ApiState>) -> Response {
     let inner = &function.inner;
-    inner.waiting.fetch_add(1, Ordering::SeqCst);
-    let invocation = {
-        let mut queue = inner.queue.lock().await;
-        queue.recv().await
+    let invocation = loop {
+        inner.waiting.fetch_add(1, Ordering::SeqCst);
+        let next = {
+            let mut queue = inner.queue.lock().await;
+            queue.recv().await
+        };
+        inner.waiting.fetch_sub(1, Ordering::SeqCst);
+        let Some(invocation) = next else {
+            // Shutting down: keep the instance parked until it is stopped.
+            std::future::pending::<()>().await;
+            return StatusCode::GONE.into_response();
+        };
+        inner.pending.fetch_sub(1, Ordering::SeqCst);
+        // Skip invocations whose caller gave up (timed out) before any instance took them.
+        if !invocation.reply.is_closed() {
+            break invocation;
+        }
     };
-    inner.waiting.fetch_sub(1, Ordering::SeqCst);
-    let Some(invocation) = invocation else {
-        // Shutting down: keep the instance parked until it is stopped.
-        std::future::pending::<()>().await;
-        return StatusCode::GONE.into_response();
-    };
-    inner.pending.fetch_sub(1, Ordering::SeqCst);
-    if invocation.reply.is_closed() {
-        // The caller gave up (timed out) before any instance took it.
-        return StatusCode::NO_CONTENT.into_response();
-    }
     let mut headers = HeaderMap::new();
     let arn = format!(
         "arn:aws:lambda:us-east-1:000000000000:function:{}",

@@ -1,6 +1,7 @@
 //! A processor for the end-to-end tests: appends every delivery (with its raw body) to
 //! `$RECORDER_DIR/<provider>.jsonl`, and refuses bodies containing `poison` until the file
-//! `$RECORDER_DIR/cured` exists.
+//! `$RECORDER_DIR/cured` exists. A body containing `crash-once` kills the instance the first
+//! time it is seen (as if the process were killed mid-batch).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -11,6 +12,11 @@ use hookline::{BoxError, Delivery};
 async fn handle(delivery: Delivery) -> Result<(), BoxError> {
     let dir = PathBuf::from(std::env::var("RECORDER_DIR")?);
     let body = delivery.body();
+    let crash_marker = dir.join(format!("crashed-{}", delivery.message_id));
+    if body.windows(10).any(|w| w == b"crash-once") && !crash_marker.exists() {
+        std::fs::write(&crash_marker, "")?;
+        std::process::abort();
+    }
     if body.windows(6).any(|w| w == b"poison") && !dir.join("cured").exists() {
         return Err("poison message refused".into());
     }
