@@ -1,6 +1,9 @@
 //! An API Gateway HTTP API on loopback: one `POST` route per provider, each request turned into
 //! a payload-2.0 event for the provider's ingest function, and the proxy response turned back.
-//! API Gateway's limits apply: 10 MB bodies (413) and a 30 s integration timeout (504).
+//! API Gateway's limits apply: 10 MB bodies (413) and a 30 s integration timeout (504). The
+//! server itself is bounded too: at most `max_connections` connections (more are closed at once),
+//! headers of at most `max_header_bytes` (431), and clients that send their headers or body too
+//! slowly are cut off (slowloris), so memory stays bounded whatever the clients do.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -27,6 +30,31 @@ pub const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(30);
 
 struct Routes {
     by_path: BTreeMap<String, Function>,
+    body_read_timeout: Duration,
+}
+
+/// Bounds on what clients can make the gateway hold.
+#[derive(Debug, Clone)]
+pub struct GatewayLimits {
+    /// Open connections at most; further ones are closed on accept.
+    pub max_connections: usize,
+    /// Time allowed to send the request headers.
+    pub header_read_timeout: Duration,
+    /// Largest request head (request line and headers); larger ones get 431.
+    pub max_header_bytes: usize,
+    /// Time allowed to send the body once the headers are in (408 after).
+    pub body_read_timeout: Duration,
+}
+
+impl Default for GatewayLimits {
+    fn default() -> Self {
+        GatewayLimits {
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            max_header_bytes: 64 * 1024,
+            body_read_timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 /// A running gateway.
@@ -46,24 +74,21 @@ fn message(status: StatusCode, text: &str) -> Response {
 }
 
 impl Gateway {
-    /// Serves `routes` (path → ingest function) on `addr`.
+    /// Serves `routes` (path → ingest function) on `addr` within `limits`.
     pub async fn start(
         addr: SocketAddr,
         routes: BTreeMap<String, Function>,
+        limits: GatewayLimits,
     ) -> std::io::Result<Gateway> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(Routes { by_path: routes });
+        let state = Arc::new(Routes {
+            by_path: routes,
+            body_read_timeout: limits.body_read_timeout,
+        });
         let app = Router::new().fallback(handle).with_state(state);
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let service = app.into_make_service_with_connect_info::<SocketAddr>();
-            let _ = axum::serve(listener, service)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let task = tokio::spawn(serve(listener, app, limits, stopped));
         Ok(Gateway {
             addr,
             stop: Some(stop),
@@ -87,6 +112,60 @@ impl Gateway {
     }
 }
 
+/// Accepts connections within the limits until `stopped`, then lets open ones finish.
+async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: GatewayLimits,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let (closing, _) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(_) => continue,
+            },
+            _ = &mut stopped => break,
+        };
+        // Over the limit: close at once rather than queue unbounded work.
+        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let app = app.clone();
+        let mut closing = closing.subscribe();
+        let limits = limits.clone();
+        connections.spawn(async move {
+            let service = hyper::service::service_fn(
+                move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    tower::ServiceExt::oneshot(app.clone(), request.map(Body::new))
+                },
+            );
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(limits.header_read_timeout)
+                .max_header_size(limits.max_header_bytes)
+                .max_buf_size(limits.max_header_bytes.max(8192) * 2)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = closing.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.as_mut().await;
+                }
+            }
+            drop(permit);
+        });
+    }
+    let _ = closing.send(true);
+    while connections.join_next().await.is_some() {}
+}
+
 async fn handle(
     State(routes): State<Arc<Routes>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -102,8 +181,15 @@ async fn handle(
     else {
         return message(StatusCode::NOT_FOUND, "Not Found");
     };
-    let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return message(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
+    let body = match tokio::time::timeout(
+        routes.body_read_timeout,
+        axum::body::to_bytes(body, MAX_BODY_BYTES),
+    )
+    .await
+    {
+        Err(_) => return message(StatusCode::REQUEST_TIMEOUT, "Request Timeout"),
+        Ok(Err(_)) => return message(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
+        Ok(Ok(body)) => body,
     };
     let event = event(&method, &uri, &headers, &body, peer);
     match tokio::time::timeout(

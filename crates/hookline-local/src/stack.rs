@@ -11,7 +11,7 @@ use base64::Engine as _;
 use hookline_manifest::{Manifest, Provider, QueueKind};
 
 use crate::event_source::{EventSource, EventSourceSpec};
-use crate::gateway::Gateway;
+use crate::gateway::{Gateway, GatewayLimits};
 use crate::lambda::{Function, FunctionSpec};
 use crate::logs::LogSink;
 use crate::sqs::SqsServer;
@@ -39,6 +39,8 @@ pub struct StackConfig {
     pub extra_env: BTreeMap<String, String>,
     /// The SQS endpoint ingest functions are given, instead of the stack's own (tests).
     pub ingest_sqs_endpoint: Option<String>,
+    /// The gateway's connection, header and slow-client limits.
+    pub gateway_limits: GatewayLimits,
 }
 
 impl StackConfig {
@@ -55,6 +57,7 @@ impl StackConfig {
             processor_overrides: BTreeMap::new(),
             extra_env: BTreeMap::new(),
             ingest_sqs_endpoint: None,
+            gateway_limits: GatewayLimits::default(),
         }
     }
 }
@@ -323,7 +326,7 @@ impl DevStack {
                 dlq_url,
             });
         }
-        let gateway = Gateway::start(config.gateway_addr, routes)
+        let gateway = Gateway::start(config.gateway_addr, routes, config.gateway_limits.clone())
             .await
             .map_err(io(format!(
                 "starting the gateway on {}",
