@@ -324,15 +324,7 @@ pub async fn dispatch(store: &StoreHandle, action: &str, body: &[u8]) -> Result<
             let name = url_name(&request.queue_url)?;
             let message = request.entry.into_message()?;
             let sent = store.call(move |s| s.send(&name, message, now)).await?;
-            let mut out =
-                json!({ "MessageId": sent.message_id, "MD5OfMessageBody": sent.md5_body });
-            if let Some(md5) = sent.md5_attributes {
-                out["MD5OfMessageAttributes"] = md5.into();
-            }
-            if let Some(seq) = sent.sequence_number {
-                out["SequenceNumber"] = seq.into();
-            }
-            Ok(out)
+            Ok(sent_json(sent))
         }
         "SendMessageBatch" => send_batch(store, parse(body)?, now).await,
         "ReceiveMessage" => receive(store, parse(body)?).await,
@@ -475,24 +467,7 @@ async fn send_batch(
                 .collect::<Vec<_>>())
         })
         .await?;
-    let mut successful = Vec::new();
-    let mut failed = Vec::new();
-    for (id, result) in results {
-        match result {
-            Ok(sent) => {
-                let mut entry = json!({ "Id": id, "MessageId": sent.message_id, "MD5OfMessageBody": sent.md5_body });
-                if let Some(md5) = sent.md5_attributes {
-                    entry["MD5OfMessageAttributes"] = md5.into();
-                }
-                if let Some(seq) = sent.sequence_number {
-                    entry["SequenceNumber"] = seq.into();
-                }
-                successful.push(entry);
-            }
-            Err(err) => failed.push(failed_entry(&id, &err)),
-        }
-    }
-    Ok(json!({ "Successful": successful, "Failed": failed }))
+    Ok(batch_answer(results, sent_json))
 }
 
 async fn handle_batch(
@@ -525,15 +500,36 @@ async fn handle_batch(
                 .collect::<Vec<_>>())
         })
         .await?;
+    Ok(batch_answer(results, |()| json!({})))
+}
+
+/// A batch answer: each entry's success (its id merged into `ok`'s fields) or failure.
+fn batch_answer<T>(results: Vec<(String, Result<T, SqsError>)>, ok: impl Fn(T) -> Value) -> Value {
     let mut successful = Vec::new();
     let mut failed = Vec::new();
     for (id, result) in results {
         match result {
-            Ok(()) => successful.push(json!({ "Id": id })),
+            Ok(value) => {
+                let mut entry = ok(value);
+                entry["Id"] = id.into();
+                successful.push(entry);
+            }
             Err(err) => failed.push(failed_entry(&id, &err)),
         }
     }
-    Ok(json!({ "Successful": successful, "Failed": failed }))
+    json!({ "Successful": successful, "Failed": failed })
+}
+
+/// The fields SendMessage answers, also those of each SendMessageBatch success.
+fn sent_json(sent: super::store::Sent) -> Value {
+    let mut out = json!({ "MessageId": sent.message_id, "MD5OfMessageBody": sent.md5_body });
+    if let Some(md5) = sent.md5_attributes {
+        out["MD5OfMessageAttributes"] = md5.into();
+    }
+    if let Some(seq) = sent.sequence_number {
+        out["SequenceNumber"] = seq.into();
+    }
+    out
 }
 
 fn wanted(names: &[String], name: &str) -> bool {
