@@ -23,6 +23,9 @@ pub struct Args {
     /// SQS endpoint port.
     #[arg(long, default_value_t = 9324)]
     sqs_port: u16,
+    /// Most instances of each function running at once.
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
     /// Where queued messages and local secrets are kept.
     #[arg(long, default_value = ".hookline")]
     data_dir: PathBuf,
@@ -119,6 +122,7 @@ pub fn run(args: Args) -> Result<()> {
     let mut config = StackConfig::new(manifest, data_dir.clone(), binaries);
     config.gateway_addr = SocketAddr::from(([127, 0, 0, 1], args.port));
     config.sqs_addr = SocketAddr::from(([127, 0, 0, 1], args.sqs_port));
+    config.max_instances = args.concurrency.max(1);
     config.extra_env = args.env.iter().cloned().collect::<BTreeMap<_, _>>();
     config.ingest_sqs_endpoint = args.ingest_sqs_endpoint.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
