@@ -48,7 +48,9 @@ fn parse_kv(text: &str) -> Result<(String, String), String> {
 
 /// The manifest of the workspace (`HOOKLINE_MANIFEST` names another file, for tests).
 pub fn manifest() -> Result<Manifest> {
-    let path = std::env::var_os("HOOKLINE_MANIFEST").map(PathBuf::from).unwrap_or_else(|| tools::project_root().join(MANIFEST_FILE));
+    let path = std::env::var_os("HOOKLINE_MANIFEST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| tools::project_root().join(MANIFEST_FILE));
     hookline_manifest::load(&path).map_err(|e| anyhow::anyhow!("{e}"))
 }
 

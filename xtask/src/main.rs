@@ -1,16 +1,29 @@
 //! `cargo xtask`: hookline's developer commands. This file only parses and dispatches; each
 //! subcommand lives in its own module.
 
+mod aws;
+mod build;
+mod cdk;
+#[cfg(test)]
+mod cdk_manifest_tests;
+mod cmd;
+mod deploy;
+mod destroy;
 mod dev;
 mod dlq;
 mod generate;
 mod http;
+#[cfg(test)]
+mod lambda_build_tests;
+mod lambda_zip;
 mod list;
 mod list_templates;
 mod new;
 #[cfg(test)]
 mod render_all_tests;
+mod secret;
 mod send;
+mod synth;
 mod templates;
 mod test;
 mod tools;
@@ -44,6 +57,16 @@ enum Command {
     Send(send::Args),
     /// Inspect a provider's dead-letter queue, or move its messages back.
     Dlq(dlq::Args),
+    /// Build every function for Lambda (cargo-lambda) into target/lambda/<arch>/<binary>/bootstrap.zip.
+    Build(build::Args),
+    /// Synthesize a stage's CloudFormation template (cdk synth).
+    Synth(synth::Args),
+    /// Build and deploy a stage to AWS, then print its webhook URLs.
+    Deploy(deploy::Args),
+    /// Remove a stage from AWS (all of it when ephemeral).
+    Destroy(destroy::Args),
+    /// Manage a stage's signing secrets.
+    Secret(secret::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -57,6 +80,11 @@ fn main() -> std::process::ExitCode {
         Command::Dev(args) => dev::run(args),
         Command::Send(args) => send::run(args),
         Command::Dlq(args) => dlq::run(args),
+        Command::Build(args) => build::run(args),
+        Command::Synth(args) => synth::run(args),
+        Command::Deploy(args) => deploy::run(args),
+        Command::Destroy(args) => destroy::run(args),
+        Command::Secret(args) => secret::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

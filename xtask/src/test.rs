@@ -29,6 +29,7 @@ pub fn run(args: Args) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut steps: Vec<Step> = Vec::new();
     let mut tests = Counts::default();
+    let mut jest = Counts::default();
 
     let plan: Vec<(&'static str, Action<'_>)> = vec![
         (
@@ -61,6 +62,22 @@ pub fn run(args: Args) -> Result<()> {
         (
             "python test tools (.tools/venv)",
             Box::new(|| tools::ensure_python_tools().map(|p| p.display().to_string())),
+        ),
+        (
+            "cdk: jest, cdk-nag, cfn-lint",
+            Box::new(|| {
+                let (passed, failed) = crate::cdk::jest(&root)?;
+                jest = Counts {
+                    passed,
+                    failed,
+                    ignored: 0,
+                };
+                let summary = format!("{passed} passed, {failed} failed");
+                if failed > 0 {
+                    bail!(summary);
+                }
+                Ok(summary)
+            }),
         ),
         (
             "cargo test --workspace",
@@ -106,7 +123,11 @@ pub fn run(args: Args) -> Result<()> {
     }
     let failed_steps = steps.iter().filter(|s| s.outcome.is_err()).count();
     // The closing line counts tests; failed steps are listed above and fail the exit code.
-    println!("{} passed, {} failed", tests.passed, tests.failed);
+    println!(
+        "{} passed, {} failed",
+        tests.passed + jest.passed,
+        tests.failed + jest.failed
+    );
     if failed_steps > 0 {
         bail!("{failed_steps} step(s) failed");
     }

@@ -5,6 +5,7 @@
 //! name = "hookline"        # stack prefix
 //! region = "eu-west-1"
 //! architecture = "arm64"   # or "x86_64"
+//! alarm_email = "ops@example.com"  # optional: alarms by email
 //!
 //! [[providers]]
 //! name = "stripe"
@@ -52,6 +53,8 @@ pub struct Project {
     pub region: String,
     /// Default Lambda architecture.
     pub architecture: Architecture,
+    /// An address subscribed (by email, through SNS) to the stack's alarms; none by default.
+    pub alarm_email: Option<String>,
 }
 
 /// A Lambda architecture.

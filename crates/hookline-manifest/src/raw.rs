@@ -19,6 +19,7 @@ pub(crate) struct RawProject {
     pub name: Option<Spanned<String>>,
     pub region: Option<Spanned<String>>,
     pub architecture: Option<Spanned<String>>,
+    pub alarm_email: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -28,7 +28,8 @@ fn a_two_line_provider_gets_every_default() {
         Project {
             name: "hookline".into(),
             region: "us-east-1".into(),
-            architecture: Architecture::Arm64
+            architecture: Architecture::Arm64,
+            alarm_email: None,
         }
     );
     let p = &m.providers[0];
@@ -80,6 +81,7 @@ fn every_setting_can_be_given() {
 name = "acme-hooks"
 region = "eu-west-1"
 architecture = "x86_64"
+alarm_email = "ops@example.com"
 
 [[providers]]
 name = "vendor"
@@ -111,6 +113,7 @@ max_concurrency = 4
 "#;
     let m = parse(source, "hookline.toml").unwrap();
     assert_eq!(m.project.architecture, Architecture::X86_64);
+    assert_eq!(m.project.alarm_email.as_deref(), Some("ops@example.com"));
     let p = m.provider("vendor").unwrap();
     assert_eq!(p.route, "/hooks/vendor.v2");
     assert_eq!(p.signing.prefix.as_deref(), Some("v1="));
@@ -295,6 +298,22 @@ fn names_and_project_are_checked() {
     assert_eq!(e.field.as_deref(), Some("project.region"));
     let e = error("[project]\nname = \"ok\"\narchitecture = \"arm\"\n");
     assert_eq!(e.field.as_deref(), Some("project.architecture"));
+    for bad in [
+        "ops",
+        "ops@",
+        "@example.com",
+        "ops@example",
+        "o ps@example.com",
+    ] {
+        let e = error(&format!(
+            "[project]\nname = \"ok\"\nalarm_email = \"{bad}\"\n"
+        ));
+        assert_eq!(
+            (e.field.as_deref(), e.line),
+            (Some("project.alarm_email"), Some(3)),
+            "{bad}"
+        );
+    }
     let e = error("[project]\nname = \"ok\"\n[[providers]]\nname = \"x\"\ntemplate = \"custom\"\n");
     assert_eq!(e.field.as_deref(), Some("providers.x.signing.scheme"));
 }

@@ -148,10 +148,22 @@ pub(crate) fn resolve(
         "x86_64" => Architecture::X86_64,
         _ => Architecture::Arm64,
     };
+    let alarm_email = match project.alarm_email {
+        None => None,
+        Some(email) if is_email(email.get_ref()) => Some(email.into_inner()),
+        Some(email) => {
+            return Err(ctx.error(
+                Some(email.span()),
+                "project.alarm_email",
+                format!("`{}` is not an email address", email.get_ref()),
+            ));
+        }
+    };
     let project = Project {
         name: name.into_inner(),
         region,
         architecture,
+        alarm_email,
     };
 
     let mut providers: Vec<Provider> = Vec::new();
@@ -176,6 +188,19 @@ pub(crate) fn resolve(
         providers.push(provider);
     }
     Ok(Manifest { project, providers })
+}
+
+/// `local@domain.tld`, without spaces: enough to catch typos; SNS confirms the address anyway.
+fn is_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(char::is_whitespace)
+        && !domain.contains('@')
 }
 
 fn is_region(region: &str) -> bool {

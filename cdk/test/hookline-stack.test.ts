@@ -1,0 +1,218 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App } from 'aws-cdk-lib';
+import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import { HooklineStack } from '../lib/hookline-stack';
+import { parseManifest } from '../lib/manifest';
+import { outputPrefix } from '../lib/stage';
+import { STANDARD_AND_FIFO, synthStage, X86_EXISTING_SECRET } from './helpers';
+
+function tagsOf(template: Template, type: string): Record<string, string> {
+  const resource = Object.values(template.findResources(type))[0];
+  const tags = resource.Properties.Tags as { Key: string; Value: string }[] | Record<string, string>;
+  return Array.isArray(tags) ? Object.fromEntries(tags.map((t) => [t.Key, t.Value])) : tags;
+}
+
+describe('a retained stage (prod) with a standard and a FIFO provider', () => {
+  const { stack, template } = synthStage(STANDARD_AND_FIFO, 'prod', { alarmEmail: 'ops@example.com' });
+
+  test('is named <project>-<stage>, in the manifest region, and not ephemeral', () => {
+    expect(stack.stackName).toBe('shop-prod');
+    expect(stack.region).toBe('eu-west-1');
+    expect(stack.ephemeral).toBe(false);
+  });
+
+  test('is tagged with project and stage, without ttl', () => {
+    for (const type of ['AWS::SQS::Queue', 'AWS::Lambda::Function', 'AWS::SecretsManager::Secret']) {
+      const tags = tagsOf(template, type);
+      expect(tags).toMatchObject({ project: 'shop', stage: 'prod' });
+      expect(tags).not.toHaveProperty('ttl');
+    }
+  });
+
+  test('one pipeline per provider: 4 queues (2 FIFO), 4 functions, 2 created secrets, 8 alarms', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 4);
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { FifoQueue: true }, 2);
+    template.resourceCountIs('AWS::Lambda::Function', 4);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+  });
+
+  test('one POST route per provider on one HTTP API', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /webhooks/stripe' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /hooks/orders' });
+  });
+
+  test('the manifest settings reach the FIFO pipeline', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      VisibilityTimeout: 360,
+      MessageRetentionPeriod: 1_209_600,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }),
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 5, ScalingConfig: { MaximumConcurrency: 4 } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Architectures: ['arm64'],
+      Timeout: 5,
+      MemorySize: 256,
+      Environment: {
+        Variables: Match.objectLike({
+          HOOKLINE_PROVIDER: 'orders',
+          HOOKLINE_SCHEME: 'generic-hmac',
+          HOOKLINE_GENERIC_HEADER: 'x-orders-signature',
+          HOOKLINE_GENERIC_ALGORITHM: 'sha512',
+          HOOKLINE_GENERIC_ENCODING: 'base64',
+          HOOKLINE_GENERIC_PREFIX: 'v1=',
+          HOOKLINE_MAX_BODY_BYTES: '262144',
+          HOOKLINE_TIMESTAMP_TOLERANCE_SECS: '120',
+        }),
+      },
+    });
+  });
+
+  test('queues, DLQs, secrets and logs are retained; logs kept a month', () => {
+    for (const type of ['AWS::SQS::Queue', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup']) {
+      for (const resource of Object.values(template.findResources(type))) {
+        expect(resource.DeletionPolicy).toBe('Retain');
+      }
+    }
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  test('alarms go to one SNS topic with the email subscription', () => {
+    const topic = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: { Ref: topic } });
+    template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: topic }] });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  test('outputs: webhook URL, queue URL, DLQ URL and secret ARN per provider', () => {
+    const outputs = template.findOutputs('*');
+    for (const provider of ['stripe', 'orders']) {
+      const prefix = outputPrefix(provider);
+      for (const suffix of ['WebhookUrl', 'QueueUrl', 'DlqUrl', 'SecretArn']) {
+        expect(outputs).toHaveProperty(`${prefix}${suffix}`);
+      }
+    }
+    const url = new Capture();
+    template.hasOutput('OrdersWebhookUrl', { Value: url });
+    expect(JSON.stringify(url.asObject())).toContain('/hooks/orders');
+    const queues = template.findResources('AWS::SQS::Queue', { Properties: { FifoQueue: true, RedrivePolicy: Match.anyValue() } });
+    template.hasOutput('OrdersQueueUrl', { Value: { Ref: Object.keys(queues)[0] } });
+    expect(outputs).toHaveProperty('ApiEndpoint');
+    expect(outputs).toHaveProperty('AlarmTopicArn');
+  });
+});
+
+describe('an ephemeral stage (pr-42)', () => {
+  const { stack, template } = synthStage(STANDARD_AND_FIFO, 'pr-42');
+
+  test('is ephemeral by its name, tagged with the default ttl', () => {
+    expect(stack.ephemeral).toBe(true);
+    expect(tagsOf(template, 'AWS::SQS::Queue')).toMatchObject({ project: 'shop', stage: 'pr-42', ttl: '24h' });
+  });
+
+  test('every stateful resource is deleted with the stack, secrets without recovery window', () => {
+    for (const type of ['AWS::SQS::Queue', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup']) {
+      const resources = Object.values(template.findResources(type));
+      expect(resources.length).toBeGreaterThan(0);
+      for (const resource of resources) {
+        expect(resource.DeletionPolicy).toBe('Delete');
+      }
+    }
+    // No resource at all is retained.
+    const retained = Object.entries(template.toJSON().Resources as Record<string, { DeletionPolicy?: string }>)
+      .filter(([, r]) => r.DeletionPolicy === 'Retain' || r.DeletionPolicy === 'Snapshot')
+      .map(([id]) => id);
+    expect(retained).toEqual([]);
+  });
+
+  test('logs are kept a week', () => {
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+  });
+
+  test('no email subscription unless asked', () => {
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
+
+describe('an explicitly ephemeral stage', () => {
+  test('--ephemeral on any name, with its own ttl', () => {
+    const { stack, template } = synthStage(STANDARD_AND_FIFO, 'demo', { ephemeral: true, ttl: '7d' });
+    expect(stack.ephemeral).toBe(true);
+    expect(tagsOf(template, 'AWS::Lambda::Function')).toMatchObject({ stage: 'demo', ttl: '7d' });
+    template.hasResource('AWS::SQS::Queue', { DeletionPolicy: 'Delete' });
+  });
+});
+
+describe('x86_64 and an existing secret', () => {
+  const { template } = synthStage(X86_EXISTING_SECRET, 'staging');
+  const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:github-webhooks-AbC123';
+
+  test('every function is x86_64', () => {
+    template.allResourcesProperties('AWS::Lambda::Function', { Architectures: ['x86_64'] });
+  });
+
+  test('no secret is created; the output and the environment name the existing one', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    template.hasOutput('GithubSecretArn', { Value: arn });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ HOOKLINE_SIGNING_SECRET_ARN: arn }) },
+    });
+  });
+
+  test('a large batch with a batching window', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 100, MaximumBatchingWindowInSeconds: 5 });
+    template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 600 });
+  });
+});
+
+describe('the stack refuses', () => {
+  test('a stage name that is not a name', () => {
+    expect(() => synthStage(STANDARD_AND_FIFO, 'PR_1')).toThrow(/stage `PR_1` is not a stage name/);
+  });
+
+  test('a ttl on a retained stage', () => {
+    expect(() => synthStage(STANDARD_AND_FIFO, 'prod', { ttl: '24h' })).toThrow(/ttl only applies to ephemeral stages/);
+  });
+
+  test('a ttl that is not a duration', () => {
+    expect(() => synthStage(STANDARD_AND_FIFO, 'pr-1', { ttl: 'tomorrow' })).toThrow(/ttl `tomorrow` is not a duration/);
+  });
+
+  test('a manifest without providers', () => {
+    expect(() => synthStage('[project]\nname = "x"\n', 'prod')).toThrow(/the manifest has no providers/);
+  });
+
+  test('two providers whose output names collide', () => {
+    const toml = '[project]\nname = "x"\n[[providers]]\nname = "a-1"\ntemplate = "stripe"\n[[providers]]\nname = "a1"\ntemplate = "stripe"\n';
+    expect(() => synthStage(toml, 'prod')).toThrow(/providers `a-1` and `a1` have the same output names/);
+  });
+
+  test('a missing Lambda zip, naming the command that builds it', () => {
+    const manifest = parseManifest(X86_EXISTING_SECRET, 'hookline.toml');
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'hookline-empty-'));
+    expect(() => new HooklineStack(new App(), 'acme-prod', { manifest, stage: 'prod', assetsDir: empty })).toThrow(
+      /the Lambda package of github-ingest \(x86_64\) is missing: .*bootstrap\.zip\. Run `cargo xtask build --arch x86_64` first/,
+    );
+  });
+});
+
+describe('output names', () => {
+  test.each([
+    ['stripe', 'Stripe'],
+    ['billing-eu', 'BillingEu'],
+    ['a1-b2', 'A1B2'],
+  ])('%s → %s', (name, prefix) => {
+    expect(outputPrefix(name)).toBe(prefix);
+  });
+});

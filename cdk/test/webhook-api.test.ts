@@ -1,0 +1,90 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Capture, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { WebhookApi, WebhookApiProps } from '../lib/webhook-api';
+import { fakeCode } from './helpers';
+
+function api(props?: WebhookApiProps) {
+  const stack = new Stack(new App(), 'Test');
+  const construct = new WebhookApi(stack, 'Api', props);
+  const handler = (id: string) =>
+    new lambda.Function(stack, id, { runtime: lambda.Runtime.PROVIDED_AL2023, handler: 'bootstrap', code: fakeCode() });
+  return { stack, construct, handler };
+}
+
+describe('WebhookApi', () => {
+  test('one POST route per provider, each to its own function with payload format 2.0', () => {
+    const { stack, construct, handler } = api();
+    const stripeUrl = construct.addWebhookRoute('/webhooks/stripe', handler('Stripe'), 'stripe');
+    construct.addWebhookRoute('/hooks/github', handler('Github'), 'github');
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', 2);
+    for (const [route, fn] of [['POST /webhooks/stripe', 'Stripe'], ['POST /hooks/github', 'Github']]) {
+      const target = new Capture();
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: route, Target: target, AuthorizationType: 'NONE' });
+      const integration = (target.asObject()['Fn::Join'][1] as unknown[])[1] as { Ref: string };
+      const fnId = Object.keys(template.findResources('AWS::Lambda::Function')).find((id) => id.startsWith(fn))!;
+      expect(template.findResources('AWS::ApiGatewayV2::Integration')[integration.Ref].Properties).toMatchObject({
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+        IntegrationUri: { 'Fn::GetAtt': [fnId, 'Arn'] },
+      });
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'apigateway.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] },
+      });
+    }
+    const url = stack.resolve(stripeUrl)['Fn::Join'][1] as unknown[];
+    const apiId = Object.keys(template.findResources('AWS::ApiGatewayV2::Api'))[0];
+    expect(url).toEqual([{ 'Fn::GetAtt': [apiId, 'ApiEndpoint'] }, '/webhooks/stripe']);
+  });
+
+  test('the $default stage deploys automatically, is throttled and writes JSON access logs', () => {
+    const { stack } = api();
+    const template = Template.fromStack(stack);
+    const destination = new Capture();
+    const format = new Capture();
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+      AccessLogSettings: { DestinationArn: destination, Format: format },
+    });
+    const logGroup = Object.keys(template.findResources('AWS::Logs::LogGroup'))[0];
+    expect(destination.asObject()).toEqual({ 'Fn::GetAtt': [logGroup, 'Arn'] });
+    const fields = JSON.parse(format.asString());
+    expect(fields).toMatchObject({ requestId: '$context.requestId', status: '$context.status', routeKey: '$context.routeKey' });
+    expect(format.asString()).not.toMatch(/header|body/i);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
+  });
+
+  test('throttling, retention and removal follow the props', () => {
+    const { stack } = api({ throttlingRateLimit: 50, throttlingBurstLimit: 100, ephemeral: true, accessLogRetention: 7 });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+    template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete', Properties: { RetentionInDays: 7 } });
+  });
+
+  test.each<[string, WebhookApiProps, RegExp]>([
+    ['rate 0', { throttlingRateLimit: 0 }, /throttlingRateLimit 0 is out of range: allowed 1–10000/],
+    ['fractional rate', { throttlingRateLimit: 1.5 }, /throttlingRateLimit 1.5 is out of range/],
+    ['burst over 5000', { throttlingBurstLimit: 5001 }, /throttlingBurstLimit 5001 is out of range: allowed 1–5000/],
+  ])('rejects %s', (_name, props, message) => {
+    expect(() => api(props)).toThrow(message);
+  });
+
+  test('rejects a route that is not a path, and a route used twice', () => {
+    const { construct, handler } = api();
+    const fn = handler('Fn');
+    expect(() => construct.addWebhookRoute('webhooks/x', fn, 'x')).toThrow(/`webhooks\/x` is not a route/);
+    expect(() => construct.addWebhookRoute('/webhooks/x/', fn, 'x')).toThrow(/is not a route/);
+    construct.addWebhookRoute('/webhooks/x', fn, 'x');
+    expect(() => construct.addWebhookRoute('/webhooks/x', fn, 'y')).toThrow(/`\/webhooks\/x` is already the route of `x`/);
+  });
+});

@@ -1,0 +1,339 @@
+//! `cargo xtask destroy --stage <s>`: deletes the stack `<project>-<stage>` through
+//! CloudFormation (no build, no synthesis: it works from any checkout, e.g. when a pull request
+//! closes). Whether the stage is ephemeral is read from the deployed stack's `ttl` tag, which
+//! only ephemeral stages carry: their resources, secrets and logs included, all go with the
+//! stack. A stage without it keeps its queues, DLQs and secrets, and is only destroyed with
+//! `--force`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::{Result, bail};
+
+use crate::aws::AwsEnv;
+use crate::cdk::{self, Stage, Target};
+use crate::cmd::{Exec, Plan, RealExec};
+use crate::tools;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The stage to remove: the stack <project>-<stage>.
+    #[arg(long)]
+    pub stage: String,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    /// Destroy a non-ephemeral stage too (its queues, DLQs and secrets are retained).
+    #[arg(long)]
+    pub force: bool,
+    /// Print the commands instead of running them.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let root = tools::project_root();
+    let mut exec = RealExec {
+        root: root.clone(),
+        stdout_to_stderr: false,
+    };
+    let out = destroy(
+        &root,
+        &args,
+        &AwsEnv::from_process(),
+        &mut exec,
+        &mut confirm,
+    )?;
+    print!("{out}");
+    Ok(())
+}
+
+/// Asks on the terminal; refuses without one.
+fn confirm(question: &str) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        bail!("{question}: no terminal to ask on; pass --yes");
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+/// Destroys (or, with `--dry-run`, returns the commands); returns what to print.
+pub fn destroy(
+    root: &Path,
+    args: &Args,
+    env: &AwsEnv,
+    exec: &mut dyn Exec,
+    confirm: &mut dyn FnMut(&str) -> Result<bool>,
+) -> Result<String> {
+    let manifest = cdk::manifest(root)?;
+    let stage = Stage::new(&args.stage, false, None)?;
+    let target = Target::new(&manifest, &stage, env);
+    let stack = target.stack.as_str();
+
+    let mut tools_plan = Plan::default();
+    let (installed, venv) = cdk::venv_has(root, &["aws"]);
+    cdk::python_tools(&mut tools_plan, "the AWS CLI is", installed, venv);
+    let describe = cdk::aws_cli(&target).args([
+        "cloudformation",
+        "describe-stacks",
+        "--stack-name",
+        stack,
+        "--query",
+        "Stacks[0].Tags[?Key=='ttl'].Value | [0]",
+        "--output",
+        "text",
+    ]);
+    let delete =
+        cdk::aws_cli(&target).args(["cloudformation", "delete-stack", "--stack-name", stack]);
+    let wait = cdk::aws_cli(&target).args([
+        "cloudformation",
+        "wait",
+        "stack-delete-complete",
+        "--stack-name",
+        stack,
+    ]);
+
+    if args.dry_run {
+        let mut plan = tools_plan;
+        plan.note("reads the stack's ttl tag: only ephemeral stages have one");
+        plan.run(describe);
+        plan.note(if args.force {
+            "destroys the stage even if it is not ephemeral (--force)"
+        } else {
+            "refuses a stage without the tag (not ephemeral) unless --force"
+        });
+        plan.run(delete);
+        plan.run(wait);
+        return Ok(plan.render());
+    }
+
+    // Before any AWS call: a missing credential gets the clear explanation.
+    cdk::require_credentials(env, &target)?;
+    tools_plan.execute(exec)?;
+    let found = exec.capture(&describe)?;
+    if !found.success {
+        if found.stderr.contains("does not exist") {
+            return Ok(format!(
+                "{stack} does not exist in {}: nothing to destroy\n",
+                target.region
+            ));
+        }
+        bail!("could not read the stack {stack}: {}", found.stderr.trim());
+    }
+    let ttl = found.stdout.trim();
+    let ephemeral = !ttl.is_empty() && ttl != "None";
+    if !ephemeral && !args.force {
+        bail!(
+            "{stack} is not an ephemeral stage (deployed without --ephemeral and not named pr-*): destroying it removes its API and functions, and keeps its queues, DLQs and secrets. Pass --force to destroy it anyway."
+        );
+    }
+    let question = format!("Destroy {stack} in {}?", target.region);
+    if !args.yes && !confirm(&question)? {
+        bail!("not destroyed");
+    }
+    exec.run(&delete)?;
+    eprintln!("waiting for CloudFormation to delete {stack}...");
+    exec.run(&wait)?;
+    Ok(if ephemeral {
+        format!("{stack} destroyed: every resource is gone (ephemeral stage, ttl {ttl})\n")
+    } else {
+        format!(
+            "{stack} destroyed; its queues, DLQs and secrets are retained (delete them in the console or with the AWS CLI when no longer needed)\n"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::{Captured, Recorder};
+
+    fn args(stage: &str) -> Args {
+        Args {
+            stage: stage.to_owned(),
+            yes: true,
+            force: false,
+            dry_run: false,
+        }
+    }
+
+    fn credentials() -> AwsEnv {
+        AwsEnv {
+            vars: [
+                ("AWS_ACCESS_KEY_ID".to_owned(), "AKIAEXAMPLE".to_owned()),
+                ("AWS_SECRET_ACCESS_KEY".to_owned(), "x".to_owned()),
+                ("AWS_REGION".to_owned(), "eu-west-1".to_owned()),
+            ]
+            .into(),
+            home: None,
+        }
+    }
+
+    fn stack() -> String {
+        let manifest = cdk::manifest(&tools::project_root()).unwrap();
+        manifest.project.name
+    }
+
+    fn never(_: &str) -> Result<bool> {
+        panic!("asked for confirmation")
+    }
+
+    #[test]
+    fn dry_run_prints_the_cloudformation_commands() {
+        let root = tools::project_root();
+        let mut a = args("pr-42");
+        a.dry_run = true;
+        let text = destroy(
+            &root,
+            &a,
+            &credentials(),
+            &mut Recorder::default(),
+            &mut never,
+        )
+        .unwrap();
+        let project = stack();
+        let commands: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("cloudformation"))
+            .collect();
+        assert_eq!(
+            commands,
+            [
+                format!(
+                    "AWS_REGION=eu-west-1 .tools/venv/bin/aws cloudformation describe-stacks --stack-name {project}-pr-42 --query 'Stacks[0].Tags[?Key=='\\''ttl'\\''].Value | [0]' --output text"
+                ),
+                format!(
+                    "AWS_REGION=eu-west-1 .tools/venv/bin/aws cloudformation delete-stack --stack-name {project}-pr-42"
+                ),
+                format!(
+                    "AWS_REGION=eu-west-1 .tools/venv/bin/aws cloudformation wait stack-delete-complete --stack-name {project}-pr-42"
+                ),
+            ]
+        );
+        assert!(text.contains("# refuses a stage without the tag (not ephemeral) unless --force"));
+    }
+
+    #[test]
+    fn without_credentials_nothing_runs() {
+        let root = tools::project_root();
+        let home = tempfile::tempdir().unwrap();
+        let env = AwsEnv {
+            vars: Default::default(),
+            home: Some(home.path().to_path_buf()),
+        };
+        let mut recorder = Recorder::default();
+        let err = destroy(&root, &args("pr-1"), &env, &mut recorder, &mut never).unwrap_err();
+        assert!(err.to_string().starts_with("no AWS credentials found"));
+        assert!(recorder.ran.is_empty());
+    }
+
+    #[test]
+    fn an_ephemeral_stage_is_deleted_and_waited_for() {
+        let root = tools::project_root();
+        let mut recorder = Recorder::default();
+        recorder.outputs.push_back(Captured {
+            success: true,
+            stdout: "24h\n".to_owned(),
+            stderr: String::new(),
+        });
+        let out = destroy(
+            &root,
+            &args("pr-1"),
+            &credentials(),
+            &mut recorder,
+            &mut never,
+        )
+        .unwrap();
+        assert!(out.contains("every resource is gone"), "{out}");
+        let verbs: Vec<&str> = recorder
+            .ran
+            .iter()
+            .filter_map(|l| l.split(" cloudformation ").nth(1))
+            .map(|rest| rest.split(' ').next().unwrap_or_default())
+            .collect();
+        assert_eq!(verbs, ["describe-stacks", "delete-stack", "wait"]);
+    }
+
+    #[test]
+    fn a_retained_stage_needs_force() {
+        let root = tools::project_root();
+        let retained = || Captured {
+            success: true,
+            stdout: "None\n".to_owned(),
+            stderr: String::new(),
+        };
+        let mut recorder = Recorder::default();
+        recorder.outputs.push_back(retained());
+        let err = destroy(
+            &root,
+            &args("prod"),
+            &credentials(),
+            &mut recorder,
+            &mut never,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("is not an ephemeral stage"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("Pass --force"));
+        assert!(!recorder.ran.iter().any(|l| l.contains("delete-stack")));
+
+        let mut forced = args("prod");
+        forced.force = true;
+        let mut recorder = Recorder::default();
+        recorder.outputs.push_back(retained());
+        let out = destroy(&root, &forced, &credentials(), &mut recorder, &mut never).unwrap();
+        assert!(
+            out.contains("queues, DLQs and secrets are retained"),
+            "{out}"
+        );
+        assert!(recorder.ran.iter().any(|l| l.contains("delete-stack")));
+    }
+
+    #[test]
+    fn without_yes_it_asks_and_stops_on_no() {
+        let root = tools::project_root();
+        let mut recorder = Recorder::default();
+        recorder.outputs.push_back(Captured {
+            success: true,
+            stdout: "24h".to_owned(),
+            stderr: String::new(),
+        });
+        let mut a = args("pr-3");
+        a.yes = false;
+        let mut asked = Vec::new();
+        let mut no = |q: &str| {
+            asked.push(q.to_owned());
+            Ok(false)
+        };
+        let err = destroy(&root, &a, &credentials(), &mut recorder, &mut no).unwrap_err();
+        assert_eq!(err.to_string(), "not destroyed");
+        assert_eq!(asked.len(), 1);
+        assert!(asked[0].starts_with("Destroy ") && asked[0].ends_with("-pr-3 in eu-west-1?"));
+        assert!(!recorder.ran.iter().any(|l| l.contains("delete-stack")));
+    }
+
+    #[test]
+    fn a_missing_stack_is_nothing_to_destroy() {
+        let root = tools::project_root();
+        let mut recorder = Recorder::default();
+        recorder.outputs.push_back(Captured {
+            success: false,
+            stdout: String::new(),
+            stderr: "An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id x does not exist".to_owned(),
+        });
+        let out = destroy(
+            &root,
+            &args("pr-9"),
+            &credentials(),
+            &mut recorder,
+            &mut never,
+        )
+        .unwrap();
+        assert!(out.contains("nothing to destroy"), "{out}");
+    }
+}
