@@ -1,6 +1,8 @@
 //! `cargo xtask dlq list|redrive <provider>`: what is in a provider's dead-letter queue, and
 //! moving it back to the provider's queue. One code path on aws-sdk-sqs, so the same commands
-//! work against the local endpoint and a deployed stage's queues.
+//! work against the local endpoint and, with `--stage`, a deployed stage's queues (found in the
+//! stack's outputs `<Provider>QueueUrl` and `<Provider>DlqUrl`, credentials from the standard
+//! AWS chain).
 
 use anyhow::{Context, Result};
 use aws_sdk_sqs::Client;
@@ -33,6 +35,66 @@ struct Target {
     /// An SQS endpoint URL [default: the local one].
     #[arg(long)]
     endpoint: Option<String>,
+    /// A deployed stage instead of the local stack.
+    #[arg(long, conflicts_with = "endpoint")]
+    stage: Option<String>,
+    /// With --stage: print the commands that find the queues, and do nothing.
+    #[arg(long, requires = "stage")]
+    dry_run: bool,
+}
+
+/// The queue and DLQ URLs of a provider on a deployed stage (from the stack's outputs), or the
+/// commands that would find them (`dry_run`).
+fn stage_queues(
+    manifest: &hookline_manifest::Manifest,
+    provider: &str,
+    stage: &str,
+    env: &crate::aws::AwsEnv,
+    exec: &mut dyn crate::cmd::Exec,
+    dry_run: bool,
+) -> Result<Result<(String, String, String), String>> {
+    use crate::cdk::{self, Stage, Target};
+    let stage = Stage::new(stage, false, None)?;
+    let target = Target::new(manifest, &stage, env);
+    let prefix = cdk::output_prefix(provider);
+    let describe = |output: &str| {
+        cdk::aws_cli(&target).args([
+            "cloudformation",
+            "describe-stacks",
+            "--stack-name",
+            target.stack.as_str(),
+            "--query",
+            &format!("Stacks[0].Outputs[?OutputKey=='{output}'].OutputValue | [0]"),
+            "--output",
+            "text",
+        ])
+    };
+    let outputs = [format!("{prefix}QueueUrl"), format!("{prefix}DlqUrl")];
+    if dry_run {
+        let mut plan = crate::cmd::Plan::default();
+        for output in &outputs {
+            plan.run(describe(output));
+        }
+        plan.note("then receives, sends and deletes with aws-sdk-sqs on those URLs (region and credentials from the AWS chain)");
+        return Ok(Err(plan.render()));
+    }
+    cdk::require_credentials(env, &target)?;
+    let mut urls = Vec::new();
+    for output in &outputs {
+        let found = exec.capture(&describe(output))?;
+        let url = found.stdout.trim().to_owned();
+        if !found.success || url.is_empty() || url == "None" {
+            anyhow::bail!(
+                "found no output {output} of the stack {} in {}: is the stage deployed (`cargo xtask deploy --stage {}`)? {}",
+                target.stack,
+                target.region,
+                stage.name,
+                found.stderr.trim()
+            );
+        }
+        urls.push(url);
+    }
+    Ok(Ok((urls[0].clone(), urls[1].clone(), target.region)))
 }
 
 /// An SQS client for the local endpoint: fixed region and local credentials.
@@ -65,14 +127,43 @@ pub fn run(args: Args) -> Result<()> {
         let provider = manifest
             .provider(&target.provider)
             .with_context(|| format!("no provider `{}` in hookline.toml", target.provider))?;
-        let endpoint = target
-            .endpoint
-            .clone()
-            .unwrap_or_else(|| format!("http://127.0.0.1:{}", target.sqs_port));
-        let client = local_client(&endpoint).await;
         let (queue, dlq) = hookline_local::stack::queue_names(provider);
-        let dlq_url = url_of(&client, &dlq).await?;
-        let queue_url = url_of(&client, &queue).await?;
+        let (client, queue_url, dlq_url) = match &target.stage {
+            Some(stage) => {
+                let env = crate::aws::AwsEnv::from_process();
+                let mut exec = crate::cmd::RealExec::new(&crate::tools::project_root());
+                match stage_queues(
+                    &manifest,
+                    &provider.name,
+                    stage,
+                    &env,
+                    &mut exec,
+                    target.dry_run,
+                )? {
+                    Err(plan) => {
+                        print!("{plan}");
+                        return Ok(());
+                    }
+                    Ok((queue_url, dlq_url, region)) => {
+                        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                            .region(aws_config::Region::new(region))
+                            .load()
+                            .await;
+                        (Client::new(&config), queue_url, dlq_url)
+                    }
+                }
+            }
+            None => {
+                let endpoint = target
+                    .endpoint
+                    .clone()
+                    .unwrap_or_else(|| format!("http://127.0.0.1:{}", target.sqs_port));
+                let client = local_client(&endpoint).await;
+                let dlq_url = url_of(&client, &dlq).await?;
+                let queue_url = url_of(&client, &queue).await?;
+                (client, queue_url, dlq_url)
+            }
+        };
         if redrive {
             let moved = redrive_all(&client, &dlq_url, &queue_url).await?;
             println!("moved {moved} message(s) from {dlq} back to {queue}");
@@ -211,5 +302,52 @@ pub async fn redrive_all(client: &Client, dlq_url: &str, queue_url: &str) -> Res
                 .context("deleting from the dead-letter queue")?;
             moved += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::AwsEnv;
+    use crate::cmd::RealExec;
+
+    fn manifest() -> hookline_manifest::Manifest {
+        hookline_manifest::parse("[project]\nname = \"hookline\"\nregion = \"eu-west-1\"\n[[providers]]\nname = \"billing-eu\"\ntemplate = \"stripe\"\n", "hookline.toml").unwrap()
+    }
+
+    #[test]
+    fn stage_dry_run_prints_how_the_queues_are_found() {
+        let mut exec = RealExec::new(&crate::tools::project_root());
+        let plan = stage_queues(
+            &manifest(),
+            "billing-eu",
+            "pr-42",
+            &AwsEnv::default(),
+            &mut exec,
+            true,
+        )
+        .unwrap()
+        .unwrap_err();
+        assert!(plan.contains("AWS_REGION=eu-west-1 .tools/venv/bin/aws cloudformation describe-stacks --stack-name hookline-pr-42"), "{plan}");
+        assert!(
+            plan.contains("BillingEuQueueUrl") && plan.contains("BillingEuDlqUrl"),
+            "{plan}"
+        );
+    }
+
+    #[test]
+    fn stage_without_credentials_fails_before_any_call() {
+        let home = tempfile::tempdir().unwrap();
+        let env = AwsEnv {
+            vars: Default::default(),
+            home: Some(home.path().to_path_buf()),
+        };
+        let mut exec = RealExec::new(&crate::tools::project_root());
+        let err =
+            stage_queues(&manifest(), "billing-eu", "pr-42", &env, &mut exec, false).unwrap_err();
+        assert!(
+            format!("{err:#}").to_lowercase().contains("credentials"),
+            "{err:#}"
+        );
     }
 }
