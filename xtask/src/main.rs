@@ -2,6 +2,7 @@
 //! subcommand lives in its own module.
 
 mod aws;
+mod bench;
 mod build;
 mod cdk;
 #[cfg(test)]
@@ -67,6 +68,8 @@ enum Command {
     Destroy(destroy::Args),
     /// Manage a stage's signing secrets.
     Secret(secret::Args),
+    /// Measure ingest cost, cold start and local throughput against their floors: BENCHMARKS.md.
+    Bench(bench::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -85,6 +88,7 @@ fn main() -> std::process::ExitCode {
         Command::Deploy(args) => deploy::run(args),
         Command::Destroy(args) => destroy::run(args),
         Command::Secret(args) => secret::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -67,6 +67,21 @@ struct Instance {
     current: Mutex<Option<Invocation>>,
     /// Set to kill the process.
     kill: Mutex<Option<oneshot::Sender<()>>>,
+    /// The process id, once spawned.
+    pid: Mutex<Option<u32>>,
+    /// When the process was spawned.
+    spawned: Mutex<std::time::Instant>,
+    /// Spawn to the first `next` request (the cold start), once it came.
+    cold_start: std::sync::OnceLock<Duration>,
+}
+
+/// What a running instance looks like from outside (benchmarks read these).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceInfo {
+    /// The process id.
+    pub pid: Option<u32>,
+    /// Spawn to the first `next` request, once it came.
+    pub cold_start: Option<Duration>,
 }
 
 struct Inner {
@@ -156,6 +171,17 @@ impl Function {
         }
     }
 
+    /// The running instances: process ids and cold starts.
+    pub fn instances(&self) -> Vec<InstanceInfo> {
+        lock(&self.inner.instances)
+            .iter()
+            .map(|i| InstanceInfo {
+                pid: *lock(&i.pid),
+                cold_start: i.cold_start.get().copied(),
+            })
+            .collect()
+    }
+
     /// Starts an instance when invocations wait and no instance is free, up to the limit.
     fn scale_up(&self) {
         let inner = &self.inner;
@@ -181,6 +207,9 @@ impl Function {
         let instance = Arc::new(Instance {
             current: Mutex::new(None),
             kill: Mutex::new(None),
+            pid: Mutex::new(None),
+            spawned: Mutex::new(std::time::Instant::now()),
+            cold_start: std::sync::OnceLock::new(),
         });
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let api = listener.local_addr()?;
@@ -202,6 +231,7 @@ impl Function {
                 .await;
         });
         let spec = &inner.spec;
+        *lock(&instance.spawned) = std::time::Instant::now();
         let started = Command::new(&spec.binary)
             .env_clear()
             .envs(&spec.env)
@@ -233,6 +263,7 @@ impl Function {
                 ));
             }
         };
+        *lock(&instance.pid) = child.id();
         lock(&inner.instances).push(Arc::clone(&instance));
         for stream in [
             child
@@ -307,6 +338,7 @@ type ApiState = (Function, Arc<Instance>);
 
 async fn next(State((function, instance)): State<ApiState>) -> Response {
     let inner = &function.inner;
+    let _ = instance.cold_start.set(lock(&instance.spawned).elapsed());
     let invocation = loop {
         inner.waiting.fetch_add(1, Ordering::SeqCst);
         let next = {

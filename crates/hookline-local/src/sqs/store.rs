@@ -109,6 +109,11 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_by_queue ON messages (queue, visible_ms, seq);
 CREATE INDEX IF NOT EXISTS messages_by_receipt ON messages (receipt);
+-- Retention is enforced on every receive: without this index that DELETE scans the whole queue.
+CREATE INDEX IF NOT EXISTS messages_by_sent ON messages (queue, sent_ms);
+-- Receive walks a queue in order and stops at its batch: without this index SQLite sorted every
+-- visible message of the queue (bodies included) on each receive.
+CREATE INDEX IF NOT EXISTS messages_in_order ON messages (queue, seq, visible_ms);
 CREATE TABLE IF NOT EXISTS dedup (
     queue TEXT NOT NULL,
     dedup_id TEXT NOT NULL,
@@ -420,7 +425,8 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Row>, SqsError> {
         let sql = "SELECT seq, id, body, attributes, sent_ms, visible_ms, receive_count, first_receive_ms, group_id, dedup_id
-                   FROM messages WHERE queue = ?1 AND visible_ms <= ?2 ORDER BY seq LIMIT ?3";
+                   FROM messages INDEXED BY messages_in_order
+                   WHERE queue = ?1 AND visible_ms <= ?2 ORDER BY seq LIMIT ?3";
         let mut statement = self.conn.prepare_cached(sql).map_err(db_error)?;
         let rows = statement
             .query_map(

@@ -1,0 +1,224 @@
+//! Section 1: one function in the Runtime API emulator (`hookline_local::lambda::Function`),
+//! invoked directly: cold start (spawn → first `next`), latency and CPU per warm invocation
+//! (utime + stime of the instance process over many sequential invocations), for the no-op
+//! floor, the ingest writing to a queue that answers at once, and the ingest writing to the
+//! local SQS endpoint (durable: the commit is on disk before the answer).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use bytes::Bytes;
+use hookline_local::lambda::{Function, FunctionSpec};
+use hookline_local::logs::LogSink;
+use hookline_local::sqs::SqsServer;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+
+use crate::{Ctx, Metrics, Server, cpu_ticks, load::quantile, signed_headers};
+
+/// The variants, floor first.
+pub(crate) const VARIANTS: [&str; 3] = ["noop", "ingest_canned", "ingest_sqs"];
+
+/// An API Gateway payload-2.0 event for a signed Stripe delivery, as the gateway makes it.
+pub(crate) fn event(body: &[u8]) -> Result<Bytes> {
+    let mut headers = HeaderMap::new();
+    for (name, value) in signed_headers(body)?
+        .into_iter()
+        .chain([("host".to_owned(), "127.0.0.1:3000".to_owned())])
+    {
+        headers.insert(
+            HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes())?,
+            HeaderValue::from_str(&value)?,
+        );
+    }
+    let uri: Uri = "/webhooks/stripe".parse()?;
+    let event = hookline_local::gateway::event(
+        &Method::POST,
+        &uri,
+        &headers,
+        body,
+        "127.0.0.1:40000".parse()?,
+    );
+    Ok(Bytes::from(event.to_string()))
+}
+
+fn accepted(answer: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(answer)
+        .is_ok_and(|v| v.get("statusCode").and_then(|s| s.as_u64()) == Some(200))
+}
+
+pub(crate) async fn create_queue(sqs: &SqsServer, name: &str) -> Result<String> {
+    let name = name.to_owned();
+    let now = chrono::Utc::now().timestamp_millis();
+    sqs.store()
+        .call(move |s| s.create_queue(&name, &BTreeMap::new(), now))
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the queue: {e}"))
+}
+
+pub(crate) fn spec(
+    name: &str,
+    binary: std::path::PathBuf,
+    env: BTreeMap<String, String>,
+    max_instances: usize,
+) -> FunctionSpec {
+    FunctionSpec {
+        name: name.to_owned(),
+        binary,
+        env,
+        timeout: Duration::from_secs(10),
+        max_instances,
+    }
+}
+
+pub(crate) async fn measure(ctx: &Ctx, run: usize, m: &mut Metrics) -> Result<()> {
+    let data = ctx.scratch.join(format!("ingest-{run}"));
+    let sqs = SqsServer::start("127.0.0.1:0".parse()?, &data).await?;
+    let queue_url = create_queue(&sqs, "stripe").await?;
+    let canned = Server::spawn(&ctx.bins.join("canned-sqs")).await?;
+    let local_env = hookline_local::stack::ingest_env(
+        &ctx.provider,
+        &queue_url,
+        crate::SECRET,
+        &sqs.endpoint(),
+    );
+    let canned_env = hookline_local::stack::ingest_env(
+        &ctx.provider,
+        &queue_url,
+        crate::SECRET,
+        &format!("http://{}", canned.addr),
+    );
+    // A 3-4 KB delivery (invoice.paid), the common size.
+    let body = ctx
+        .payloads
+        .iter()
+        .max_by_key(|p| p.len())
+        .context("no payload")?;
+    let result = async {
+        for variant in VARIANTS {
+            let (binary, env) = match variant {
+                "noop" => (ctx.bins.join("noop-lambda"), local_env.clone()),
+                "ingest_canned" => (ctx.bins.join("stripe-ingest"), canned_env.clone()),
+                _ => (ctx.bins.join("stripe-ingest"), local_env.clone()),
+            };
+            measure_variant(ctx, m, variant, &binary, &env, body).await?;
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    canned.stop().await;
+    sqs.shutdown().await;
+    result?;
+    // Ratios to the floor, from this run.
+    let last = |m: &Metrics, k: &str| m.values.get(k).and_then(|v| v.last().copied());
+    for variant in ["ingest_canned", "ingest_sqs"] {
+        for what in ["cpu_us", "p50_ms", "cold_start_ms"] {
+            if let (Some(a), Some(b)) = (
+                last(m, &format!("ingest.{variant}.{what}")),
+                last(m, &format!("ingest.noop.{what}")),
+            ) && b > 0.0
+            {
+                m.push(format!("ingest.{variant}.{what}_ratio"), a / b);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn measure_variant(
+    ctx: &Ctx,
+    m: &mut Metrics,
+    variant: &str,
+    binary: &std::path::Path,
+    env: &BTreeMap<String, String>,
+    body: &[u8],
+) -> Result<()> {
+    let event = event(body)?;
+    // Cold starts: a fresh function each time, one invocation.
+    let mut colds = Vec::new();
+    let mut firsts = Vec::new();
+    for _ in 0..ctx.settings.cold_starts {
+        let function = Function::new(
+            spec(variant, binary.to_owned(), env.clone(), 1),
+            LogSink::Discard,
+        );
+        let started = Instant::now();
+        let answer = function.invoke(event.clone()).await;
+        let first = started.elapsed();
+        let cold = function.instances().first().and_then(|i| i.cold_start);
+        function.shutdown(Duration::from_secs(2)).await;
+        let answer = answer.map_err(|e| anyhow::anyhow!("{variant}: {e}"))?;
+        if !accepted(&answer) {
+            bail!("{variant} answered {}", String::from_utf8_lossy(&answer));
+        }
+        colds.push(cold.context("no cold start recorded")?.as_micros() as u64);
+        firsts.push(first.as_micros() as u64);
+    }
+    colds.sort_unstable();
+    firsts.sort_unstable();
+    m.push(
+        format!("ingest.{variant}.cold_start_ms"),
+        quantile(&colds, 0.5) as f64 / 1000.0,
+    );
+    m.push(
+        format!("ingest.{variant}.first_invoke_ms"),
+        quantile(&firsts, 0.5) as f64 / 1000.0,
+    );
+
+    // Warm invocations, one at a time, on one instance.
+    let function = Function::new(
+        spec(variant, binary.to_owned(), env.clone(), 1),
+        LogSink::Discard,
+    );
+    let result = async {
+        for _ in 0..50 {
+            function
+                .invoke(event.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("{variant}: {e}"))?;
+        }
+        let pid = function
+            .instances()
+            .first()
+            .and_then(|i| i.pid)
+            .context("no instance pid")?;
+        let n = ctx.settings.invocations;
+        let mut latencies = Vec::with_capacity(n as usize);
+        let cpu_before = cpu_ticks(pid)?;
+        let began = Instant::now();
+        for _ in 0..n {
+            let t = Instant::now();
+            let answer = function
+                .invoke(event.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("{variant}: {e}"))?;
+            latencies.push(t.elapsed().as_micros() as u64);
+            if !accepted(&answer) {
+                bail!("{variant} answered {}", String::from_utf8_lossy(&answer));
+            }
+        }
+        let wall = began.elapsed();
+        let cpu = cpu_ticks(pid)? - cpu_before;
+        latencies.sort_unstable();
+        m.push(
+            format!("ingest.{variant}.p50_ms"),
+            quantile(&latencies, 0.5) as f64 / 1000.0,
+        );
+        m.push(
+            format!("ingest.{variant}.p99_ms"),
+            quantile(&latencies, 0.99) as f64 / 1000.0,
+        );
+        m.push(
+            format!("ingest.{variant}.cpu_us"),
+            cpu as f64 * 1e6 / ctx.clk_tck / n as f64,
+        );
+        m.push(
+            format!("ingest.{variant}.invocations_per_sec"),
+            n as f64 / wall.as_secs_f64(),
+        );
+        anyhow::Ok(())
+    }
+    .await;
+    function.shutdown(Duration::from_secs(2)).await;
+    result
+}
