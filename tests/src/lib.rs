@@ -58,6 +58,21 @@ pub fn binaries() -> PathBuf {
         .clone()
 }
 
+/// One provider `acme` (GitHub signatures) whose failed messages come back after 6 s: the
+/// shortest visibility timeout the manifest allows for a 1 s processor timeout.
+pub const ACME_QUICK_RETRY: &str = r#"
+[project]
+name = "e2e"
+
+[[providers]]
+name = "acme"
+template = "github"
+[providers.queue]
+visibility_timeout_secs = 6
+[providers.processor]
+timeout_secs = 1
+"#;
+
 /// A scratch workspace for one test.
 pub struct Harness {
     pub dir: tempfile::TempDir,

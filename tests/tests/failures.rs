@@ -6,22 +6,9 @@ use std::time::Duration;
 
 use hookline_e2e::*;
 
-const MANIFEST: &str = r#"
-[project]
-name = "e2e"
-
-[[providers]]
-name = "acme"
-template = "github"
-[providers.queue]
-visibility_timeout_secs = 6
-[providers.processor]
-timeout_secs = 1
-"#;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ingest_instance_dying_mid_request_is_502_and_the_retry_succeeds() {
-    let h = harness(MANIFEST);
+    let h = harness(ACME_QUICK_RETRY);
     let ingest = h.bins.join("acme-ingest");
     std::fs::remove_file(&ingest).unwrap();
     std::os::unix::fs::symlink(binaries().join("crasher-ingest"), &ingest).unwrap();
@@ -52,7 +39,7 @@ async fn an_ingest_instance_dying_mid_request_is_502_and_the_retry_succeeds() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_processor_killed_mid_batch_gets_its_messages_back() {
-    let h = harness(MANIFEST);
+    let h = harness(ACME_QUICK_RETRY);
     let stack = h.start().await;
     for body in [&br#"{"n":"crash-once"}"#[..], br#"{"n":"calm"}"#] {
         let (status, _, _) = post(&url(&stack, "acme"), &signed(&stack, "acme", body), body)
@@ -71,7 +58,7 @@ async fn a_processor_killed_mid_batch_gets_its_messages_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_a_log_or_a_response() {
-    let h = harness(MANIFEST);
+    let h = harness(ACME_QUICK_RETRY);
     let mut config = h.config();
     let logs = hookline_local::logs::LogSink::memory();
     config.logs = logs.clone();

@@ -12,19 +12,6 @@ use std::time::Duration;
 
 use hookline_e2e::*;
 
-const MANIFEST: &str = r#"
-[project]
-name = "e2e"
-
-[[providers]]
-name = "acme"
-template = "github"
-[providers.queue]
-visibility_timeout_secs = 6
-[providers.processor]
-timeout_secs = 1
-"#;
-
 /// A tmpfs mounted for the test, unmounted on drop.
 struct Tmpfs(PathBuf);
 
@@ -102,7 +89,7 @@ fn processed(h: &Harness) -> BTreeSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_storage_means_503_and_loses_nothing_acknowledged() {
-    let h = harness(MANIFEST);
+    let h = harness(ACME_QUICK_RETRY);
     let storage = Tmpfs::mount(&h.data, "8m");
     let stack = h.start().await;
 
