@@ -48,7 +48,8 @@ pub fn ensure_python_tools() -> Result<PathBuf> {
     if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
         return Ok(python);
     }
-    println!(
+    // On stderr, so that stdout stays machine-readable (`deploy --json`).
+    eprintln!(
         "installing Python test tools into .tools/venv (from xtask/python-requirements.txt)..."
     );
     if !python.exists() {

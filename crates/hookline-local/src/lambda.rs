@@ -187,9 +187,19 @@ impl Function {
         let inner = &self.inner;
         let pending = inner.pending.load(Ordering::SeqCst);
         let waiting = inner.waiting.load(Ordering::SeqCst);
-        let running = inner.running.load(Ordering::SeqCst);
-        if pending > waiting && running < inner.spec.max_instances.max(1) {
-            inner.running.fetch_add(1, Ordering::SeqCst);
+        if pending <= waiting {
+            return;
+        }
+        // Claim a slot atomically, so that simultaneous invocations never start more instances
+        // than the limit.
+        let max = inner.spec.max_instances.max(1);
+        let claimed = inner
+            .running
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |running| {
+                (running < max).then_some(running + 1)
+            })
+            .is_ok();
+        if claimed {
             let function = self.clone();
             tokio::spawn(async move {
                 if let Err(err) = function.run_instance().await {
