@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use hookline_manifest::Manifest;
 
 use crate::aws::{self, AwsEnv};
-use crate::cmd::{Cmd, Plan};
+use crate::cmd::{Cmd, Exec, Plan};
 use crate::tools;
 
 /// The time to live of an ephemeral stage when `--ttl` is not given.
@@ -166,6 +166,41 @@ fn context_args(target: &Target, stage: &Stage) -> Vec<String> {
 /// The project-local AWS CLI (`awscli` from xtask/python-requirements.txt).
 pub fn aws_cli(target: &Target) -> Cmd {
     Cmd::new(".tools/venv/bin/aws").env("AWS_REGION", &target.region)
+}
+
+/// The AWS CLI command that prints one output of the stage's stack (`None` when absent).
+pub fn describe_output(target: &Target, output: &str) -> Cmd {
+    aws_cli(target).args([
+        "cloudformation",
+        "describe-stacks",
+        "--stack-name",
+        target.stack.as_str(),
+        "--query",
+        &format!("Stacks[0].Outputs[?OutputKey=='{output}'].OutputValue | [0]"),
+        "--output",
+        "text",
+    ])
+}
+
+/// Reads one output of the stage's stack, or explains that the stage is not deployed.
+pub fn read_output(
+    exec: &mut dyn Exec,
+    target: &Target,
+    stage: &Stage,
+    output: &str,
+) -> Result<String> {
+    let found = exec.capture(&describe_output(target, output))?;
+    let value = found.stdout.trim();
+    if !found.success || value.is_empty() || value == "None" {
+        bail!(
+            "found no output {output} of the stack {} in {}: is the stage deployed (`cargo xtask deploy --stage {}`)? {}",
+            target.stack,
+            target.region,
+            stage.name,
+            found.stderr.trim()
+        );
+    }
+    Ok(value.to_owned())
 }
 
 /// Whether `.tools/venv` has these binaries, and whether it exists at all.

@@ -57,44 +57,19 @@ fn stage_queues(
     let stage = Stage::new(stage, false, None)?;
     let target = Target::new(manifest, &stage, env);
     let prefix = cdk::output_prefix(provider);
-    let describe = |output: &str| {
-        cdk::aws_cli(&target).args([
-            "cloudformation",
-            "describe-stacks",
-            "--stack-name",
-            target.stack.as_str(),
-            "--query",
-            &format!("Stacks[0].Outputs[?OutputKey=='{output}'].OutputValue | [0]"),
-            "--output",
-            "text",
-        ])
-    };
     let outputs = [format!("{prefix}QueueUrl"), format!("{prefix}DlqUrl")];
     if dry_run {
         let mut plan = crate::cmd::Plan::default();
         for output in &outputs {
-            plan.run(describe(output));
+            plan.run(cdk::describe_output(&target, output));
         }
         plan.note("then receives, sends and deletes with aws-sdk-sqs on those URLs (region and credentials from the AWS chain)");
         return Ok(Err(plan.render()));
     }
     cdk::require_credentials(env, &target)?;
-    let mut urls = Vec::new();
-    for output in &outputs {
-        let found = exec.capture(&describe(output))?;
-        let url = found.stdout.trim().to_owned();
-        if !found.success || url.is_empty() || url == "None" {
-            anyhow::bail!(
-                "found no output {output} of the stack {} in {}: is the stage deployed (`cargo xtask deploy --stage {}`)? {}",
-                target.stack,
-                target.region,
-                stage.name,
-                found.stderr.trim()
-            );
-        }
-        urls.push(url);
-    }
-    Ok(Ok((urls[0].clone(), urls[1].clone(), target.region)))
+    let queue_url = cdk::read_output(exec, &target, &stage, &outputs[0])?;
+    let dlq_url = cdk::read_output(exec, &target, &stage, &outputs[1])?;
+    Ok(Ok((queue_url, dlq_url, target.region)))
 }
 
 /// An SQS client for the local endpoint: fixed region and local credentials.

@@ -131,16 +131,7 @@ pub fn set(
     let stage = Stage::new(&args.stage, false, None)?;
     let target = Target::new(&manifest, &stage, env);
     let output = format!("{}SecretArn", cdk::output_prefix(&provider.name));
-    let describe = cdk::aws_cli(&target).args([
-        "cloudformation",
-        "describe-stacks",
-        "--stack-name",
-        target.stack.as_str(),
-        "--query",
-        &format!("Stacks[0].Outputs[?OutputKey=='{output}'].OutputValue | [0]"),
-        "--output",
-        "text",
-    ]);
+    let describe = cdk::describe_output(&target, &output);
     let put = |arn: &str| -> Cmd {
         cdk::aws_cli(&target).args([
             "secretsmanager",
@@ -185,20 +176,7 @@ pub fn set(
     tools_plan.execute(exec)?;
     let arn = match &provider.signing.secret_arn {
         Some(arn) => arn.clone(),
-        None => {
-            let found = exec.capture(&describe)?;
-            let arn = found.stdout.trim();
-            if !found.success || arn.is_empty() || arn == "None" {
-                bail!(
-                    "found no output {output} of the stack {} in {}: is the stage deployed (`cargo xtask deploy --stage {}`)? {}",
-                    target.stack,
-                    target.region,
-                    stage.name,
-                    found.stderr.trim()
-                );
-            }
-            arn.to_owned()
-        }
+        None => cdk::read_output(exec, &target, &stage, &output)?,
     };
     exec.feed(&put(&arn), value.as_bytes())?;
     Ok(format!(
