@@ -15,11 +15,15 @@
 //! - [`config`] and [`secrets`]: typed configuration, read once at cold start.
 //! - [`lambda`]: `run_ingest()` and `run_processor(handler)`, the whole of a function's `main`.
 //! - [`sign`]: signing deliveries as each provider does (for tools and tests).
+//!
+//! Feature `aws` (on by default) brings [`SqsQueue`], Secrets Manager and [`lambda`]. Without it
+//! the crate is the pure request logic, small enough to fuzz (see `fuzz/`).
 
 pub mod config;
 pub mod describe;
 pub mod envelope;
 pub mod ingest;
+#[cfg(feature = "aws")]
 pub mod lambda;
 pub mod process;
 pub mod queue;
@@ -30,8 +34,12 @@ pub mod verify;
 pub use envelope::Envelope;
 pub use ingest::Ingest;
 pub use process::{BoxError, Delivery, process_batch};
-pub use queue::{MemoryQueue, Queue, SqsQueue};
+#[cfg(feature = "aws")]
+pub use queue::SqsQueue;
+pub use queue::{MemoryQueue, Queue};
 pub use verify::{Scheme, SigningSecret, Verifier};
 
 /// Re-exported so that generated functions need no direct dependency on them.
-pub use {aws_lambda_events, lambda_runtime, tokio, tracing};
+#[cfg(feature = "aws")]
+pub use lambda_runtime;
+pub use {aws_lambda_events, tokio, tracing};

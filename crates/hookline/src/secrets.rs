@@ -62,6 +62,7 @@ pub enum SecretError {
     },
 }
 
+#[cfg(feature = "aws")]
 impl SecretSource {
     /// Loads the secrets: at once for `Env`, with one Secrets Manager call otherwise.
     pub async fn load(&self) -> Result<Vec<SigningSecret>, SecretError> {
@@ -77,6 +78,7 @@ impl SecretSource {
 }
 
 /// Reads a secret with a given Secrets Manager client.
+#[cfg(feature = "aws")]
 pub async fn fetch(
     client: &aws_sdk_secretsmanager::Client,
     arn: &str,
