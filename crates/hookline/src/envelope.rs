@@ -144,7 +144,16 @@ impl Envelope {
             body,
         };
         // Serialising strings, maps and a timestamp into a String cannot fail.
-        serde_json::to_string(&wire).unwrap_or_default()
+        let json = serde_json::to_string(&wire).unwrap_or_default();
+        // SQS refuses messages holding U+FFFE or U+FFFF, which are valid UTF-8 (in a body or a
+        // header) and which serde_json writes as they are. They can only be inside strings here:
+        // escaped, the JSON means the same and the body still round-trips byte for byte.
+        if json.contains(['\u{FFFE}', '\u{FFFF}']) {
+            json.replace('\u{FFFE}', "\\ufffe")
+                .replace('\u{FFFF}', "\\uffff")
+        } else {
+            json
+        }
     }
 
     /// Reads an envelope from queue JSON.
@@ -265,6 +274,17 @@ mod tests {
         let json = envelope.to_json();
         assert!(json.contains(r#""body_encoding":"base64""#), "{json}");
         assert_eq!(Envelope::from_json(&json).unwrap().body, body);
+    }
+
+    #[test]
+    fn noncharacters_sqs_refuses_are_escaped_and_round_trip() {
+        let body = "{\"note\":\"a\u{FFFF}b\u{FFFE}\"}".as_bytes();
+        let mut envelope = sample(body);
+        envelope.headers.insert("x-note".into(), "\u{FFFE}".into());
+        let json = envelope.to_json();
+        assert!(!json.contains(['\u{FFFE}', '\u{FFFF}']), "{json}");
+        assert!(json.contains(r#""body_encoding":"utf8""#), "{json}");
+        assert_eq!(Envelope::from_json(&json).unwrap(), envelope);
     }
 
     #[test]

@@ -213,7 +213,13 @@ impl<Q: Queue> Ingest<Q> {
         let message = QueueMessage {
             body: envelope.to_json(),
             provider: self.provider.clone(),
-            event_type: envelope.event_type.clone(),
+            // The event type is also a message attribute, where SQS refuses what it refuses in
+            // a message (control characters, U+FFFE, U+FFFF): such a type stays in the envelope
+            // only, rather than making the delivery unqueueable.
+            event_type: envelope
+                .event_type
+                .clone()
+                .filter(|t| t.chars().all(sqs_allows)),
             delivery_id: envelope.delivery_id.clone(),
         };
         let size = message.size();
@@ -263,6 +269,12 @@ impl<Q: Queue> Ingest<Q> {
             Ok(text.as_bytes().to_vec())
         }
     }
+}
+
+/// The characters SQS allows in messages and attribute values: #x9 | #xA | #xD | #x20 to #xD7FF
+/// | #xE000 to #xFFFD | #x10000 to #x10FFFF (a `char` is never a surrogate).
+fn sqs_allows(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
 }
 
 fn content_type(headers: &HeaderMap) -> Option<String> {

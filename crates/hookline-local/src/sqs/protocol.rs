@@ -590,6 +590,13 @@ async fn receive(store: &StoreHandle, request: ReceiveRequest) -> Result<Value, 
             "Value {wait} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided."
         )));
     }
+    if let Some(visibility) = request.visibility_timeout
+        && visibility > 43_200
+    {
+        return Err(SqsError::invalid(format!(
+            "Value {visibility} for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided."
+        )));
+    }
     let lookup = name.clone();
     let default_wait = store
         .call(move |s| Ok(s.queue(&lookup)?.receive_wait_secs()))

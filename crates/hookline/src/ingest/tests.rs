@@ -232,6 +232,28 @@ async fn a_signed_delivery_is_queued_with_its_exact_bytes() {
 }
 
 #[tokio::test]
+async fn an_event_type_sqs_refuses_as_an_attribute_stays_in_the_envelope_only() {
+    let scheme = Scheme::Stripe;
+    let ingest = ingest(scheme.clone(), MemoryQueue::new());
+    let body = br#"{"id":"evt_1","type":"invoice.\u0001\uffff"}"#.to_vec();
+    let response = ingest
+        .handle_at(
+            request("POST", &signed(&scheme, &body, NOW), &body, false),
+            now(),
+        )
+        .await;
+    assert_eq!(response.status_code, 200, "{:?}", response.body);
+    let messages = ingest.queue().messages();
+    assert_eq!(messages[0].event_type, None);
+    let envelope = Envelope::from_json(&messages[0].body).unwrap();
+    assert_eq!(
+        envelope.event_type.as_deref(),
+        Some("invoice.\u{1}\u{FFFF}")
+    );
+    assert!(!messages[0].body.contains('\u{FFFF}'));
+}
+
+#[tokio::test]
 async fn a_binary_body_is_queued_byte_for_byte() {
     let scheme = Scheme::Shopify;
     let ingest = ingest(scheme.clone(), MemoryQueue::new());

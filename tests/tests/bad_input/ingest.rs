@@ -1,0 +1,660 @@
+//! The ingest corpus: every case of `tests/fixtures/bad/ingest.toml` against every provider of
+//! `tests/fixtures/bad/hookline.toml`, through one local stack (gateway → ingest function →
+//! SQS → recorder processor). A case starts from a valid signed delivery of the provider's
+//! sample event and changes one thing; the case file says what each provider must answer.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use hookline_e2e::{depth, harness, root, sqs};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::schemes::Scheme;
+use crate::wire::{self, Answer, Size};
+
+mod request;
+use request::build;
+
+/// hyper's limit on header lines per request (the gateway answers 431 above it).
+const HEADER_COUNT_LIMIT: i64 = 100;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Corpus {
+    /// Provider → the event type (of its template's `fixtures/events.toml`) cases start from.
+    samples: BTreeMap<String, String>,
+    case: Vec<Case>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    name: String,
+    /// Providers the case does not apply to, each with the reason.
+    #[serde(default)]
+    skip: BTreeMap<String, String>,
+    #[serde(default)]
+    method: Option<String>,
+    /// The provider's sample when absent.
+    #[serde(default)]
+    body: Option<Body>,
+    #[serde(default)]
+    sign: Sign,
+    /// `now`, `now-tolerance-10`, ... (evaluated) or literal text (`abc`, `-5`, `${now}.5`),
+    /// signed as it is sent.
+    #[serde(default)]
+    timestamp: Option<String>,
+    #[serde(default)]
+    signature: Option<Mutation>,
+    #[serde(default)]
+    headers: Vec<HeaderOp>,
+    /// Send the delivery (it must be accepted), wait until it is older than the tolerance, and
+    /// send the same bytes again: `expect` is for the second one.
+    #[serde(default)]
+    replay: bool,
+    expect: Expect,
+    #[serde(default)]
+    expect_for: BTreeMap<String, Expect>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    status: u16,
+    /// The ingest function's error code.
+    #[serde(default)]
+    error: Option<String>,
+    /// The gateway's own `{"message": ...}` (the request never reached the function).
+    #[serde(default)]
+    gateway: Option<String>,
+}
+
+const ACCEPTED: Expect = Expect {
+    status: 200,
+    error: None,
+    gateway: None,
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Body {
+    Named(NamedBody),
+    Text {
+        text: String,
+    },
+    /// A JSON object of exactly this many bytes.
+    Json {
+        json: Size,
+    },
+    /// Bytes that are not UTF-8, exactly this many.
+    Binary {
+        binary: Size,
+    },
+    /// A JSON object of this many bytes, nearly all backslash escapes (its envelope is twice as
+    /// large).
+    EscapedJson {
+        escaped_json: Size,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum NamedBody {
+    Sample,
+    Empty,
+    TruncatedJson,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum Sign {
+    /// Signed with the provider's secret.
+    #[default]
+    Valid,
+    /// None of the scheme's headers.
+    None,
+    /// Signed with another secret.
+    OtherSecret,
+    /// Signed, then one byte of the body changed.
+    TamperedBody,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Mutation {
+    Named(NamedMutation),
+    /// A well-formed value, this many characters of the encoding's alphabet.
+    Oversized {
+        oversized: usize,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum NamedMutation {
+    WrongLengthShort,
+    WrongLengthLong,
+    WrongEncoding,
+    InvalidCharacters,
+    WrongPrefix,
+    NoPrefix,
+    BitFlip,
+    NonAscii,
+    Empty,
+}
+
+/// One change to the request's headers. Names are header names or roles (`signature`,
+/// `timestamp`, `id`); values are corpus strings (`${byte:ff}`, `${repeat:a:8192}`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum HeaderOp {
+    Drop {
+        drop: String,
+    },
+    Duplicate {
+        duplicate: String,
+        #[serde(default)]
+        value: Option<String>,
+    },
+    Set {
+        set: String,
+        value: String,
+    },
+    Add {
+        add: String,
+        value: String,
+    },
+    Uppercase {
+        uppercase: String,
+    },
+    /// A header line sent as is (no `name: value` shape needed).
+    Raw {
+        raw: String,
+    },
+    /// Pads the request head (request line to the blank line) to exactly this many bytes.
+    PadHeadTo {
+        pad_head_to: Size,
+    },
+    /// Adds header lines until the request has exactly this many.
+    PadCountTo {
+        pad_count_to: Size,
+    },
+}
+
+/// A provider of the running stack, as the runner needs it.
+struct Target {
+    name: String,
+    scheme: Scheme,
+    secret: String,
+    authority: String,
+    path: String,
+    queue_url: String,
+    dlq_url: String,
+    limit: i64,
+    tolerance: i64,
+    sample_body: Vec<u8>,
+    sample_headers: Vec<(String, Vec<u8>)>,
+}
+
+/// A request ready to send.
+struct Built {
+    request: Vec<u8>,
+    body: Vec<u8>,
+    timestamp: String,
+}
+
+struct Shared {
+    cases: Vec<Case>,
+    recorder: PathBuf,
+    sqs_endpoint: String,
+    head_limit: i64,
+}
+
+fn fixtures() -> PathBuf {
+    root().join("tests").join("fixtures").join("bad")
+}
+
+/// Reads and checks the case file: every case says, for every provider, what it expects or
+/// why it does not apply.
+fn load(providers: &[String]) -> Corpus {
+    let path = fixtures().join("ingest.toml");
+    let corpus: Corpus = toml::from_str(&std::fs::read_to_string(&path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let known: BTreeSet<&String> = providers.iter().collect();
+    let mut names = BTreeSet::new();
+    for provider in providers {
+        assert!(
+            corpus.samples.contains_key(provider),
+            "ingest.toml: no sample for provider {provider}"
+        );
+    }
+    for case in &corpus.case {
+        let name = &case.name;
+        assert!(
+            names.insert(name),
+            "ingest.toml: two cases are named {name:?}"
+        );
+        for (provider, reason) in &case.skip {
+            assert!(
+                known.contains(provider),
+                "{name:?}: skip names {provider}, not a provider of hookline.toml"
+            );
+            assert!(
+                !reason.trim().is_empty(),
+                "{name:?}: say why it does not apply to {provider}"
+            );
+            assert!(
+                !case.expect_for.contains_key(provider),
+                "{name:?}: {provider} is both skipped and expected"
+            );
+        }
+        for provider in case.expect_for.keys() {
+            assert!(
+                known.contains(provider),
+                "{name:?}: expect_for names {provider}, not a provider of hookline.toml"
+            );
+        }
+        assert!(
+            case.skip.len() < providers.len(),
+            "{name:?} applies to no provider"
+        );
+        for expect in std::iter::once(&case.expect).chain(case.expect_for.values()) {
+            assert!(
+                !(expect.error.is_some() && expect.gateway.is_some()),
+                "{name:?}: an answer comes from the function (error) or the gateway, not both"
+            );
+            assert!(
+                expect.status != 200 || (expect.error.is_none() && expect.gateway.is_none()),
+                "{name:?}: a 200 has no error"
+            );
+        }
+    }
+    corpus
+}
+
+/// The sample event of a template: body, content type and headers from `events.toml`.
+fn sample(template: &str, event_type: &str) -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
+    let dir = root().join("templates").join(template).join("fixtures");
+    let events: toml::Table =
+        toml::from_str(&std::fs::read_to_string(dir.join("events.toml")).unwrap()).unwrap();
+    let event = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"].as_str() == Some(event_type))
+        .unwrap_or_else(|| panic!("{template} has no sample event {event_type}"));
+    let body = std::fs::read(dir.join(event["file"].as_str().unwrap())).unwrap();
+    let mut headers = vec![(
+        "content-type".to_owned(),
+        event["content_type"].as_str().unwrap().as_bytes().to_vec(),
+    )];
+    if let Some(extra) = event.get("headers").and_then(toml::Value::as_table) {
+        for (k, v) in extra {
+            headers.push((
+                k.to_ascii_lowercase(),
+                v.as_str().unwrap().as_bytes().to_vec(),
+            ));
+        }
+    }
+    (body, headers)
+}
+
+/// Runs the whole corpus; panics with every failure, each naming its case and provider.
+pub async fn run() {
+    let started = Instant::now();
+    let manifest = std::fs::read_to_string(fixtures().join("hookline.toml")).unwrap();
+    let h = harness(&manifest);
+    let names: Vec<String> = h
+        .manifest
+        .providers
+        .iter()
+        .map(|p| p.name.clone())
+        .collect();
+    let corpus = load(&names);
+    let mut config = h.config();
+    let logs = hookline_local::logs::LogSink::memory();
+    let capture_logs = std::env::var_os("HOOKLINE_TEST_LOGS").is_none();
+    if capture_logs {
+        config.logs = logs.clone();
+    }
+    let head_limit = config.gateway_limits.max_header_bytes as i64;
+    let stack = hookline_local::DevStack::start(config).await.unwrap();
+    let corpus_started = Instant::now();
+
+    let mut targets = Vec::new();
+    for (provider, info) in h.manifest.providers.iter().zip(stack.providers()) {
+        assert_eq!(provider.name, info.name);
+        let rest = info.webhook_url.strip_prefix("http://").unwrap();
+        let (authority, path) = rest.split_once('/').unwrap();
+        let (sample_body, sample_headers) = sample(&provider.template, &corpus.samples[&info.name]);
+        targets.push(Arc::new(Target {
+            name: info.name.clone(),
+            scheme: Scheme::new(provider, &info.secret),
+            secret: info.secret.clone(),
+            authority: authority.to_owned(),
+            path: format!("/{path}"),
+            queue_url: info.queue_url.clone(),
+            dlq_url: info.dlq_url.clone(),
+            limit: provider.ingest.max_body_bytes as i64,
+            tolerance: provider.ingest.timestamp_tolerance_secs as i64,
+            sample_body,
+            sample_headers,
+        }));
+    }
+    let shared = Arc::new(Shared {
+        cases: corpus.case,
+        recorder: h.recorder.clone(),
+        sqs_endpoint: stack.sqs_endpoint(),
+        head_limit,
+    });
+
+    // Providers run side by side, each through its cases in order.
+    let tasks: Vec<_> = targets
+        .iter()
+        .map(|t| tokio::spawn(run_provider(shared.clone(), t.clone())))
+        .collect();
+    let mut failures = Vec::new();
+    let (mut requests, mut accepted) = (0, 0);
+    let mut processed = Vec::new();
+    for task in tasks {
+        let report = task.await.unwrap();
+        failures.extend(report.failures);
+        requests += report.requests;
+        accepted += report.accepted;
+        processed.push(report.processed);
+    }
+
+    // Afterwards: nothing left in any queue or DLQ, and the processors got exactly what was
+    // accepted.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let client = sqs(&shared.sqs_endpoint).await;
+    for (t, processed) in targets.iter().zip(processed) {
+        let got = recorded(&shared.recorder, &t.name).len();
+        if got != processed {
+            failures.push(format!(
+                "[{}] after the corpus: the processor got {got} deliveries, {processed} expected",
+                t.name
+            ));
+        }
+        for (what, url) in [("queue", &t.queue_url), ("DLQ", &t.dlq_url)] {
+            let n = depth(&client, url).await;
+            if n != 0 {
+                failures.push(format!(
+                    "[{}] after the corpus: {n} messages in its {what}",
+                    t.name
+                ));
+            }
+        }
+    }
+    let not_applicable: usize = shared.cases.iter().map(|c| c.skip.len()).sum();
+    stack.shutdown().await;
+    if capture_logs {
+        let lines = logs.lines();
+        for t in &targets {
+            if lines.iter().any(|l| l.contains(&t.secret)) {
+                failures.push(format!(
+                    "[{}] a log line carries its signing secret",
+                    t.name
+                ));
+            }
+        }
+        for line in lines.iter().filter(|l| l.contains("panicked")) {
+            failures.push(format!("a function panicked: {line}"));
+        }
+    }
+    eprintln!(
+        "ingest corpus: {} cases × {} providers ({not_applicable} not applicable): {requests} requests, {accepted} accepted, in {:.1} s ({:.1} s with the build and the stack's start)",
+        shared.cases.len(),
+        targets.len(),
+        corpus_started.elapsed().as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures in the ingest corpus:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[derive(Default)]
+struct Report {
+    failures: Vec<String>,
+    requests: usize,
+    accepted: usize,
+    /// Deliveries the recorder should hold for the provider.
+    processed: usize,
+}
+
+/// The cases of one provider, in order; replays are sent last, once their delivery is stale.
+/// `BAD_INPUT_CASE` and `BAD_INPUT_PROVIDER` (substrings) run only the matching ones.
+async fn run_provider(shared: Arc<Shared>, t: Arc<Target>) -> Report {
+    let client = sqs(&shared.sqs_endpoint).await;
+    let mut report = Report::default();
+    let mut deferred = Vec::new();
+    let only = |var: &str, name: &str| std::env::var(var).is_ok_and(|only| !name.contains(&only));
+    if only("BAD_INPUT_PROVIDER", &t.name) {
+        return report;
+    }
+    for case in &shared.cases {
+        if case.skip.contains_key(&t.name) || only("BAD_INPUT_CASE", &case.name) {
+            continue;
+        }
+        let expect = case.expect_for.get(&t.name).unwrap_or(&case.expect);
+        let now = chrono::Utc::now().timestamp();
+        let built = match build(case, &t, now, shared.head_limit) {
+            Ok(built) => built,
+            Err(e) => {
+                report.failures.push(format!(
+                    "[{}] {}: the corpus is wrong: {e}",
+                    t.name, case.name
+                ));
+                continue;
+            }
+        };
+        if case.replay {
+            let label = format!("{} (first delivery)", case.name);
+            step(&shared, &t, &client, &label, &built, &ACCEPTED, &mut report).await;
+            let due = if t.scheme.signs_timestamp() {
+                built.timestamp.parse::<i64>().unwrap() + t.tolerance + 1
+            } else {
+                i64::MIN
+            };
+            deferred.push((case, built, due, expect));
+            continue;
+        }
+        step(
+            &shared,
+            &t,
+            &client,
+            &case.name,
+            &built,
+            expect,
+            &mut report,
+        )
+        .await;
+    }
+    for (case, built, due, expect) in deferred {
+        while chrono::Utc::now().timestamp() <= due {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let label = format!("{} (replayed)", case.name);
+        step(&shared, &t, &client, &label, &built, expect, &mut report).await;
+    }
+    report
+}
+
+/// Sends one request and checks the answer and the queue.
+async fn step(
+    shared: &Shared,
+    t: &Target,
+    client: &aws_sdk_sqs::Client,
+    case: &str,
+    built: &Built,
+    expect: &Expect,
+    report: &mut Report,
+) {
+    let label = format!("[{}] {case}", t.name);
+    let mut attempt = 1;
+    let answer = loop {
+        report.requests += 1;
+        let answer = match wire::exchange(&t.authority, &built.request).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                report.failures.push(format!("{label}: {e}"));
+                return;
+            }
+        };
+        // A 503 is the one answer a provider retries, and an ambiguous one: the queue write may
+        // have timed out after it happened (a loaded machine, a debug build). Where the case
+        // expects the delivery to be accepted, retry as a provider would, once whatever the
+        // failed attempt queued has been processed.
+        if answer.status == 503 && expect.status == 200 && attempt < 5 {
+            eprintln!(
+                "{label}: 503 on attempt {attempt}, retried: {}",
+                answer.shown()
+            );
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if !drained(t, client).await {
+                report
+                    .failures
+                    .push(format!("{label}: the queue did not drain after a 503"));
+            }
+            let processed = recorded(&shared.recorder, &t.name).len();
+            if processed != report.processed {
+                eprintln!(
+                    "{label}: the 503'd attempt was queued all the same ({} times)",
+                    processed - report.processed
+                );
+            }
+            report.processed = processed;
+            attempt += 1;
+            continue;
+        }
+        break answer;
+    };
+    let mut problems = check_answer(&answer, expect, &t.secret);
+    if is_received(&answer) {
+        // Queued (rightly or not): wait until it is processed and gone, so that the next case
+        // starts from an empty queue, and check that the processor got the bytes sent.
+        report.accepted += 1;
+        if !drained(t, client).await {
+            problems.push("the accepted delivery was not processed within 30 s".into());
+        }
+        let lines = recorded(&shared.recorder, &t.name);
+        let new = lines.get(report.processed..).unwrap_or_default();
+        if new.is_empty() {
+            problems.push("the processor did not get the accepted delivery".into());
+        } else if new.iter().any(|line| recorded_body(line) != built.body) {
+            problems.push("the processor did not get the bytes that were sent".into());
+        } else if new.len() > 1 {
+            // At least once: a queue write that timed out after it happened, and was retried.
+            eprintln!(
+                "{label}: processed {} times (a retried queue write)",
+                new.len()
+            );
+        }
+        report.processed = lines.len();
+    } else {
+        let queued = depth(client, &t.queue_url).await;
+        let processed = recorded(&shared.recorder, &t.name).len();
+        if queued != 0 || processed != report.processed {
+            problems.push(format!(
+                "the queue changed: {queued} messages queued, {processed} processed in all (expected 0 and {})",
+                report.processed
+            ));
+            report.processed = processed;
+        }
+    }
+    if !problems.is_empty() {
+        report
+            .failures
+            .push(format!("{label}: {}", problems.join("; ")));
+    }
+}
+
+/// Waits (30 s at most) until the provider's queue is empty: everything in it processed (the
+/// recorder writes before the message is deleted).
+async fn drained(t: &Target, client: &aws_sdk_sqs::Client) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if depth(client, &t.queue_url).await == 0 {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn is_received(answer: &Answer) -> bool {
+    answer.status == 200
+        && serde_json::from_slice::<Value>(&answer.body)
+            .is_ok_and(|v| v["status"] == "received" && v["message_id"].is_string())
+}
+
+fn check_answer(answer: &Answer, expect: &Expect, secret: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if answer.status != expect.status {
+        problems.push(format!(
+            "status {} instead of {}",
+            answer.status, expect.status
+        ));
+    }
+    let secret = secret.as_bytes();
+    if answer.head.contains(std::str::from_utf8(secret).unwrap())
+        || answer.body.windows(secret.len()).any(|w| w == secret)
+    {
+        problems.push("the answer carries the signing secret".into());
+    }
+    let json: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+    match (expect.status, &expect.error, &expect.gateway) {
+        (200, _, _) if !is_received(answer) => {
+            problems.push("not a `received` answer with a message id".into());
+        }
+        (200, _, _) => {}
+        (_, Some(code), _) => {
+            if json["error"] != code.as_str() {
+                problems.push(format!("error {} instead of {code:?}", json["error"]));
+            }
+            if !json["message"].is_string() {
+                problems.push("no message in the error body".into());
+            }
+        }
+        (_, None, Some(message)) => {
+            if json["message"] != message.as_str() || json.get("error").is_some() {
+                problems.push(format!("not the gateway's {{\"message\": {message:?}}}"));
+            }
+        }
+        (_, None, None) => {
+            if !answer.body.is_empty() {
+                problems.push("a body, where the HTTP server answers with none".into());
+            }
+        }
+    }
+    if !problems.is_empty() {
+        problems.push(format!("answer: {}", answer.shown()));
+    }
+    problems
+}
+
+/// The recorder's lines for a provider.
+fn recorded(dir: &std::path::Path, provider: &str) -> Vec<String> {
+    std::fs::read_to_string(dir.join(format!("{provider}.jsonl")))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn recorded_body(line: &str) -> Vec<u8> {
+    let value: Value = serde_json::from_str(line).unwrap();
+    base64::engine::general_purpose::STANDARD
+        .decode(value["body"].as_str().unwrap())
+        .unwrap()
+}
