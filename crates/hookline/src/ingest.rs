@@ -1,7 +1,9 @@
 //! From an API Gateway HTTP API request (payload 2.0) to its response.
 //!
 //! Order: size limit → verify → handshake → enqueue → respond. Only a message the queue
-//! accepted gets a 2xx; nothing is enqueued on any other answer.
+//! accepted gets a 2xx; a rejected request (4xx) enqueues nothing. A 503 means the queue did
+//! not confirm in time: like any at-least-once pipeline, a send that timed out may still have
+//! been stored, so the provider's retry can arrive twice (processors dedupe on `delivery_id`).
 
 use std::time::Instant;
 
