@@ -296,6 +296,15 @@ function resolveProvider(r: Reader, index: number, raw: Table): Provider {
   }
   r.choice(s, 'algorithm', at('signing.algorithm'), 'sha256', ['sha1', 'sha256', 'sha512']);
   r.choice(s, 'encoding', at('signing.encoding'), 'hex', ['hex', 'base64']);
+  if (generic.header !== undefined && !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(generic.header)) {
+    throw r.error(at('signing.header'), "not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)");
+  }
+  if (generic.prefix !== undefined && !/^[\x21-\x7e]*$/.test(generic.prefix)) {
+    throw r.error(
+      at('signing.prefix'),
+      'must be visible ASCII characters (no spaces): signature headers carry nothing else',
+    );
+  }
   const secretArn = r.str(s, 'secret_arn', sp);
   if (secretArn !== undefined && (!secretArn.startsWith('arn:') || !secretArn.includes(':secretsmanager:'))) {
     throw r.error(at('signing.secret_arn'), 'not a Secrets Manager ARN (arn:aws:secretsmanager:...)');

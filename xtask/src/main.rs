@@ -12,6 +12,7 @@ mod deploy;
 mod destroy;
 mod dev;
 mod dlq;
+mod fuzz;
 mod generate;
 mod http;
 #[cfg(test)]
@@ -68,6 +69,8 @@ enum Command {
     Destroy(destroy::Args),
     /// Manage a stage's signing secrets.
     Secret(secret::Args),
+    /// Fuzz the parsers and verifiers (cargo-fuzz, nightly), seeded from the fixtures.
+    Fuzz(fuzz::Args),
     /// Measure ingest cost, cold start and local throughput against their floors: BENCHMARKS.md.
     Bench(bench::Args),
 }
@@ -89,6 +92,7 @@ fn main() -> std::process::ExitCode {
         Command::Destroy(args) => destroy::run(args),
         Command::Secret(args) => secret::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Fuzz(args) => fuzz::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,7 +1,7 @@
 //! `cargo xtask send <provider>`: signs a sample (or your) delivery exactly as the provider
 //! would, posts it, and prints the answer.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use hookline::sign::Signer;
@@ -41,17 +41,16 @@ pub struct Args {
 }
 
 /// A sample from `fixtures/events.toml`.
-struct Sample {
-    body: Vec<u8>,
-    content_type: String,
-    headers: Vec<(String, String)>,
+pub struct Sample {
+    pub event_type: String,
+    pub body: Vec<u8>,
+    pub content_type: String,
+    pub headers: Vec<(String, String)>,
 }
 
-fn sample(provider: &Provider, event: Option<&str>) -> Result<Sample> {
-    let dir = tools::project_root()
-        .join(provider.crate_dir())
-        .join("fixtures");
-    let index = dir.join("events.toml");
+/// Every sample listed in `<fixtures>/events.toml`, in file order.
+pub fn samples(fixtures: &Path) -> Result<Vec<Sample>> {
+    let index = fixtures.join("events.toml");
     let text =
         std::fs::read_to_string(&index).with_context(|| format!("reading {}", index.display()))?;
     let doc: toml::Table =
@@ -61,49 +60,64 @@ fn sample(provider: &Provider, event: Option<&str>) -> Result<Sample> {
         .and_then(|e| e.as_array())
         .cloned()
         .unwrap_or_default();
-    let types: Vec<String> = events
+    events
         .iter()
-        .filter_map(|e| e.get("type").and_then(|t| t.as_str()).map(str::to_owned))
-        .collect();
-    let chosen = match event {
-        None => events.first(),
-        Some(wanted) => events
-            .iter()
-            .find(|e| e.get("type").and_then(|t| t.as_str()) == Some(wanted)),
-    }
-    .with_context(|| {
-        format!(
-            "no sample event `{}` for {}: the samples are {}",
-            event.unwrap_or("(any)"),
-            provider.name,
-            types.join(", ")
-        )
-    })?;
-    let file = chosen
-        .get("file")
-        .and_then(|f| f.as_str())
-        .context("a sample has no `file`")?;
-    let body = std::fs::read(dir.join(file))
-        .with_context(|| format!("reading {}", dir.join(file).display()))?;
-    let content_type = chosen
-        .get("content_type")
-        .and_then(|c| c.as_str())
-        .unwrap_or("application/json")
-        .to_owned();
-    let headers = chosen
-        .get("headers")
-        .and_then(|h| h.as_table())
-        .map(|t| {
-            t.iter()
-                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
-                .collect()
+        .map(|event| {
+            let event_type = event
+                .get("type")
+                .and_then(|t| t.as_str())
+                .with_context(|| format!("a sample in {} has no `type`", index.display()))?;
+            let file = event
+                .get("file")
+                .and_then(|f| f.as_str())
+                .with_context(|| format!("sample `{event_type}` has no `file`"))?;
+            let body = std::fs::read(fixtures.join(file))
+                .with_context(|| format!("reading {}", fixtures.join(file).display()))?;
+            let content_type = event
+                .get("content_type")
+                .and_then(|c| c.as_str())
+                .unwrap_or("application/json")
+                .to_owned();
+            let headers = event
+                .get("headers")
+                .and_then(|h| h.as_table())
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            Ok(Sample {
+                event_type: event_type.to_owned(),
+                body,
+                content_type,
+                headers,
+            })
         })
-        .unwrap_or_default();
-    Ok(Sample {
-        body,
-        content_type,
-        headers,
-    })
+        .collect()
+}
+
+fn sample(provider: &Provider, event: Option<&str>) -> Result<Sample> {
+    let fixtures = tools::project_root()
+        .join(provider.crate_dir())
+        .join("fixtures");
+    let mut all = samples(&fixtures)?;
+    let index = match event {
+        None => (!all.is_empty()).then_some(0),
+        Some(wanted) => all.iter().position(|s| s.event_type == wanted),
+    };
+    match index {
+        Some(i) => Ok(all.swap_remove(i)),
+        None => {
+            let types: Vec<&str> = all.iter().map(|s| s.event_type.as_str()).collect();
+            bail!(
+                "no sample event `{}` for {}: the samples are {}",
+                event.unwrap_or("(any)"),
+                provider.name,
+                types.join(", ")
+            )
+        }
+    }
 }
 
 /// The runtime scheme of a manifest provider.
@@ -181,6 +195,7 @@ pub fn run(args: Args) -> Result<()> {
     let signer = Signer::new(scheme.clone(), &secret).map_err(|e| anyhow::anyhow!("{e}"))?;
     let sample = match &args.body {
         Some(path) => Sample {
+            event_type: String::new(),
             body: std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
             content_type: "application/json".into(),
             headers: Vec::new(),

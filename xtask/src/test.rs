@@ -30,6 +30,7 @@ pub fn run(args: Args) -> Result<()> {
     let mut steps: Vec<Step> = Vec::new();
     let mut tests = Counts::default();
     let mut jest = Counts::default();
+    let mut fuzz = Counts::default();
 
     let plan: Vec<(&'static str, Action<'_>)> = vec![
         (
@@ -41,6 +42,13 @@ pub fn run(args: Args) -> Result<()> {
                         .args(["fmt", "--all", "--", "--check"]),
                 )
                 .context("formatting differs: run `cargo fmt --all`")?;
+                // The fuzz targets are a workspace of their own.
+                tools::run(
+                    Command::new(&cargo)
+                        .current_dir(root.join("fuzz"))
+                        .args(["fmt", "--all", "--", "--check"]),
+                )
+                .context("formatting differs in fuzz/: run `cargo fmt --all` there")?;
                 Ok(String::new())
             }),
         ),
@@ -94,6 +102,37 @@ pub fn run(args: Args) -> Result<()> {
                 Ok(summary)
             }),
         ),
+        (
+            "cargo fuzz: every target, smoke run",
+            Box::new(|| {
+                let cargo_fuzz = crate::fuzz::ensure_tools()?;
+                let targets = crate::fuzz::list(&cargo_fuzz)?;
+                let runs = crate::fuzz::fuzz(
+                    &cargo_fuzz,
+                    &targets,
+                    crate::fuzz::SMOKE_SECONDS,
+                    crate::fuzz::Build::Dev,
+                )?;
+                let crashed: Vec<&str> = runs
+                    .iter()
+                    .filter(|r| r.crash.is_some() || r.executions == 0)
+                    .map(|r| r.target.as_str())
+                    .collect();
+                let executions: u64 = runs.iter().map(|r| r.executions).sum();
+                fuzz = Counts {
+                    passed: (runs.len() - crashed.len()) as u64,
+                    failed: crashed.len() as u64,
+                    ignored: 0,
+                };
+                if !crashed.is_empty() {
+                    bail!("crashed or never ran: {}", crashed.join(", "));
+                }
+                Ok(format!(
+                    "{} targets, {executions} executions, 0 crashes",
+                    runs.len()
+                ))
+            }),
+        ),
     ];
 
     for (name, mut action) in plan {
@@ -125,8 +164,8 @@ pub fn run(args: Args) -> Result<()> {
     // The closing line counts tests; failed steps are listed above and fail the exit code.
     println!(
         "{} passed, {} failed",
-        tests.passed + jest.passed,
-        tests.failed + jest.failed
+        tests.passed + jest.passed + fuzz.passed,
+        tests.failed + jest.failed + fuzz.failed
     );
     if failed_steps > 0 {
         bail!("{failed_steps} step(s) failed");

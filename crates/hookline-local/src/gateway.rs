@@ -301,7 +301,7 @@ pub fn event(
 
 /// Maps the function's answer as API Gateway does: a `statusCode` object is a proxy response;
 /// other JSON is a 200 body. `None` when the answer is not JSON (API Gateway's 502).
-fn proxy_response(payload: &[u8]) -> Option<Response> {
+pub fn proxy_response(payload: &[u8]) -> Option<Response> {
     let value: Value = serde_json::from_slice(payload).ok()?;
     let Some(status) = value.get("statusCode") else {
         return Some(

@@ -321,6 +321,24 @@ fn resolve_provider(
         "hex",
         &["hex", "base64"],
     )?;
+    if let Some(header) = &signing.header
+        && !is_header_name(header.get_ref())
+    {
+        return Err(ctx.error(
+            Some(header.span()),
+            &at("signing.header"),
+            "not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)",
+        ));
+    }
+    if let Some(prefix) = &signing.prefix
+        && !prefix.get_ref().bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(ctx.error(
+            Some(prefix.span()),
+            &at("signing.prefix"),
+            "must be visible ASCII characters (no spaces): signature headers carry nothing else",
+        ));
+    }
     if let Some(arn) = &signing.secret_arn
         && (!arn.get_ref().starts_with("arn:") || !arn.get_ref().contains(":secretsmanager:"))
     {
@@ -456,4 +474,12 @@ fn resolve_provider(
         processor,
         vars: raw.vars,
     })
+}
+
+/// An HTTP header name: one or more RFC 9110 token characters.
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }

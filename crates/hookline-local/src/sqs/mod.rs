@@ -21,6 +21,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use error::SqsError;
+/// The protocol without HTTP: one action on a store (what the endpoint runs per request).
+pub use protocol::dispatch;
 pub use writer::StoreHandle;
 
 /// Largest request body read (a batch of ten 1 MiB messages is refused by SQS anyway).

@@ -73,6 +73,9 @@ pub enum GenericHmacError {
     /// Unknown encoding.
     #[error("unknown signature encoding `{0}`: expected hex or base64")]
     Encoding(String),
+    /// A prefix that no header value can start with.
+    #[error("the signature prefix must be visible ASCII characters (no spaces)")]
+    Prefix,
 }
 
 /// The settings of the `generic-hmac` scheme.
@@ -120,6 +123,13 @@ impl GenericHmac {
     ) -> Result<Self, GenericHmacError> {
         let header = HeaderName::from_bytes(header.trim().as_bytes())
             .map_err(|_| GenericHmacError::Header(header.to_owned()))?;
+        // Signature values are checked to be visible ASCII, so any other prefix never matches.
+        if prefix
+            .as_deref()
+            .is_some_and(|p| !p.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(GenericHmacError::Prefix);
+        }
         Ok(GenericHmac {
             header,
             algorithm,
@@ -271,6 +281,33 @@ mod tests {
         assert_eq!(
             GenericHmac::new("bad header", Algorithm::Sha256, Encoding::Hex, None),
             Err(GenericHmacError::Header("bad header".into()))
+        );
+    }
+
+    /// Found by the verify_generic_hmac fuzz target: a non-ASCII prefix was accepted, and then
+    /// no delivery could ever verify (signature values must be visible ASCII).
+    #[test]
+    fn a_prefix_no_header_can_carry_is_refused() {
+        for prefix in ["sha256 =", "caf\u{e9}=", "v1\t"] {
+            assert_eq!(
+                GenericHmac::new(
+                    "x-signature",
+                    Algorithm::Sha256,
+                    Encoding::Hex,
+                    Some(prefix.into())
+                ),
+                Err(GenericHmacError::Prefix),
+                "{prefix:?}"
+            );
+        }
+        assert!(
+            GenericHmac::new(
+                "x-signature",
+                Algorithm::Sha256,
+                Encoding::Hex,
+                Some("sha256=".into())
+            )
+            .is_ok()
         );
     }
 }

@@ -1,0 +1,320 @@
+//! What the fuzz targets share: the text format of a fuzz input and the checks ("oracles")
+//! that turn a wrong answer into a crash, so that libFuzzer reports more than panics.
+//!
+//! Most inputs are a small HTTP-like text, so that seeds can be real signed deliveries
+//! (`cargo xtask fuzz` writes them from the templates' fixtures) and mutations stay close to
+//! what a provider or an attacker would send:
+//!
+//! ```text
+//! <config line: scheme / clock / secret ...>
+//! Header-Name: value
+//! Other-Header: value
+//!
+//! raw body bytes
+//! ```
+//!
+//! The clock and the secret travel in the input, so a seed verifies without constants shared
+//! between this crate and xtask, and the key derivation is fuzzed as well.
+#![allow(clippy::panic, missing_docs)] // a fuzz target reports a broken invariant by panicking
+
+use std::str::FromStr;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use chrono::{DateTime, Utc};
+use hookline::ingest::Ingest;
+use hookline::queue::MemoryQueue;
+use hookline::sign::Signer;
+use hookline::verify::{Algorithm, Encoding, GenericHmac};
+use hookline::{Envelope, Scheme, SigningSecret, Verifier};
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+/// A secret shorter than this can occur in any text by chance, so it is not searched for.
+const MIN_SEARCHED_SECRET_LEN: usize = 8;
+
+/// An input split into its config line, its header block and its body.
+pub struct Parts<'a> {
+    pub config: Vec<&'a str>,
+    pub head: &'a [u8],
+    pub body: &'a [u8],
+}
+
+/// Splits `data` into the first line (whitespace-separated words), the header lines up to the
+/// first empty line, and the rest. Returns `None` when the first line is not UTF-8.
+pub fn split(data: &[u8]) -> Option<Parts<'_>> {
+    let (first, rest) = match data.iter().position(|&b| b == b'\n') {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[][..]),
+    };
+    let config = std::str::from_utf8(first)
+        .ok()?
+        .split_whitespace()
+        .collect();
+    let (head, body) = match rest.windows(2).position(|w| w == b"\n\n") {
+        Some(i) => (&rest[..i], &rest[i + 2..]),
+        None => (rest, &[][..]),
+    };
+    Some(Parts { config, head, body })
+}
+
+/// Header lines (`Name: value`) to a map; lines that are not valid headers are skipped, and
+/// repeated names are kept as repeated values, as a server receives them.
+pub fn headers(head: &[u8]) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for line in head.split(|&b| b == b'\n') {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let value = line[colon + 1..].trim_ascii();
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(line[..colon].trim_ascii()),
+            HeaderValue::from_bytes(value),
+        ) {
+            map.append(name, value);
+        }
+    }
+    map
+}
+
+/// A generic-hmac scheme from config words `header algorithm encoding [prefix]`, defaults for
+/// whatever is missing or invalid.
+pub fn generic_scheme(words: &[&str]) -> Scheme {
+    let default = GenericHmac::default();
+    let header = words.first().copied().unwrap_or(default.header());
+    let algorithm = words
+        .get(1)
+        .and_then(|w| Algorithm::from_str(w).ok())
+        .unwrap_or(Algorithm::Sha256);
+    let encoding = words
+        .get(2)
+        .and_then(|w| Encoding::from_str(w).ok())
+        .unwrap_or(Encoding::Hex);
+    let prefix = words.get(3).map(|p| (*p).to_owned());
+    match GenericHmac::new(header, algorithm, encoding, prefix) {
+        Ok(generic) => Scheme::GenericHmac(generic),
+        Err(_) => Scheme::GenericHmac(default),
+    }
+}
+
+/// Panics when `text` contains `secret` (long enough not to occur by chance).
+pub fn assert_no_secret(secret: &str, text: &str, what: &str) {
+    if secret.len() >= MIN_SEARCHED_SECRET_LEN && text.contains(secret) {
+        panic!("{what} contains the signing secret");
+    }
+}
+
+/// A valid secret for `scheme` that no fuzz input chooses (for telling quotes apart).
+fn other_secret(scheme: &Scheme) -> &'static str {
+    match scheme {
+        Scheme::Stripe | Scheme::StandardWebhooks => "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+        _ => "an unrelated secret for comparison",
+    }
+}
+
+/// The verify targets. Input: `<now> <secret> [generic-hmac settings]`, headers, body.
+///
+/// Checks, beyond "no panic":
+/// - errors never quote the secret;
+/// - what [`Signer`] signs, [`Verifier`] accepts (for any body, clock and secret);
+/// - a verified body with one byte changed is refused (the MAC covers every byte);
+/// - a verified delivery can be described without panicking.
+pub fn fuzz_verify(scheme: Option<Scheme>, data: &[u8]) {
+    let Some(parts) = split(data) else { return };
+    let now: i64 = parts
+        .config
+        .first()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(0);
+    let Some(secret) = parts.config.get(1).copied() else {
+        return;
+    };
+    let scheme = scheme.unwrap_or_else(|| generic_scheme(parts.config.get(2..).unwrap_or(&[])));
+    let headers = headers(parts.head);
+    let body = parts.body;
+
+    let verifier = match Verifier::new(
+        scheme.clone(),
+        &[SigningSecret::new(secret)],
+        Duration::from_secs(300),
+    ) {
+        Ok(verifier) => verifier,
+        Err(err) => {
+            assert_no_secret(secret, &err.to_string(), "a key error");
+            assert!(
+                Signer::new(scheme, secret).is_err(),
+                "the signer took a secret the verifier refused"
+            );
+            return;
+        }
+    };
+
+    match verifier.verify(&headers, body, now) {
+        Ok(()) => {
+            let _ = hookline::describe::describe(&scheme, &headers, body);
+            if let Some((i, byte)) = body.iter().enumerate().next_back() {
+                let mut changed = body.to_vec();
+                changed[i] = byte.wrapping_add(1);
+                assert!(
+                    verifier.verify(&headers, &changed, now).is_err(),
+                    "a changed body verified"
+                );
+            }
+        }
+        Err(err) => {
+            let text = err.to_string();
+            if text.contains(secret) && secret.len() >= MIN_SEARCHED_SECRET_LEN {
+                // Quoted for a reason other than being the secret (a secret that spells a
+                // header name, say) when another secret gets the same words.
+                let other = Verifier::new(
+                    scheme.clone(),
+                    &[SigningSecret::new(other_secret(&scheme))],
+                    Duration::from_secs(300),
+                );
+                let other_text = match other.map(|v| v.verify(&headers, body, now)) {
+                    Ok(Err(other_err)) => other_err.to_string(),
+                    _ => String::new(),
+                };
+                if !other_text.contains(secret) {
+                    panic!("a verify error contains the signing secret");
+                }
+            }
+            let _ = err.code();
+        }
+    }
+
+    let signer = match Signer::new(scheme, secret) {
+        Ok(signer) => signer,
+        Err(_) => panic!("the verifier took a secret the signer refused"),
+    };
+    let mut signed = HeaderMap::new();
+    for (name, value) in signer.headers(body, now, "msg_fuzz") {
+        match (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            (Ok(name), Ok(value)) => {
+                signed.append(name, value);
+            }
+            _ => return, // a configured prefix that cannot be a header value
+        }
+    }
+    if !(0..1_000_000_000_000).contains(&now) {
+        return; // timestamps are refused by design unless 0 to 12 digits, signed or not
+    }
+    if let Err(err) = verifier.verify(&signed, body, now) {
+        panic!("a delivery signed by Signer did not verify: {err}");
+    }
+}
+
+/// The provider, queue and clock an ingest input asks for: `<scheme> <now> <secret> [fail]`.
+pub struct IngestSetup {
+    pub ingest: Ingest<MemoryQueue>,
+    pub now: DateTime<Utc>,
+    pub secret: String,
+    pub queue_fails: bool,
+}
+
+/// Builds the ingest of an input's config line; `None` for a config that cannot make one.
+pub fn ingest_setup(config: &[&str]) -> Option<IngestSetup> {
+    let scheme = Scheme::from_str(config.first()?).ok()?;
+    let now = DateTime::from_timestamp(config.get(1)?.parse().ok()?, 0)?;
+    let secret = (*config.get(2)?).to_owned();
+    let queue_fails = config.get(3) == Some(&"fail");
+    let verifier = Verifier::new(
+        scheme,
+        &[SigningSecret::new(secret.as_str())],
+        Duration::from_secs(300),
+    )
+    .ok()?;
+    let queue = MemoryQueue::new();
+    queue.set_failing(queue_fails);
+    // A small limit, so that the fuzzer reaches the size checks with small inputs.
+    let ingest = Ingest::new("fuzz", verifier, queue).with_max_body_bytes(4096);
+    Some(IngestSetup {
+        ingest,
+        now,
+        secret,
+        queue_fails,
+    })
+}
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(
+        || match tokio::runtime::Builder::new_current_thread().build() {
+            Ok(runtime) => runtime,
+            Err(err) => panic!("cannot start a tokio runtime: {err}"),
+        },
+    )
+}
+
+/// Runs a future to completion on the fuzz process's runtime.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    runtime().block_on(future)
+}
+
+/// Handles one request and checks the ingest contract:
+/// - 2xx only with the message queued, exactly once, or for a handshake (nothing queued);
+/// - anything else queues nothing;
+/// - the queued envelope holds the request body byte for byte;
+/// - the response is JSON (or empty) and never quotes the secret.
+///
+/// Returns the response, for callers that check more.
+pub fn check_ingest(
+    setup: &IngestSetup,
+    request: ApiGatewayV2httpRequest,
+) -> ApiGatewayV2httpResponse {
+    let sent_body = request_body(&request);
+    let response = block_on(setup.ingest.handle_at(request, setup.now));
+    let status = response.status_code;
+    let queued = setup.ingest.queue().messages();
+    let body = match &response.body {
+        Some(aws_lambda_events::encodings::Body::Text(text)) => text.clone(),
+        Some(_) => panic!("ingest answered a binary body"),
+        None => String::new(),
+    };
+    assert_no_secret(&setup.secret, &body, "a response");
+    if !body.is_empty() && serde_json::from_str::<serde_json::Value>(&body).is_err() {
+        panic!("ingest answered a body that is not JSON: {body}");
+    }
+    match status {
+        200..=299 => {
+            assert!(queued.len() <= 1, "one request queued {}", queued.len());
+            let says_received = body.contains(r#""status":"received""#);
+            assert_eq!(
+                says_received,
+                queued.len() == 1,
+                "the 2xx body and the queue disagree: {body}"
+            );
+            if let Some(message) = queued.first() {
+                let envelope = match Envelope::from_json(&message.body) {
+                    Ok(envelope) => envelope,
+                    Err(err) => panic!("ingest queued something that is no envelope: {err}"),
+                };
+                assert_eq!(
+                    Some(envelope.body),
+                    sent_body,
+                    "the queued body differs from the request's"
+                );
+            }
+        }
+        400..=599 => assert!(
+            queued.is_empty(),
+            "status {status} but a message was queued"
+        ),
+        other => panic!("ingest answered status {other}"),
+    }
+    response
+}
+
+/// The raw body API Gateway delivered (`None` when it is not valid base64).
+fn request_body(request: &ApiGatewayV2httpRequest) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let text = request.body.as_deref().unwrap_or_default();
+    if request.is_base64_encoded {
+        base64::engine::general_purpose::STANDARD.decode(text).ok()
+    } else {
+        Some(text.as_bytes().to_vec())
+    }
+}
