@@ -1,9 +1,9 @@
 //! Building a case's request for a provider: body, signature, header edits, the exact head.
 
-use super::{
-    Body, Built, Case, HEADER_COUNT_LIMIT, HeaderOp, Mutation, NamedBody, NamedMutation, Sign,
-    Target,
+use super::corpus::{
+    Body, Case, HEADER_COUNT_LIMIT, HeaderOp, Mutation, NamedBody, NamedMutation, Sign,
 };
+use super::{Built, Target};
 use crate::schemes::{Kind, ROLES, Scheme};
 use crate::wire;
 
