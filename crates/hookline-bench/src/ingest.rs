@@ -222,3 +222,108 @@ async fn measure_variant(
     function.shutdown(Duration::from_secs(2)).await;
     result
 }
+
+/// What [`profile`] runs: one variant of section 1, its instance started through `wrapper`
+/// (e.g. `valgrind --tool=callgrind`), `warm` invocations, then `invocations` more between the
+/// `before` and `after` hooks (which get the instance's pid: `callgrind_control -z` / `-d`).
+#[allow(missing_docs)]
+pub struct Profile<'a> {
+    pub bins: &'a std::path::Path,
+    pub scratch: &'a std::path::Path,
+    pub provider: &'a hookline_manifest::Provider,
+    pub body: &'a [u8],
+    pub variant: &'a str,
+    pub wrapper: &'a [String],
+    pub warm: u64,
+    pub invocations: u64,
+}
+
+/// Drives one instance of a section-1 variant for a profiler; returns the measured
+/// invocations' wall time.
+pub async fn profile(
+    p: Profile<'_>,
+    before: impl FnOnce(u32) -> Result<()>,
+    after: impl FnOnce(u32) -> Result<()>,
+) -> Result<Duration> {
+    std::fs::create_dir_all(p.scratch)?;
+    let sqs = SqsServer::start("127.0.0.1:0".parse()?, &p.scratch.join("sqs")).await?;
+    let queue_url = create_queue(&sqs, "stripe").await?;
+    let canned = Server::spawn(&p.bins.join("canned-sqs")).await?;
+    let endpoint = match p.variant {
+        "ingest_canned" => format!("http://{}", canned.addr),
+        _ => sqs.endpoint(),
+    };
+    let env = hookline_local::stack::ingest_env(p.provider, &queue_url, crate::SECRET, &endpoint);
+    let real = match p.variant {
+        "noop" => p.bins.join("noop-lambda"),
+        "ingest_canned" | "ingest_sqs" => p.bins.join("stripe-ingest"),
+        other => bail!("unknown variant {other}: one of {VARIANTS:?}"),
+    };
+    // The emulator clears the environment and runs one path: a script that execs the wrapper.
+    let binary = if p.wrapper.is_empty() {
+        real
+    } else {
+        let script = p.scratch.join(format!("{}-wrapped", p.variant));
+        let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+        let words: Vec<String> = p
+            .wrapper
+            .iter()
+            .map(|w| quote(w))
+            .chain([quote(&real.to_string_lossy())])
+            .collect();
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\nexec {} \"$@\"\n", words.join(" ")),
+        )?;
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
+        script
+    };
+    let mut function_spec = spec(p.variant, binary, env, 1);
+    function_spec.timeout = Duration::from_secs(120);
+    let function = Function::new(function_spec, LogSink::Discard);
+    let event = event(p.body)?;
+    let result = async {
+        for _ in 0..p.warm.max(1) {
+            let answer = function
+                .invoke(event.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {e}", p.variant))?;
+            if !accepted(&answer) {
+                bail!(
+                    "{} answered {}",
+                    p.variant,
+                    String::from_utf8_lossy(&answer)
+                );
+            }
+        }
+        let pid = function
+            .instances()
+            .first()
+            .and_then(|i| i.pid)
+            .context("no instance pid")?;
+        before(pid)?;
+        let began = Instant::now();
+        for _ in 0..p.invocations {
+            let answer = function
+                .invoke(event.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {e}", p.variant))?;
+            if !accepted(&answer) {
+                bail!(
+                    "{} answered {}",
+                    p.variant,
+                    String::from_utf8_lossy(&answer)
+                );
+            }
+        }
+        let wall = began.elapsed();
+        after(pid)?;
+        anyhow::Ok(wall)
+    }
+    .await;
+    function.shutdown(Duration::from_secs(5)).await;
+    canned.stop().await;
+    sqs.shutdown().await;
+    result
+}

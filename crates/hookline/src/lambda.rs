@@ -43,17 +43,29 @@ pub enum InitError {
     Key(#[from] KeyError),
 }
 
-/// JSON logs, one object per line, level from `HOOKLINE_LOG` (`info` by default).
+/// JSON logs, one object per line, level from `HOOKLINE_LOG` (`info` by default): a level, or
+/// `target=level` directives separated by commas (`hookline=debug,warn`).
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HOOKLINE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // Ignore the error of a second init (a subscriber is already installed).
-    let _ = tracing_subscriber::fmt()
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    // `Targets`, not `EnvFilter`: the same directives without span-field matching, and without
+    // the regex engine in every function's binary.
+    let filter = std::env::var("HOOKLINE_LOG")
+        .ok()
+        .and_then(|v| v.parse::<tracing_subscriber::filter::Targets>().ok())
+        .unwrap_or_else(|| {
+            tracing_subscriber::filter::Targets::new()
+                .with_default(tracing_subscriber::filter::LevelFilter::INFO)
+        });
+    let format = tracing_subscriber::fmt::layer()
         .json()
-        .with_env_filter(filter)
         .with_target(false)
         .with_current_span(false)
-        .with_span_list(false)
+        .with_span_list(false);
+    // Ignore the error of a second init (a subscriber is already installed).
+    let _ = tracing_subscriber::registry()
+        .with(format)
+        .with(filter)
         .try_init();
 }
 
@@ -76,7 +88,8 @@ pub async fn run_ingest() -> Result<(), Error> {
     let ingest = &ingest;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
-            Ok::<_, Error>(ingest.handle(event.payload).await)
+            // Boxed: lambda_runtime moves the handler's future several times per invocation.
+            Ok::<_, Error>(Box::pin(ingest.handle(event.payload)).await)
         },
     ))
     .await

@@ -60,11 +60,15 @@ fn string_attribute(value: &str) -> Option<MessageAttributeValue> {
 
 impl Queue for SqsQueue {
     async fn send(&self, message: QueueMessage) -> Result<String, QueueError> {
+        let fifo_ids = self
+            .fifo
+            .then(|| (message.provider.clone(), message.deduplication_id()));
+        // The body moves into the request: `&message.body` would copy the envelope (KBs).
         let mut request = self
             .client
             .send_message()
             .queue_url(&self.url)
-            .message_body(&message.body);
+            .message_body(message.body);
         if let Some(value) = string_attribute(&message.provider) {
             request = request.message_attributes("provider", value);
         }
@@ -76,12 +80,14 @@ impl Queue for SqsQueue {
         {
             request = request.message_attributes("event_type", value);
         }
-        if self.fifo {
+        if let Some((group, deduplication)) = fifo_ids {
             request = request
-                .message_group_id(&message.provider)
-                .message_deduplication_id(message.deduplication_id());
+                .message_group_id(group)
+                .message_deduplication_id(deduplication);
         }
-        let output = request.send().await.map_err(|err| {
+        // Boxed: the SDK's operation future is kilobytes, and every future that holds it
+        // (ingest's, lambda_runtime's) would be memcpy'd that many bytes each time it moves.
+        let output = Box::pin(request.send()).await.map_err(|err| {
             use aws_sdk_sqs::error::SdkError;
             match &err {
                 SdkError::ServiceError(service) if service.err().is_queue_does_not_exist() => {
