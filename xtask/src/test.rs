@@ -105,8 +105,8 @@ pub fn run(args: Args) -> Result<()> {
         (
             "cargo fuzz: every target, smoke run",
             Box::new(|| {
+                let targets = crate::fuzz::targets()?;
                 let cargo_fuzz = crate::fuzz::ensure_tools()?;
-                let targets = crate::fuzz::list(&cargo_fuzz)?;
                 let runs = crate::fuzz::fuzz(
                     &cargo_fuzz,
                     &targets,

@@ -7,7 +7,7 @@
 mod seeds;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -56,27 +56,15 @@ pub struct TargetRun {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let cargo_fuzz = ensure_tools()?;
-    let all = list(&cargo_fuzz)?;
+    let all = targets()?;
     if args.list {
         for target in &all {
             println!("{target}");
         }
         return Ok(());
     }
-    for wanted in &args.targets {
-        if !all.contains(wanted) {
-            bail!(
-                "no fuzz target `{wanted}`: the targets are {}",
-                all.join(", ")
-            );
-        }
-    }
-    let targets = if args.targets.is_empty() {
-        all
-    } else {
-        args.targets
-    };
+    let targets = select(all, args.targets)?;
+    let cargo_fuzz = ensure_tools()?;
     let build = if args.dev { Build::Dev } else { Build::Release };
     let runs = fuzz(&cargo_fuzz, &targets, args.seconds, build)?;
     println!(
@@ -199,22 +187,37 @@ fn fuzz_one(
     })
 }
 
-/// The target names, as cargo-fuzz reads them from `fuzz/Cargo.toml`.
-pub fn list(cargo_fuzz: &Path) -> Result<Vec<String>> {
-    let root = tools::project_root();
-    let output = cargo_fuzz_command(cargo_fuzz, &root, "list", Build::Release)
-        .stderr(Stdio::inherit())
-        .output()
-        .context("running cargo fuzz list")?;
-    if !output.status.success() {
-        bail!("cargo fuzz list failed");
-    }
-    Ok(String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
+/// The target names: the `[[bin]]` entries of `fuzz/Cargo.toml`, as cargo-fuzz reads them.
+pub fn targets() -> Result<Vec<String>> {
+    let path = tools::project_root().join("fuzz/Cargo.toml");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let manifest: toml::Table =
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let mut names: Vec<String> = manifest
+        .get("bin")
+        .and_then(toml::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|bin| bin.get("name").and_then(toml::Value::as_str))
         .map(str::to_owned)
-        .collect())
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        bail!("{} declares no fuzz targets ([[bin]])", path.display());
+    }
+    Ok(names)
+}
+
+/// The targets to run: all of them, or the ones asked for, each of which must exist.
+fn select(all: Vec<String>, wanted: Vec<String>) -> Result<Vec<String>> {
+    if let Some(unknown) = wanted.iter().find(|w| !all.contains(w)) {
+        bail!(
+            "no fuzz target `{unknown}`: the targets are {}",
+            all.join(", ")
+        );
+    }
+    Ok(if wanted.is_empty() { all } else { wanted })
 }
 
 /// `cargo fuzz <subcommand>` on `fuzz/`, building into `target/fuzz` (ignored by git, and
@@ -225,11 +228,9 @@ fn cargo_fuzz_command(cargo_fuzz: &Path, root: &Path, subcommand: &str, build: B
         .current_dir(root)
         .env("RUSTUP_TOOLCHAIN", "nightly")
         .args(["fuzz", subcommand, "--fuzz-dir", "fuzz"]);
-    if subcommand != "list" {
-        command.args(["--target-dir", "target/fuzz"]);
-        if build == Build::Dev {
-            command.arg("--dev");
-        }
+    command.args(["--target-dir", "target/fuzz"]);
+    if build == Build::Dev {
+        command.arg("--dev");
     }
     command
 }
@@ -314,6 +315,35 @@ fn artifact(log: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_target_file_is_declared_and_unknown_targets_are_refused() {
+        let declared = targets().unwrap();
+        let dir = tools::project_root().join("fuzz/fuzz_targets");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        assert_eq!(
+            declared, files,
+            "fuzz/Cargo.toml and fuzz/fuzz_targets/ differ"
+        );
+
+        let all = vec!["envelope".to_owned(), "manifest".to_owned()];
+        let err = select(all.clone(), vec!["envelop".into()]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no fuzz target `envelop`: the targets are envelope, manifest"
+        );
+        assert_eq!(select(all.clone(), Vec::new()).unwrap(), all);
+        assert_eq!(
+            select(all, vec!["manifest".into()]).unwrap(),
+            vec!["manifest".to_owned()]
+        );
+    }
 
     #[test]
     fn executions_and_artifacts_are_read_from_libfuzzer_output() {
