@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use bytes::Bytes;
-use hookline_local::lambda::{Function, FunctionSpec};
+use hookline_local::lambda::{Function, FunctionSpec, InvokeError};
 use hookline_local::logs::LogSink;
 use hookline_local::sqs::SqsServer;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
@@ -42,9 +42,16 @@ pub(crate) fn event(body: &[u8]) -> Result<Bytes> {
     Ok(Bytes::from(event.to_string()))
 }
 
-fn accepted(answer: &[u8]) -> bool {
-    serde_json::from_slice::<serde_json::Value>(answer)
-        .is_ok_and(|v| v.get("statusCode").and_then(|s| s.as_u64()) == Some(200))
+/// Fails unless the invocation answered a `200` (the delivery was queued).
+fn expect_accepted(variant: &str, answer: Result<Bytes, InvokeError>) -> Result<()> {
+    let answer = answer.map_err(|e| anyhow::anyhow!("{variant}: {e}"))?;
+    let status = serde_json::from_slice::<serde_json::Value>(&answer)
+        .ok()
+        .and_then(|v| v.get("statusCode").and_then(|s| s.as_u64()));
+    if status != Some(200) {
+        bail!("{variant} answered {}", String::from_utf8_lossy(&answer));
+    }
+    Ok(())
 }
 
 pub(crate) async fn create_queue(sqs: &SqsServer, name: &str) -> Result<String> {
@@ -147,10 +154,7 @@ async fn measure_variant(
         let first = started.elapsed();
         let cold = function.instances().first().and_then(|i| i.cold_start);
         function.shutdown(Duration::from_secs(2)).await;
-        let answer = answer.map_err(|e| anyhow::anyhow!("{variant}: {e}"))?;
-        if !accepted(&answer) {
-            bail!("{variant} answered {}", String::from_utf8_lossy(&answer));
-        }
+        expect_accepted(variant, answer)?;
         colds.push(cold.context("no cold start recorded")?.as_micros() as u64);
         firsts.push(first.as_micros() as u64);
     }
@@ -172,10 +176,7 @@ async fn measure_variant(
     );
     let result = async {
         for _ in 0..50 {
-            function
-                .invoke(event.clone())
-                .await
-                .map_err(|e| anyhow::anyhow!("{variant}: {e}"))?;
+            expect_accepted(variant, function.invoke(event.clone()).await)?;
         }
         let pid = function
             .instances()
@@ -188,14 +189,9 @@ async fn measure_variant(
         let began = Instant::now();
         for _ in 0..n {
             let t = Instant::now();
-            let answer = function
-                .invoke(event.clone())
-                .await
-                .map_err(|e| anyhow::anyhow!("{variant}: {e}"))?;
+            let answer = function.invoke(event.clone()).await;
             latencies.push(t.elapsed().as_micros() as u64);
-            if !accepted(&answer) {
-                bail!("{variant} answered {}", String::from_utf8_lossy(&answer));
-            }
+            expect_accepted(variant, answer)?;
         }
         let wall = began.elapsed();
         let cpu = cpu_ticks(pid)? - cpu_before;
@@ -285,17 +281,7 @@ pub async fn profile(
     let event = event(p.body)?;
     let result = async {
         for _ in 0..p.warm.max(1) {
-            let answer = function
-                .invoke(event.clone())
-                .await
-                .map_err(|e| anyhow::anyhow!("{}: {e}", p.variant))?;
-            if !accepted(&answer) {
-                bail!(
-                    "{} answered {}",
-                    p.variant,
-                    String::from_utf8_lossy(&answer)
-                );
-            }
+            expect_accepted(p.variant, function.invoke(event.clone()).await)?;
         }
         let pid = function
             .instances()
@@ -305,17 +291,7 @@ pub async fn profile(
         before(pid)?;
         let began = Instant::now();
         for _ in 0..p.invocations {
-            let answer = function
-                .invoke(event.clone())
-                .await
-                .map_err(|e| anyhow::anyhow!("{}: {e}", p.variant))?;
-            if !accepted(&answer) {
-                bail!(
-                    "{} answered {}",
-                    p.variant,
-                    String::from_utf8_lossy(&answer)
-                );
-            }
+            expect_accepted(p.variant, function.invoke(event.clone()).await)?;
         }
         let wall = began.elapsed();
         after(pid)?;
