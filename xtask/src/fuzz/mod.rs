@@ -28,8 +28,8 @@ pub struct Args {
     /// Fuzz only this target (repeatable); `--list` shows them.
     #[arg(long = "target", value_name = "TARGET")]
     targets: Vec<String>,
-    /// Build without optimizations: builds in about a third of the time, runs several times
-    /// slower. `cargo xtask test` uses it for its smoke runs.
+    /// Build without optimizations: much quicker to build, several times slower to run.
+    /// `cargo xtask test` uses it for its smoke runs.
     #[arg(long)]
     dev: bool,
     /// List the targets and exit.
