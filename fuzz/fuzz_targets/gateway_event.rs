@@ -7,7 +7,6 @@
 #![no_main]
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
-use base64::Engine as _;
 use hookline_local::gateway;
 use libfuzzer_sys::fuzz_target;
 
@@ -36,13 +35,8 @@ fuzz_target!(|data: &[u8]| {
         Ok(request) => request,
         Err(err) => panic!("the gateway made an event aws_lambda_events cannot read: {err}"),
     };
-    let carried = match (&request.body, request.is_base64_encoded) {
-        (Some(text), true) => base64::engine::general_purpose::STANDARD.decode(text).ok(),
-        (Some(text), false) => Some(text.as_bytes().to_vec()),
-        (None, _) => Some(Vec::new()),
-    };
     assert_eq!(
-        carried.as_deref(),
+        hookline_fuzz::request_body(&request).as_deref(),
         Some(parts.body),
         "the event changed the body"
     );

@@ -310,7 +310,7 @@ pub fn check_ingest(
 }
 
 /// The raw body API Gateway delivered (`None` when it is not valid base64).
-fn request_body(request: &ApiGatewayV2httpRequest) -> Option<Vec<u8>> {
+pub fn request_body(request: &ApiGatewayV2httpRequest) -> Option<Vec<u8>> {
     use base64::Engine as _;
     let text = request.body.as_deref().unwrap_or_default();
     if request.is_base64_encoded {

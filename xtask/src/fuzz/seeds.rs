@@ -48,6 +48,7 @@ pub fn write(dir: &Path) -> Result<usize> {
     for (target, scheme_name, template) in VERIFY_TARGETS {
         let fixtures = root.join("templates").join(template).join("fixtures");
         let samples = samples(&fixtures)?;
+        let mut heads = Vec::with_capacity(samples.len());
         for sample in &samples {
             let config = match scheme_name {
                 "generic-hmac" => format!(
@@ -58,15 +59,15 @@ pub fn write(dir: &Path) -> Result<usize> {
             };
             let head = signed_head(scheme_name, sample)?;
             seeds.push((target, http_text(&config, None, &head, &sample.body)));
+            heads.push(head);
         }
-        all_samples.push((scheme_name, samples));
+        all_samples.push((scheme_name, samples, heads));
     }
 
     let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 40000));
-    for (scheme_name, samples) in &all_samples {
-        for (i, sample) in samples.iter().enumerate() {
+    for (scheme_name, samples, heads) in &all_samples {
+        for (i, (sample, head)) in samples.iter().zip(heads).enumerate() {
             let config = format!("{scheme_name} {SEED_NOW} {}", seed_secret(scheme_name));
-            let head = signed_head(scheme_name, sample)?;
             // One seed per provider with a failing queue, for the 503 path.
             let config = if i == 0 {
                 format!("{config} fail")
@@ -76,10 +77,10 @@ pub fn write(dir: &Path) -> Result<usize> {
             let path = format!("/{scheme_name}");
             seeds.push((
                 "gateway_event",
-                http_text(&config, Some(&format!("POST {path}")), &head, &sample.body),
+                http_text(&config, Some(&format!("POST {path}")), head, &sample.body),
             ));
             let mut headers = http::HeaderMap::new();
-            for (name, value) in &head {
+            for (name, value) in head {
                 if let (Ok(name), Ok(value)) = (
                     http::HeaderName::from_bytes(name.as_bytes()),
                     http::HeaderValue::from_str(value),
