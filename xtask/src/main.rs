@@ -1,33 +1,15 @@
 //! `cargo xtask`: hookline's developer commands. This file only parses and dispatches; each
-//! subcommand lives in its own module.
+//! subcommand lives in its own module, grouped by what it talks to: `local/` (the local stack),
+//! `aws/` (a deployed stage), `repo/` (the repository itself); `project` and `stage` are what
+//! they share.
 
 mod aws;
-mod bench;
-mod build;
-mod cdk;
-#[cfg(test)]
-mod cdk_manifest_tests;
 mod cmd;
-mod deploy;
-mod destroy;
-mod dev;
-mod dlq;
-mod fuzz;
-mod generate;
 mod http;
-#[cfg(test)]
-mod lambda_build_tests;
-mod lambda_zip;
-mod list;
-mod list_templates;
-mod new;
-#[cfg(test)]
-mod render_all_tests;
-mod secret;
-mod send;
-mod synth;
-mod templates;
-mod test;
+mod local;
+mod project;
+mod repo;
+mod stage;
 mod tools;
 
 use clap::{Parser, Subcommand};
@@ -44,55 +26,59 @@ struct Cli {
 enum Command {
     /// Run every test suite of the repository (formatting, lints, unit and integration tests),
     /// installing the test tools it needs into .tools/, and print a summary.
-    Test(test::Args),
+    Test(repo::test::Args),
     /// Create a provider crate under functions/ from a template and register it in hookline.toml.
-    New(new::Args),
+    New(repo::new::Args),
     /// List the templates, with their descriptions and variables.
     Templates,
     /// List the providers in hookline.toml.
     List,
     /// Re-render the managed files of every provider from its template.
-    Generate(generate::Args),
+    Generate(repo::generate::Args),
     /// Run the whole pipeline on localhost: gateway, functions, durable queues.
-    Dev(dev::Args),
+    Dev(local::dev::Args),
     /// Sign a sample delivery as the provider would and post it.
-    Send(send::Args),
+    Send(local::send::Args),
     /// Inspect a provider's dead-letter queue, or move its messages back.
-    Dlq(dlq::Args),
+    Dlq(local::dlq::Args),
     /// Build every function for Lambda (cargo-lambda) into target/lambda/<arch>/<binary>/bootstrap.zip.
-    Build(build::Args),
+    Build(aws::build::Args),
+    /// Print a stage's resolved manifest: every default applied, every derived name and value,
+    /// each function's environment (what the CDK app reads).
+    Resolve(stage::ResolveArgs),
     /// Synthesize a stage's CloudFormation template (cdk synth).
-    Synth(synth::Args),
+    Synth(aws::synth::Args),
     /// Build and deploy a stage to AWS, then print its webhook URLs.
-    Deploy(deploy::Args),
+    Deploy(aws::deploy::Args),
     /// Remove a stage from AWS (all of it when ephemeral).
-    Destroy(destroy::Args),
+    Destroy(aws::destroy::Args),
     /// Manage a stage's signing secrets.
-    Secret(secret::Args),
+    Secret(aws::secret::Args),
     /// Fuzz the parsers and verifiers (cargo-fuzz, nightly), seeded from the fixtures.
-    Fuzz(fuzz::Args),
+    Fuzz(repo::fuzz::Args),
     /// Measure ingest cost, cold start and local throughput against their floors: BENCHMARKS.md.
-    Bench(bench::Args),
+    Bench(repo::bench::Args),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Test(args) => test::run(args),
-        Command::New(args) => new::run(args),
-        Command::Templates => list_templates::run(),
-        Command::List => list::run(),
-        Command::Generate(args) => generate::run(args),
-        Command::Dev(args) => dev::run(args),
-        Command::Send(args) => send::run(args),
-        Command::Dlq(args) => dlq::run(args),
-        Command::Build(args) => build::run(args),
-        Command::Synth(args) => synth::run(args),
-        Command::Deploy(args) => deploy::run(args),
-        Command::Destroy(args) => destroy::run(args),
-        Command::Secret(args) => secret::run(args),
-        Command::Bench(args) => bench::run(args),
-        Command::Fuzz(args) => fuzz::run(args),
+        Command::Test(args) => repo::test::run(args),
+        Command::New(args) => repo::new::run(args),
+        Command::Templates => repo::list_templates::run(),
+        Command::List => repo::list::run(),
+        Command::Generate(args) => repo::generate::run(args),
+        Command::Dev(args) => local::dev::run(args),
+        Command::Send(args) => local::send::run(args),
+        Command::Dlq(args) => local::dlq::run(args),
+        Command::Build(args) => aws::build::run(args),
+        Command::Resolve(args) => stage::resolve(args),
+        Command::Synth(args) => aws::synth::run(args),
+        Command::Deploy(args) => aws::deploy::run(args),
+        Command::Destroy(args) => aws::destroy::run(args),
+        Command::Secret(args) => aws::secret::run(args),
+        Command::Bench(args) => repo::bench::run(args),
+        Command::Fuzz(args) => repo::fuzz::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,18 +1,13 @@
-//! External tools: where the project root is, checks before calling a tool, and the
-//! project-local Python environment under `.tools/`.
+//! External tools: checks before calling a tool, running one, and the project-local Python
+//! environment under `.tools/`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-/// The workspace root (the parent of `xtask/`).
-pub fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
-}
+use crate::cmd::Plan;
+use crate::project;
 
 /// Fails with `install` as advice when `program --version` does not run.
 pub fn require(program: &str, install: &str) -> Result<()> {
@@ -24,12 +19,12 @@ pub fn require(program: &str, install: &str) -> Result<()> {
 
 /// The project-local virtualenv that holds the Python test tools.
 pub fn venv_dir() -> PathBuf {
-    project_root().join(".tools/venv")
+    project::root().join(project::VENV)
 }
 
 /// The venv's Python interpreter.
 pub fn venv_python() -> PathBuf {
-    venv_dir().join("bin/python")
+    project::venv_bin_dir().join("python")
 }
 
 /// Creates `.tools/venv` and installs `xtask/python-requirements.txt` into it, unless the
@@ -39,7 +34,7 @@ pub fn ensure_python_tools() -> Result<PathBuf> {
         "python3",
         "install Python 3 (with the venv module), e.g. `apt-get install python3 python3-venv`",
     )?;
-    let root = project_root();
+    let root = project::root();
     let requirements = root.join("xtask/python-requirements.txt");
     let wanted = std::fs::read_to_string(&requirements)
         .with_context(|| format!("reading {}", requirements.display()))?;
@@ -50,14 +45,20 @@ pub fn ensure_python_tools() -> Result<PathBuf> {
     }
     // On stderr, so that stdout stays machine-readable (`deploy --json`).
     eprintln!(
-        "installing Python test tools into .tools/venv (from xtask/python-requirements.txt)..."
+        "installing Python test tools into {} (from xtask/python-requirements.txt)...",
+        project::VENV
     );
     if !python.exists() {
         run(Command::new("python3")
             .arg("-m")
             .arg("venv")
             .arg(venv_dir()))
-        .context("creating .tools/venv: is the Python venv module installed (python3-venv)?")?;
+        .with_context(|| {
+            format!(
+                "creating {}: is the Python venv module installed (python3-venv)?",
+                project::VENV
+            )
+        })?;
     }
     run(Command::new(&python)
         .args([
@@ -83,4 +84,36 @@ pub fn run(command: &mut Command) -> Result<()> {
         bail!("{:?} failed with {status}", command.get_program());
     }
     Ok(())
+}
+
+/// Whether the project's venv has these binaries, and whether it exists at all.
+pub fn venv_has(binaries: &[&str]) -> (bool, bool) {
+    let bin = project::venv_bin_dir();
+    (
+        binaries.iter().all(|b| bin.join(b).exists()),
+        bin.join("python").exists(),
+    )
+}
+
+/// Makes sure the project's venv has the Python tools (cargo-lambda, zig, cfn-lint, the AWS
+/// CLI). When `what` is not `installed`, says that it installs it project-locally, and how.
+pub fn python_tools(plan: &mut Plan, what: &str, installed: bool, venv_exists: bool) {
+    if installed {
+        // Still re-syncs the venv when xtask/python-requirements.txt changed.
+        plan.call(vec![], || ensure_python_tools().map(|_| ()));
+        return;
+    }
+    let venv = project::VENV;
+    plan.note(format!(
+        "{what} not installed: installing them project-locally into {venv} with pip (xtask/python-requirements.txt)"
+    ));
+    let mut shown = Vec::new();
+    if !venv_exists {
+        shown.push(format!("python3 -m venv {venv}"));
+    }
+    shown.push(format!(
+        "{} -m pip install --quiet --disable-pip-version-check -r xtask/python-requirements.txt",
+        project::venv_bin("python")
+    ));
+    plan.call(shown, || ensure_python_tools().map(|_| ()));
 }

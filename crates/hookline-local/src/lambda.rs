@@ -368,10 +368,7 @@ async fn next(State((function, instance)): State<ApiState>) -> Response {
         }
     };
     let mut headers = HeaderMap::new();
-    let arn = format!(
-        "arn:aws:lambda:us-east-1:000000000000:function:{}",
-        inner.spec.name
-    );
+    let arn = crate::aws_local::lambda_function_arn(&inner.spec.name);
     let trace = format!(
         "Root=1-{:08x}-{};Parent={};Sampled=0",
         invocation.deadline_ms / 1000,

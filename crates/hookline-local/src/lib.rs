@@ -7,7 +7,9 @@
 //! - [`event_source`]: the SQS event source mapping that feeds the processors.
 //! - [`stack`]: all of it from `hookline.toml`.
 //! - [`logs`]: function output, prefixed with the function's name.
+//! - [`aws_local`]: the account, region and ARNs the local stack pretends to be.
 
+pub mod aws_local;
 pub mod event_source;
 pub mod gateway;
 pub mod lambda;

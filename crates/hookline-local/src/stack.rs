@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use base64::Engine as _;
+use hookline_manifest::environment::{self, ResourceEnvironment, vars};
 use hookline_manifest::{Manifest, Provider, QueueKind};
 
 use crate::event_source::{EventSource, EventSourceSpec};
@@ -179,52 +180,41 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     std::fs::write(path, content)
 }
 
-/// The environment the CDK stack gives an ingest function, with the local secret and endpoint.
+/// An ingest function's environment: the manifest's contract (`hookline_manifest::environment`,
+/// the same as on AWS) with the local queue, the local secret itself and the local endpoint.
 pub fn ingest_env(
     provider: &Provider,
     queue_url: &str,
     secret: &str,
     sqs_endpoint: &str,
 ) -> BTreeMap<String, String> {
-    let mut env = base_env(provider, sqs_endpoint);
-    env.insert("HOOKLINE_SCHEME".into(), provider.signing.scheme.clone());
-    env.insert("HOOKLINE_QUEUE_URL".into(), queue_url.into());
-    env.insert("HOOKLINE_SIGNING_SECRET".into(), secret.into());
-    env.insert(
-        "HOOKLINE_TIMESTAMP_TOLERANCE_SECS".into(),
-        provider.ingest.timestamp_tolerance_secs.to_string(),
-    );
-    env.insert(
-        "HOOKLINE_MAX_BODY_BYTES".into(),
-        provider.ingest.max_body_bytes.to_string(),
-    );
-    for (var, value) in [
-        ("HOOKLINE_GENERIC_HEADER", &provider.signing.header),
-        ("HOOKLINE_GENERIC_ALGORITHM", &provider.signing.algorithm),
-        ("HOOKLINE_GENERIC_ENCODING", &provider.signing.encoding),
-        ("HOOKLINE_GENERIC_PREFIX", &provider.signing.prefix),
-    ] {
-        if let Some(value) = value {
-            env.insert(var.into(), value.clone());
-        }
-    }
+    let names = ResourceEnvironment::names();
+    let mut env = environment::ingest(provider);
+    env.insert(names.queue_url, queue_url.into());
+    env.insert(names.signing_secret, secret.into());
+    env.extend(local_aws_env(sqs_endpoint));
     env
 }
 
-fn base_env(provider: &Provider, sqs_endpoint: &str) -> BTreeMap<String, String> {
+/// A processor function's environment: the manifest's contract and the local endpoint.
+pub fn processor_env(provider: &Provider, sqs_endpoint: &str) -> BTreeMap<String, String> {
+    let mut env = environment::processor(provider);
+    env.extend(local_aws_env(sqs_endpoint));
+    env
+}
+
+/// What makes the AWS SDK in a function talk to the local endpoint, plus what is passed through
+/// from the developer's shell (`HOOKLINE_LOG` overrides the contract's log level).
+fn local_aws_env(sqs_endpoint: &str) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
-    env.insert("HOOKLINE_PROVIDER".into(), provider.name.clone());
-    env.insert("AWS_REGION".into(), crate::sqs::store::REGION.into());
-    env.insert(
-        "AWS_DEFAULT_REGION".into(),
-        crate::sqs::store::REGION.into(),
-    );
+    env.insert("AWS_REGION".into(), crate::aws_local::REGION.into());
+    env.insert("AWS_DEFAULT_REGION".into(), crate::aws_local::REGION.into());
     env.insert("AWS_ENDPOINT_URL_SQS".into(), sqs_endpoint.into());
     // Local credentials: the SDK signs requests, and must never reach a real account.
     env.insert("AWS_ACCESS_KEY_ID".into(), "hookline-local".into());
     env.insert("AWS_SECRET_ACCESS_KEY".into(), "hookline-local".into());
     env.insert("AWS_EC2_METADATA_DISABLED".into(), "true".into());
-    for var in ["PATH", "HOOKLINE_LOG", "RUST_BACKTRACE"] {
+    for var in ["PATH", vars::LOG, "RUST_BACKTRACE"] {
         if let Ok(value) = std::env::var(var) {
             env.insert(var.into(), value);
         }
@@ -279,7 +269,7 @@ impl DevStack {
                 },
                 config.logs.clone(),
             );
-            let mut env = base_env(provider, &endpoint);
+            let mut env = processor_env(provider, &endpoint);
             env.extend(config.extra_env.clone());
             let processor_instances = provider
                 .processor
@@ -299,11 +289,7 @@ impl DevStack {
             );
             let spec = EventSourceSpec {
                 queue: queue.clone(),
-                queue_arn: format!(
-                    "arn:aws:sqs:{}:{}:{queue}",
-                    crate::sqs::store::REGION,
-                    crate::sqs::store::ACCOUNT_ID
-                ),
+                queue_arn: crate::aws_local::sqs_queue_arn(&queue),
                 batch_size: provider.queue.batch_size,
                 window: Duration::from_secs(u64::from(provider.queue.max_batching_window_secs)),
                 pollers: processor_instances,
@@ -387,12 +373,18 @@ async fn setup_queues(
     let mut dlq_attributes =
         BTreeMap::from([("MessageRetentionPeriod".to_owned(), "1209600".to_owned())]);
     let mut attributes = BTreeMap::from([
-        ("VisibilityTimeout".to_owned(), provider.queue.visibility_timeout_secs.to_string()),
-        ("MessageRetentionPeriod".to_owned(), provider.queue.retention_secs.to_string()),
+        (
+            "VisibilityTimeout".to_owned(),
+            provider.queue.visibility_timeout_secs.to_string(),
+        ),
+        (
+            "MessageRetentionPeriod".to_owned(),
+            provider.queue.retention_secs.to_string(),
+        ),
         (
             "RedrivePolicy".to_owned(),
             serde_json::json!({
-                "deadLetterTargetArn": format!("arn:aws:sqs:{}:{}:{dlq}", crate::sqs::store::REGION, crate::sqs::store::ACCOUNT_ID),
+                "deadLetterTargetArn": crate::aws_local::sqs_queue_arn(dlq),
                 "maxReceiveCount": provider.queue.max_receive_count,
             })
             .to_string(),

@@ -12,11 +12,24 @@
 //! template = "stripe"
 //! ```
 //!
-//! Everything else has a default (see [`Provider`]); [`parse`] fills them in and checks every
-//! value against AWS's limits, with errors that name the file, the line and the field.
+//! Everything else has a default (see [`Provider`] and [`limits`]); [`parse`] fills them in and
+//! checks every value against AWS's limits, with errors that name the file, the line and the
+//! field. [`resolve`] then turns a manifest and a stage into the [`Resolved`] document that the
+//! CDK app reads: every default applied, every derived name and value, and each function's
+//! environment ([`environment`]). No rule of the manifest is written anywhere else.
 
+pub mod environment;
+pub mod limits;
 mod raw;
+mod resolved;
+pub mod stage;
 mod validate;
+
+pub use resolved::{
+    ProviderOutputs, RESOLVED_VERSION, ResolveError, Resolved, ResolvedProvider, StageOptions,
+    lambda_zip, provider_outputs, resolve,
+};
+pub use stage::{Stage, StageError};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -26,14 +39,7 @@ use std::path::Path;
 pub const MANIFEST_FILE: &str = "hookline.toml";
 
 /// The signature schemes the runtime library implements (`HOOKLINE_SCHEME`).
-pub const SCHEMES: [&str; 6] = [
-    "stripe",
-    "github",
-    "slack",
-    "shopify",
-    "standard-webhooks",
-    "generic-hmac",
-];
+pub const SCHEMES: [&str; 6] = hookline::verify::Scheme::NAMES;
 
 /// A validated manifest with every default filled in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,6 +178,9 @@ pub struct Processor {
     pub memory_mb: u32,
     /// Most concurrent invocations the event source starts (2–1000; default: no limit).
     pub max_concurrency: Option<u32>,
+    /// Messages of a standard-queue batch one invocation handles at once (default 8; 1–1000;
+    /// FIFO batches are always handled one at a time, in order).
+    pub concurrency: u32,
 }
 
 /// A manifest problem, located in its file.
@@ -231,10 +240,10 @@ fn line_of(source: &str, offset: usize) -> usize {
     })
 }
 
-/// Whether `name` is a valid provider or project name: `[a-z][a-z0-9-]*`, at most 32 characters,
-/// no trailing or doubled hyphen.
+/// Whether `name` is a valid provider, project or stage name: `[a-z][a-z0-9-]*`, at most 32
+/// characters, no trailing or doubled hyphen.
 pub fn is_valid_name(name: &str) -> bool {
-    name.len() <= 32
+    name.len() <= limits::MAX_NAME_LEN
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && name
             .chars()

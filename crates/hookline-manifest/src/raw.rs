@@ -77,4 +77,5 @@ pub(crate) struct RawProcessor {
     pub timeout_secs: Option<Spanned<i64>>,
     pub memory_mb: Option<Spanned<i64>>,
     pub max_concurrency: Option<Spanned<i64>>,
+    pub concurrency: Option<Spanned<i64>>,
 }

@@ -61,7 +61,8 @@ fn a_two_line_provider_gets_every_default() {
         Processor {
             timeout_secs: 30,
             memory_mb: 256,
-            max_concurrency: None
+            max_concurrency: None,
+            concurrency: 8
         }
     );
     assert_eq!(

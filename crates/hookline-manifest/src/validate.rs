@@ -1,20 +1,16 @@
 //! From the manifest as written to a [`Manifest`]: defaults filled in, AWS's limits checked.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
+use std::ops::{Range, RangeInclusive};
 
 use toml::Spanned;
 
+use crate::limits::*;
 use crate::raw::{RawManifest, RawProvider};
 use crate::{
     Architecture, Ingest, Manifest, ManifestError, Processor, Project, Provider, Queue, QueueKind,
     SCHEMES, Signing, is_valid_name, line_of,
 };
-
-const DEFAULT_MAX_BODY_BYTES: i64 = 1024 * 1024 - 32 * 1024;
-const SQS_MAX_MESSAGE_BYTES: i64 = 1024 * 1024;
-const FOUR_DAYS: i64 = 4 * 24 * 3600;
-const FOURTEEN_DAYS: i64 = 14 * 24 * 3600;
 
 struct Ctx<'a> {
     source: &'a str,
@@ -36,27 +32,29 @@ impl Ctx<'_> {
         }
     }
 
-    /// An integer field: its default when absent, else checked against `min..=max`.
+    /// An integer field: its default when absent, else checked against `allowed`.
     fn int(
         &self,
         value: &Option<Spanned<i64>>,
         field: &str,
-        default: i64,
-        min: i64,
-        max: i64,
-    ) -> Result<i64, ManifestError> {
+        default: u64,
+        allowed: RangeInclusive<u64>,
+    ) -> Result<u64, ManifestError> {
         let Some(value) = value else {
             return Ok(default);
         };
         let n = *value.get_ref();
-        if (min..=max).contains(&n) {
-            Ok(n)
-        } else {
-            Err(self.error(
+        match u64::try_from(n) {
+            Ok(n) if allowed.contains(&n) => Ok(n),
+            _ => Err(self.error(
                 Some(value.span()),
                 field,
-                format!("{n} is out of range: allowed {min}–{max}"),
-            ))
+                format!(
+                    "{n} is out of range: allowed {}–{}",
+                    allowed.start(),
+                    allowed.end()
+                ),
+            )),
         }
     }
 
@@ -84,12 +82,9 @@ impl Ctx<'_> {
     }
 }
 
-fn u32_of(n: i64) -> u32 {
+/// Every range above fits a `u32`.
+fn u32_of(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-fn u64_of(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
 }
 
 pub(crate) fn resolve(
@@ -126,7 +121,7 @@ pub(crate) fn resolve(
         ));
     }
     let region = match &project.region {
-        None => "us-east-1".to_owned(),
+        None => DEFAULT_REGION.to_owned(),
         Some(region) if is_region(region.get_ref()) => region.get_ref().clone(),
         Some(region) => {
             return Err(ctx.error(
@@ -178,6 +173,20 @@ pub(crate) fn resolve(
                 format!("`{}` is defined twice", provider.name),
             ));
         }
+        let prefix = crate::stage::output_prefix(&provider.name);
+        if let Some(other) = providers
+            .iter()
+            .find(|p| crate::stage::output_prefix(&p.name) == prefix)
+        {
+            return Err(ctx.error(
+                Some(span),
+                &format!("providers[{index}].name"),
+                format!(
+                    "`{}` and `{}` would have the same stack output names ({prefix}*): rename one",
+                    other.name, provider.name
+                ),
+            ));
+        }
         if let Some(other) = routes.insert(provider.route.clone(), provider.name.clone()) {
             return Err(ctx.error(
                 Some(span),
@@ -191,7 +200,7 @@ pub(crate) fn resolve(
 }
 
 /// `local@domain.tld`, without spaces: enough to catch typos; SNS confirms the address anyway.
-fn is_email(email: &str) -> bool {
+pub(crate) fn is_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };
@@ -203,7 +212,7 @@ fn is_email(email: &str) -> bool {
         && !domain.contains('@')
 }
 
-fn is_region(region: &str) -> bool {
+pub(crate) fn is_region(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
     parts.len() >= 3
         && parts[..parts.len() - 1]
@@ -359,22 +368,30 @@ fn resolve_provider(
 
     let i = &raw.ingest;
     let ingest = Ingest {
-        max_body_bytes: u64_of(ctx.int(
+        max_body_bytes: ctx.int(
             &i.max_body_bytes,
             &at("ingest.max_body_bytes"),
             DEFAULT_MAX_BODY_BYTES,
-            1,
-            SQS_MAX_MESSAGE_BYTES,
-        )?),
-        timestamp_tolerance_secs: u64_of(ctx.int(
+            MAX_BODY_BYTES,
+        )?,
+        timestamp_tolerance_secs: ctx.int(
             &i.timestamp_tolerance_secs,
             &at("ingest.timestamp_tolerance_secs"),
-            300,
-            1,
-            86_400,
+            DEFAULT_TOLERANCE_SECS,
+            TOLERANCE_SECS,
+        )?,
+        timeout_secs: u32_of(ctx.int(
+            &i.timeout_secs,
+            &at("ingest.timeout_secs"),
+            DEFAULT_INGEST_TIMEOUT_SECS,
+            INGEST_TIMEOUT_SECS,
         )?),
-        timeout_secs: u32_of(ctx.int(&i.timeout_secs, &at("ingest.timeout_secs"), 10, 1, 30)?),
-        memory_mb: u32_of(ctx.int(&i.memory_mb, &at("ingest.memory_mb"), 128, 128, 10_240)?),
+        memory_mb: u32_of(ctx.int(
+            &i.memory_mb,
+            &at("ingest.memory_mb"),
+            DEFAULT_INGEST_MEMORY_MB,
+            MEMORY_MB,
+        )?),
     };
 
     let p = &raw.processor;
@@ -382,21 +399,30 @@ fn resolve_provider(
         timeout_secs: u32_of(ctx.int(
             &p.timeout_secs,
             &at("processor.timeout_secs"),
-            30,
-            1,
-            900,
+            DEFAULT_PROCESSOR_TIMEOUT_SECS,
+            PROCESSOR_TIMEOUT_SECS,
         )?),
-        memory_mb: u32_of(ctx.int(&p.memory_mb, &at("processor.memory_mb"), 256, 128, 10_240)?),
+        memory_mb: u32_of(ctx.int(
+            &p.memory_mb,
+            &at("processor.memory_mb"),
+            DEFAULT_PROCESSOR_MEMORY_MB,
+            MEMORY_MB,
+        )?),
         max_concurrency: match &p.max_concurrency {
             None => None,
             some => Some(u32_of(ctx.int(
                 some,
                 &at("processor.max_concurrency"),
-                2,
-                2,
-                1000,
+                *MAX_CONCURRENCY.start(),
+                MAX_CONCURRENCY,
             )?)),
         },
+        concurrency: u32_of(ctx.int(
+            &p.concurrency,
+            &at("processor.concurrency"),
+            DEFAULT_PROCESS_CONCURRENCY,
+            PROCESS_CONCURRENCY,
+        )?),
     };
 
     let q = &raw.queue;
@@ -409,39 +435,49 @@ fn resolve_provider(
         "fifo" => QueueKind::Fifo,
         _ => QueueKind::Standard,
     };
-    let max_batch = if kind == QueueKind::Fifo { 10 } else { 10_000 };
-    let batch_size = ctx.int(&q.batch_size, &at("queue.batch_size"), 10, 1, max_batch)?;
-    let window_max = if kind == QueueKind::Fifo { 0 } else { 300 };
+    let fifo = kind == QueueKind::Fifo;
+    let batch_size = ctx.int(
+        &q.batch_size,
+        &at("queue.batch_size"),
+        DEFAULT_BATCH_SIZE,
+        if fifo {
+            FIFO_BATCH_SIZE
+        } else {
+            STANDARD_BATCH_SIZE
+        },
+    )?;
     let window = ctx
         .int(
             &q.max_batching_window_secs,
             &at("queue.max_batching_window_secs"),
             0,
-            0,
-            window_max,
+            if fifo {
+                FIFO_BATCHING_WINDOW_SECS
+            } else {
+                STANDARD_BATCHING_WINDOW_SECS
+            },
         )
         .map_err(|mut e| {
-            if kind == QueueKind::Fifo {
+            if fifo {
                 e.message
                     .push_str(" (Lambda has no batching window for FIFO queues)");
             }
             e
         })?;
-    if batch_size > 10 && window < 1 {
+    if batch_size > BATCH_SIZE_WITHOUT_WINDOW && window < 1 {
         let span = q.batch_size.as_ref().map(Spanned::span);
-        return Err(ctx.error(span, &at("queue.batch_size"), format!("a batch size of {batch_size} (over 10) needs queue.max_batching_window_secs of at least 1")));
+        return Err(ctx.error(span, &at("queue.batch_size"), format!("a batch size of {batch_size} (over {BATCH_SIZE_WITHOUT_WINDOW}) needs queue.max_batching_window_secs of at least 1")));
     }
-    let min_visibility = 6 * i64::from(processor.timeout_secs);
+    let min_visibility = VISIBILITY_TIMEOUT_FACTOR * u64::from(processor.timeout_secs);
     let visibility = ctx.int(
         &q.visibility_timeout_secs,
         &at("queue.visibility_timeout_secs"),
-        min_visibility.min(43_200),
-        0,
-        43_200,
+        min_visibility.min(*VISIBILITY_TIMEOUT_SECS.end()),
+        VISIBILITY_TIMEOUT_SECS,
     )?;
     if visibility < min_visibility {
         let span = q.visibility_timeout_secs.as_ref().map(Spanned::span);
-        return Err(ctx.error(span, &at("queue.visibility_timeout_secs"), format!("{visibility} s is less than 6 × the processor timeout ({} s), as AWS recommends: use at least {min_visibility}", processor.timeout_secs)));
+        return Err(ctx.error(span, &at("queue.visibility_timeout_secs"), format!("{visibility} s is less than {VISIBILITY_TIMEOUT_FACTOR} × the processor timeout ({} s), as AWS recommends: use at least {min_visibility}", processor.timeout_secs)));
     }
     let queue = Queue {
         kind,
@@ -450,17 +486,15 @@ fn resolve_provider(
         max_receive_count: u32_of(ctx.int(
             &q.max_receive_count,
             &at("queue.max_receive_count"),
-            5,
-            1,
-            1000,
+            DEFAULT_MAX_RECEIVE_COUNT,
+            MAX_RECEIVE_COUNT,
         )?),
         visibility_timeout_secs: u32_of(visibility),
         retention_secs: u32_of(ctx.int(
             &q.retention_secs,
             &at("queue.retention_secs"),
-            FOUR_DAYS,
-            60,
-            FOURTEEN_DAYS,
+            DEFAULT_RETENTION_SECS,
+            RETENTION_SECS,
         )?),
     };
 

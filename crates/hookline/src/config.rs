@@ -14,8 +14,11 @@
 //! | `HOOKLINE_GENERIC_ENCODING` | generic-hmac: `hex` or `base64` | `hex` |
 //! | `HOOKLINE_GENERIC_PREFIX` | generic-hmac: text before the signature, e.g. `sha256=` | none |
 //! | `HOOKLINE_PROCESS_CONCURRENCY` | processor: messages of a standard batch handled at once | `8` |
+//! | `HOOKLINE_LOG` | log filter of both functions | `info` |
 //!
-//! The AWS SDK reads its own variables (`AWS_REGION`, `AWS_ENDPOINT_URL_SQS`, ...).
+//! The names are the constants of [`vars`]; the one writer of these variables is
+//! `hookline_manifest::environment`, from the manifest (the local stack and the CDK app both use
+//! its output). The AWS SDK reads its own variables (`AWS_REGION`, `AWS_ENDPOINT_URL_SQS`, ...).
 
 use std::fmt;
 use std::time::Duration;
@@ -25,6 +28,47 @@ use crate::process::DEFAULT_CONCURRENCY;
 use crate::queue::SQS_MAX_MESSAGE_BYTES;
 use crate::secrets::SecretSource;
 use crate::verify::{DEFAULT_TOLERANCE, GenericHmac, Scheme};
+
+/// The variables a function reads, by name: the contract between the manifest's writer and
+/// this reader.
+pub mod vars {
+    /// Provider name (both functions).
+    pub const PROVIDER: &str = "HOOKLINE_PROVIDER";
+    /// Signature scheme (ingest).
+    pub const SCHEME: &str = "HOOKLINE_SCHEME";
+    /// Queue URL (ingest; known only once the queue exists).
+    pub const QUEUE_URL: &str = "HOOKLINE_QUEUE_URL";
+    /// The signing secret itself (local stack).
+    pub const SIGNING_SECRET: &str = "HOOKLINE_SIGNING_SECRET";
+    /// The Secrets Manager secret holding it (deployed; known only once the secret exists).
+    pub const SIGNING_SECRET_ARN: &str = "HOOKLINE_SIGNING_SECRET_ARN";
+    /// Allowed clock difference for signed timestamps, in seconds (ingest).
+    pub const TIMESTAMP_TOLERANCE_SECS: &str = "HOOKLINE_TIMESTAMP_TOLERANCE_SECS";
+    /// Body limit in bytes (ingest).
+    pub const MAX_BODY_BYTES: &str = "HOOKLINE_MAX_BODY_BYTES";
+    /// generic-hmac: the signature header.
+    pub const GENERIC_HEADER: &str = "HOOKLINE_GENERIC_HEADER";
+    /// generic-hmac: `sha1`, `sha256` or `sha512`.
+    pub const GENERIC_ALGORITHM: &str = "HOOKLINE_GENERIC_ALGORITHM";
+    /// generic-hmac: `hex` or `base64`.
+    pub const GENERIC_ENCODING: &str = "HOOKLINE_GENERIC_ENCODING";
+    /// generic-hmac: text before the signature.
+    pub const GENERIC_PREFIX: &str = "HOOKLINE_GENERIC_PREFIX";
+    /// Messages of a standard batch handled at once (processor).
+    pub const PROCESS_CONCURRENCY: &str = "HOOKLINE_PROCESS_CONCURRENCY";
+    /// Log filter (both functions): a level, or `target=level` directives.
+    pub const LOG: &str = "HOOKLINE_LOG";
+}
+
+/// The log filter when `HOOKLINE_LOG` is unset.
+pub const DEFAULT_LOG: &str = "info";
+
+/// The largest timestamp tolerance: one day (a signed timestamp older than that protects nothing).
+pub const MAX_TOLERANCE_SECS: u64 = 86_400;
+
+/// The most messages of a batch handled at once (Lambda's largest standard batch is 10 000, but
+/// more than 1000 handlers at once only queue up on the function's memory).
+pub const MAX_PROCESS_CONCURRENCY: u64 = 1000;
 
 /// A configuration problem, named by its variable. The function fails its init with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -142,7 +186,7 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
 }
 
 fn provider_name<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<String, ConfigError> {
-    let provider = vars.required("HOOKLINE_PROVIDER")?;
+    let provider = vars.required(vars::PROVIDER)?;
     let valid = provider.starts_with(|c: char| c.is_ascii_lowercase())
         && provider
             .chars()
@@ -151,7 +195,7 @@ fn provider_name<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<String
         Ok(provider)
     } else {
         Err(ConfigError::Invalid {
-            var: "HOOKLINE_PROVIDER",
+            var: vars::PROVIDER,
             reason: format!("`{provider}` is not a provider name ([a-z][a-z0-9-]*)"),
         })
     }
@@ -167,38 +211,36 @@ impl IngestConfig {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let vars = Vars(lookup);
         let provider = provider_name(&vars)?;
-        let scheme: Scheme =
-            vars.parsed("HOOKLINE_SCHEME", str::parse)?
-                .ok_or(ConfigError::Missing {
-                    var: "HOOKLINE_SCHEME",
-                })?;
+        let scheme: Scheme = vars
+            .parsed(vars::SCHEME, str::parse)?
+            .ok_or(ConfigError::Missing { var: vars::SCHEME })?;
         let scheme = match scheme {
             Scheme::GenericHmac(defaults) => Scheme::GenericHmac(generic_hmac(&vars, defaults)?),
             other => other,
         };
-        let queue_url = vars.required("HOOKLINE_QUEUE_URL")?;
+        let queue_url = vars.required(vars::QUEUE_URL)?;
         if !(queue_url.starts_with("https://") || queue_url.starts_with("http://")) {
             return Err(ConfigError::Invalid {
-                var: "HOOKLINE_QUEUE_URL",
+                var: vars::QUEUE_URL,
                 reason: format!("`{queue_url}` is not an http(s) URL"),
             });
         }
         let secret_source = match (
-            vars.optional("HOOKLINE_SIGNING_SECRET"),
-            vars.optional("HOOKLINE_SIGNING_SECRET_ARN"),
+            vars.optional(vars::SIGNING_SECRET),
+            vars.optional(vars::SIGNING_SECRET_ARN),
         ) {
             (Some(value), None) => SecretSource::Env(value),
             (None, Some(arn)) => SecretSource::SecretsManager { arn },
             _ => return Err(ConfigError::SecretSource),
         };
         let tolerance = vars.number(
-            "HOOKLINE_TIMESTAMP_TOLERANCE_SECS",
+            vars::TIMESTAMP_TOLERANCE_SECS,
             DEFAULT_TOLERANCE.as_secs(),
             1,
-            86_400,
+            MAX_TOLERANCE_SECS,
         )?;
         let max_body_bytes = vars.number(
-            "HOOKLINE_MAX_BODY_BYTES",
+            vars::MAX_BODY_BYTES,
             DEFAULT_MAX_BODY_BYTES as u64,
             1,
             SQS_MAX_MESSAGE_BYTES as u64,
@@ -219,17 +261,17 @@ fn generic_hmac<F: Fn(&str) -> Option<String>>(
     defaults: GenericHmac,
 ) -> Result<GenericHmac, ConfigError> {
     let header = vars
-        .optional("HOOKLINE_GENERIC_HEADER")
+        .optional(vars::GENERIC_HEADER)
         .unwrap_or_else(|| defaults.header().to_owned());
     let algorithm = vars
-        .parsed("HOOKLINE_GENERIC_ALGORITHM", str::parse)?
+        .parsed(vars::GENERIC_ALGORITHM, str::parse)?
         .unwrap_or(defaults.algorithm);
     let encoding = vars
-        .parsed("HOOKLINE_GENERIC_ENCODING", str::parse)?
+        .parsed(vars::GENERIC_ENCODING, str::parse)?
         .unwrap_or(defaults.encoding);
-    let prefix = vars.optional("HOOKLINE_GENERIC_PREFIX");
+    let prefix = vars.optional(vars::GENERIC_PREFIX);
     GenericHmac::new(&header, algorithm, encoding, prefix).map_err(|e| ConfigError::Invalid {
-        var: "HOOKLINE_GENERIC_HEADER",
+        var: vars::GENERIC_HEADER,
         reason: e.to_string(),
     })
 }
@@ -245,10 +287,10 @@ impl ProcessorConfig {
         let vars = Vars(lookup);
         let provider = provider_name(&vars)?;
         let concurrency = vars.number(
-            "HOOKLINE_PROCESS_CONCURRENCY",
+            vars::PROCESS_CONCURRENCY,
             DEFAULT_CONCURRENCY as u64,
             1,
-            1000,
+            MAX_PROCESS_CONCURRENCY,
         )?;
         Ok(ProcessorConfig {
             provider,

@@ -50,7 +50,7 @@ pub fn init_tracing() {
     use tracing_subscriber::util::SubscriberInitExt as _;
     // `Targets`, not `EnvFilter`: the same directives without span-field matching, and without
     // the regex engine in every function's binary.
-    let filter = std::env::var("HOOKLINE_LOG")
+    let filter = std::env::var(crate::config::vars::LOG)
         .ok()
         .and_then(|v| v.parse::<tracing_subscriber::filter::Targets>().ok())
         .unwrap_or_else(|| {

@@ -2,7 +2,7 @@
 
 use md5::{Digest, Md5};
 
-use super::store::AttributeValue;
+use super::message::AttributeValue;
 
 /// Hex MD5 of a message body.
 pub fn of_body(body: &str) -> String {

@@ -1,8 +1,11 @@
 //! An SQS-compatible endpoint (JSON protocol) on a durable embedded store: what aws-sdk-sqs,
 //! boto3 and the aws CLI speak, on loopback.
 
+// Dependencies run one way (no cycles): message ← md5, validate, queue_attributes ← store
+// ← writer ← protocol, with error under all of them.
 mod error;
 pub(crate) mod md5;
+pub mod message;
 mod protocol;
 mod queue_attributes;
 pub mod store;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::SqsError;
-use super::store::{AttributeValue, NewMessage, Received};
+use super::message::{AttributeValue, NewMessage, Received, Sent};
 use super::writer::StoreHandle;
 
 fn now_ms() -> i64 {
@@ -521,7 +521,7 @@ fn batch_answer<T>(results: Vec<(String, Result<T, SqsError>)>, ok: impl Fn(T) -
 }
 
 /// The fields SendMessage answers, also those of each SendMessageBatch success.
-fn sent_json(sent: super::store::Sent) -> Value {
+fn sent_json(sent: Sent) -> Value {
     let mut out = json!({ "MessageId": sent.message_id, "MD5OfMessageBody": sent.md5_body });
     if let Some(md5) = sent.md5_attributes {
         out["MD5OfMessageAttributes"] = md5.into();

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::SqsError;
-use super::store::{ACCOUNT_ID, REGION};
+use crate::aws_local;
 
 /// Attributes a caller may set, with SQS's ranges.
 const NUMERIC: [(&str, u32, u32); 6] = [
@@ -218,7 +218,7 @@ impl QueueAttributes {
 
     /// The queue's ARN.
     pub fn arn(&self) -> String {
-        format!("arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{}", self.name)
+        aws_local::sqs_queue_arn(&self.name)
     }
 
     /// Every attribute SQS reports, with defaults, except the computed counts and times.

@@ -7,67 +7,13 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::{Deserialize, Serialize};
 
 use super::SqsError;
 use super::md5;
+use super::message::{AttributeValue, NewMessage, Received, Sent};
 use super::queue_attributes::QueueAttributes;
-
-/// A message attribute value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AttributeValue {
-    /// `String`, `Number`, `Binary`, optionally with a `.custom` suffix.
-    pub data_type: String,
-    /// For `String` and `Number`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub string_value: Option<String>,
-    /// For `Binary`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub binary_value: Option<Vec<u8>>,
-}
-
-/// A message to send.
-#[derive(Debug, Clone, Default)]
-pub struct NewMessage {
-    /// The body.
-    pub body: String,
-    /// Message attributes.
-    pub attributes: BTreeMap<String, AttributeValue>,
-    /// Per-message delay (standard queues).
-    pub delay_secs: Option<u32>,
-    /// FIFO message group.
-    pub group_id: Option<String>,
-    /// FIFO deduplication id.
-    pub dedup_id: Option<String>,
-}
-
-/// What a send returns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sent {
-    /// Message id.
-    pub message_id: String,
-    /// MD5 of the body.
-    pub md5_body: String,
-    /// MD5 of the attributes, if any.
-    pub md5_attributes: Option<String>,
-    /// FIFO sequence number.
-    pub sequence_number: Option<String>,
-}
-
-/// A received message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Received {
-    /// Message id.
-    pub message_id: String,
-    /// Handle for delete and visibility changes.
-    pub receipt_handle: String,
-    /// The body.
-    pub body: String,
-    /// Message attributes.
-    pub attributes: BTreeMap<String, AttributeValue>,
-    /// System attributes (`SentTimestamp`, `ApproximateReceiveCount`, ...).
-    pub system: BTreeMap<String, String>,
-}
+use crate::aws_local::{self, SQS_SENDER_ID};
+// The old home of these, until every caller uses `crate::aws_local`.
 
 /// Approximate counts of a queue.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -126,12 +72,6 @@ CREATE TABLE IF NOT EXISTS dedup (
 
 /// FIFO deduplication interval.
 const DEDUP_MS: i64 = 5 * 60 * 1000;
-/// Sender id reported in message attributes.
-const SENDER_ID: &str = "000000000000";
-/// Account id in queue URLs and ARNs.
-pub const ACCOUNT_ID: &str = "000000000000";
-/// Region in ARNs.
-pub const REGION: &str = "us-east-1";
 
 fn db_error(err: rusqlite::Error) -> SqsError {
     SqsError::internal(format!("storage error: {err}"))
@@ -184,7 +124,7 @@ impl Store {
 
     /// The URL of a queue.
     pub fn url(&self, name: &str) -> String {
-        format!("http://{}/{ACCOUNT_ID}/{name}", self.host)
+        format!("http://{}/{}/{name}", self.host, aws_local::ACCOUNT_ID)
     }
 
     /// Creates a queue, or returns the existing one when its attributes match.
@@ -518,7 +458,7 @@ impl Store {
             let attributes: BTreeMap<String, AttributeValue> =
                 serde_json::from_str(&row.attributes).unwrap_or_default();
             let mut system = BTreeMap::from([
-                ("SenderId".to_owned(), SENDER_ID.to_owned()),
+                ("SenderId".to_owned(), SQS_SENDER_ID.to_owned()),
                 ("SentTimestamp".to_owned(), row.sent_ms.to_string()),
                 ("ApproximateReceiveCount".to_owned(), count.to_string()),
                 (

@@ -3,7 +3,7 @@
 use sha2::Digest as _;
 
 use super::SqsError;
-use super::store::NewMessage;
+use super::message::NewMessage;
 
 /// SQS's allowed characters: #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF.
 fn allowed(c: char) -> bool {

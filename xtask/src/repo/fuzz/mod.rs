@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
+use crate::project;
 use crate::tools;
 
 /// The cargo-fuzz release `cargo xtask fuzz` installs.
@@ -104,7 +105,7 @@ pub fn fuzz(
     seconds: u64,
     build: Build,
 ) -> Result<Vec<TargetRun>> {
-    let root = tools::project_root();
+    let root = project::root();
     let work = root.join("target/fuzz");
     let seed_dir = work.join("seeds");
     // Fresh seeds each run, from the fixtures as they are now.
@@ -189,7 +190,7 @@ fn fuzz_one(
 
 /// The target names: the `[[bin]]` entries of `fuzz/Cargo.toml`, as cargo-fuzz reads them.
 pub fn targets() -> Result<Vec<String>> {
-    let path = tools::project_root().join("fuzz/Cargo.toml");
+    let path = project::root().join("fuzz/Cargo.toml");
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let manifest: toml::Table =
@@ -258,7 +259,7 @@ pub fn ensure_tools() -> Result<PathBuf> {
         ]))
         .context("installing nightly: run `rustup toolchain install nightly` yourself")?;
     }
-    let root = tools::project_root();
+    let root = project::root();
     let install_root = root.join(".tools/cargo");
     let cargo_fuzz = install_root.join("bin/cargo-fuzz");
     let installed = Command::new(&cargo_fuzz)
@@ -319,7 +320,7 @@ mod tests {
     #[test]
     fn every_target_file_is_declared_and_unknown_targets_are_refused() {
         let declared = targets().unwrap();
-        let dir = tools::project_root().join("fuzz/fuzz_targets");
+        let dir = project::root().join("fuzz/fuzz_targets");
         let mut files: Vec<String> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().path())

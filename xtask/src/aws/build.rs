@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use hookline_manifest::{Architecture, Manifest};
 
-use crate::cdk;
+use crate::aws::lambda_zip::{self, EM_AARCH64, EM_X86_64};
 use crate::cmd::{Cmd, Exec, Plan, RealExec};
-use crate::lambda_zip::{self, EM_AARCH64, EM_X86_64};
+use crate::project;
 use crate::tools;
 
 #[derive(clap::Args)]
@@ -43,10 +43,7 @@ pub enum Arch {
 
 impl Arch {
     pub fn name(self) -> &'static str {
-        match self {
-            Arch::Arm64 => "arm64",
-            Arch::X86_64 => "x86_64",
-        }
+        Architecture::from(self).as_str()
     }
 
     /// The Rust target triple cargo-lambda builds for.
@@ -69,6 +66,15 @@ impl Arch {
         match self {
             Arch::Arm64 => EM_AARCH64,
             Arch::X86_64 => EM_X86_64,
+        }
+    }
+}
+
+impl From<Arch> for Architecture {
+    fn from(arch: Arch) -> Self {
+        match arch {
+            Arch::Arm64 => Architecture::Arm64,
+            Arch::X86_64 => Architecture::X86_64,
         }
     }
 }
@@ -97,8 +103,8 @@ pub struct Machine {
 }
 
 impl Machine {
-    pub fn inspect(root: &Path, arch: Arch) -> Self {
-        let bin = root.join(".tools/venv/bin");
+    pub fn inspect(arch: Arch) -> Self {
+        let (tools_installed, venv_exists) = tools::venv_has(&["cargo-lambda", "python-zig"]);
         let target_installed = std::process::Command::new("rustup")
             .args(["target", "list", "--installed"])
             .output()
@@ -110,8 +116,8 @@ impl Machine {
                     .any(|l| l.trim() == arch.triple())
             });
         Machine {
-            tools_installed: bin.join("cargo-lambda").exists() && bin.join("python-zig").exists(),
-            venv_exists: bin.join("python").exists(),
+            tools_installed,
+            venv_exists,
             target_installed,
         }
     }
@@ -130,8 +136,8 @@ pub struct Options {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let root = tools::project_root();
-    let manifest = cdk::manifest(&root)?;
+    let root = project::root();
+    let manifest = project::manifest()?;
     let options = Options {
         arch: args
             .arch
@@ -143,10 +149,10 @@ pub fn run(args: Args) -> Result<()> {
         target_dir: args.target_dir,
         no_debuginfo: false,
     };
-    let machine = Machine::inspect(&root, options.arch);
+    let machine = Machine::inspect(options.arch);
     if args.dry_run {
         let mut plan = Plan::default();
-        add_steps(&mut plan, &root, &manifest, &options, machine)?;
+        add_steps(&mut plan, &manifest, &options, machine)?;
         print!("{}", plan.render());
         return Ok(());
     }
@@ -169,7 +175,7 @@ pub fn build(
     exec: &mut dyn Exec,
 ) -> Result<Vec<PathBuf>> {
     let mut plan = Plan::default();
-    add_steps(&mut plan, root, manifest, options, machine)?;
+    add_steps(&mut plan, manifest, options, machine)?;
     plan.execute(exec)?;
     report(root, manifest, options)
 }
@@ -186,16 +192,13 @@ pub fn binaries(manifest: &Manifest) -> Vec<String> {
 /// The zip of one binary.
 pub fn zip_path(root: &Path, out_dir: &Path, arch: Arch, binary: &str) -> PathBuf {
     root.join(out_dir)
-        .join(arch.name())
-        .join(binary)
-        .join("bootstrap.zip")
+        .join(hookline_manifest::lambda_zip(arch.into(), binary))
 }
 
 /// Adds the build's steps: tools, Rust target, one cargo-lambda build per binary, the check
 /// of the zips.
 pub fn add_steps(
     plan: &mut Plan,
-    root: &Path,
     manifest: &Manifest,
     options: &Options,
     machine: Machine,
@@ -206,7 +209,7 @@ pub fn add_steps(
             "hookline.toml has no providers: add one with `cargo xtask new <name> --template <template>`"
         );
     }
-    cdk::python_tools(
+    tools::python_tools(
         plan,
         "cargo-lambda and zig are",
         machine.tools_installed,
@@ -226,7 +229,7 @@ pub fn add_steps(
         )),
     }
 
-    let venv_bin = root.join(".tools/venv/bin");
+    let venv_bin = project::venv_bin_dir();
     let path = match std::env::var_os("PATH") {
         Some(path) => format!("{}:{}", venv_bin.display(), path.to_string_lossy()),
         None => venv_bin.display().to_string(),
@@ -236,7 +239,8 @@ pub fn add_steps(
     let total = binaries.len();
     for (index, binary) in binaries.iter().enumerate() {
         // cargo-lambda finds zig through the venv's `python3 -m ziglang`.
-        let mut cmd = Cmd::new("cargo").env_shown("PATH", &path, ".tools/venv/bin:$PATH");
+        let shown = format!("{}/bin:$PATH", project::VENV);
+        let mut cmd = Cmd::new("cargo").env_shown("PATH", &path, &shown);
         if let Some(dir) = &options.target_dir {
             cmd = cmd.env("CARGO_TARGET_DIR", &dir.display().to_string());
         }
@@ -318,7 +322,7 @@ mod tests {
 
     fn render(options: &Options, machine: Machine) -> String {
         let mut plan = Plan::default();
-        add_steps(&mut plan, Path::new("/repo"), &manifest(), options, machine).unwrap();
+        add_steps(&mut plan, &manifest(), options, machine).unwrap();
         plan.render()
     }
 
@@ -405,7 +409,7 @@ mod tests {
             target_dir: None,
             no_debuginfo: false,
         };
-        let err = add_steps(&mut plan, Path::new("/r"), &empty, &options, READY).unwrap_err();
+        let err = add_steps(&mut plan, &empty, &options, READY).unwrap_err();
         assert!(err.to_string().contains("has no providers"));
     }
 }

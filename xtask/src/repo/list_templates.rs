@@ -2,10 +2,11 @@
 
 use anyhow::Result;
 
-use crate::{templates, tools};
+use crate::project;
+use crate::repo::templates;
 
 pub fn run() -> Result<()> {
-    let root = tools::project_root();
+    let root = project::root();
     for template in templates::list(&root)? {
         println!("{:<18} {}", template.name, template.spec.description);
         println!("{:<18} scheme: {}", "", template.spec.scheme);

@@ -19,7 +19,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use hookline_bench::{Metrics, Settings};
 
-use crate::tools;
+use crate::project;
 
 /// Options of `cargo xtask bench`.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -52,7 +52,7 @@ const BINARIES: [&str; 6] = [
 /// The command.
 pub fn run(args: Args) -> Result<()> {
     let settings = Settings::new(args.quick, args.runs);
-    let root = tools::project_root();
+    let root = project::root();
     let out = args.out.clone().unwrap_or_else(|| {
         if args.quick {
             target_base(&root).join("bench").join("quick")

@@ -5,26 +5,22 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use hookline_manifest::Manifest;
+use hookline_manifest::{Manifest, Resolved};
 use serde_json::{Map, Value, json};
 
 use crate::aws::AwsEnv;
-use crate::build::{self, Arch, Machine, Options};
-use crate::cdk::{self, Stage, Target};
+use crate::aws::build::{self, Arch, Machine, Options};
+use crate::aws::{cdk, cli};
 use crate::cmd::{Exec, Plan, RealExec};
-use crate::tools;
+use crate::project;
+use crate::stage::{self, LifetimeArgs, StageArgs, StageStack};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The stage: prod, staging, pr-42, ... (the stack is <project>-<stage>).
-    #[arg(long)]
-    pub stage: String,
-    /// Remove everything on destroy, queues, secrets and logs included (pr-* stages always are).
-    #[arg(long)]
-    pub ephemeral: bool,
-    /// The ttl tag of an ephemeral stage: 30m, 24h, 7d (default 24h).
-    #[arg(long)]
-    pub ttl: Option<String>,
+    #[command(flatten)]
+    pub stage: StageArgs,
+    #[command(flatten)]
+    pub lifetime: LifetimeArgs,
     /// Deploy without asking to approve IAM or security-group changes.
     #[arg(long)]
     pub yes: bool,
@@ -34,19 +30,16 @@ pub struct Args {
     /// Subscribe this address to the alarms (pass it on every deploy to keep it).
     #[arg(long)]
     pub alarm_email: Option<String>,
-    /// Print the commands instead of running them.
-    #[arg(long)]
-    pub dry_run: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let root = tools::project_root();
+    let root = project::root();
     let mut exec = RealExec {
         root: root.clone(),
         stdout_to_stderr: args.json,
     };
-    let manifest = cdk::manifest(&root)?;
-    let machine = Machine::inspect(&root, manifest.project.architecture.into());
+    let manifest = project::manifest()?;
+    let machine = Machine::inspect(manifest.project.architecture.into());
     let out = deploy(&root, &args, &AwsEnv::from_process(), machine, &mut exec)?;
     print!("{out}");
     Ok(())
@@ -60,44 +53,45 @@ pub fn deploy(
     machine: Machine,
     exec: &mut dyn Exec,
 ) -> Result<String> {
-    let manifest = cdk::manifest(root)?;
-    let stage = Stage::new(&args.stage, args.ephemeral, args.ttl.as_deref())?;
-    let target = Target::new(&manifest, &stage, env);
+    let manifest = project::manifest()?;
+    let stage = args.lifetime.stage(&args.stage.stage)?;
+    let target = StageStack::new(&manifest, &stage, env);
+    let resolved = stage::resolve_stage(&manifest, stage, env, args.alarm_email.as_deref())?;
     let outputs_file = format!("cdk.out/{}.outputs.json", target.stack);
     let plan = plan(
         root,
         &manifest,
-        &stage,
+        &resolved,
         &target,
         args,
         machine,
         &outputs_file,
     )?;
-    if args.dry_run {
+    if args.stage.dry_run {
         return Ok(plan.render());
     }
     // Before anything is built: a missing credential fails here, not after minutes of compiling.
-    cdk::require_credentials(env, &target)?;
+    cli::require_credentials(env, &target)?;
     plan.execute(exec)?;
     let path = root.join("cdk").join(&outputs_file);
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("reading the stack outputs {}", path.display()))?;
     let outputs: Value = serde_json::from_str(&text)
         .with_context(|| format!("parsing the stack outputs {}", path.display()))?;
-    let summary = summary(&manifest, &stage, &target, &outputs)?;
+    let summary = summary(&resolved, &outputs)?;
     Ok(if args.json {
         // One line, the last of stdout: `| tail -n 1` gets it whatever a tool printed before.
         format!("{}\n", serde_json::to_string(&summary)?)
     } else {
-        human(&manifest, &stage, &summary)
+        human(&resolved, &summary)
     })
 }
 
 fn plan(
     root: &Path,
     manifest: &Manifest,
-    stage: &Stage,
-    target: &Target,
+    resolved: &Resolved,
+    target: &StageStack,
     args: &Args,
     machine: Machine,
     outputs_file: &str,
@@ -110,7 +104,7 @@ fn plan(
         target_dir: None,
         no_debuginfo: false,
     };
-    build::add_steps(&mut plan, root, manifest, &options, machine)?;
+    build::add_steps(&mut plan, manifest, &options, machine)?;
     let arch = options.arch;
     let zips: Vec<PathBuf> = build::binaries(manifest)
         .iter()
@@ -122,14 +116,11 @@ fn plan(
         }
         Ok(())
     });
+    let file = stage::write_resolved(&mut plan, resolved);
     cdk::npm_ci_if_needed(&mut plan, root)?;
-    let with_email = |cmd: crate::cmd::Cmd| match &args.alarm_email {
-        Some(email) => cmd.args(["-c", &format!("alarmEmail={email}")]),
-        None => cmd,
-    };
     // Idempotent: creates or updates the CDK's staging resources of the account and region.
-    plan.run(with_email(cdk::cdk("bootstrap", target, stage)));
-    let mut deploy = with_email(cdk::cdk("deploy", target, stage)).arg(target.stack.as_str());
+    plan.run(cdk::cdk("bootstrap", target, &file));
+    let mut deploy = cdk::cdk("deploy", target, &file).arg(target.stack.as_str());
     if args.yes {
         deploy = deploy.args(["--require-approval", "never"]);
     }
@@ -142,71 +133,74 @@ fn plan(
 }
 
 /// The stack's outputs, by provider.
-fn summary(manifest: &Manifest, stage: &Stage, target: &Target, outputs: &Value) -> Result<Value> {
+fn summary(resolved: &Resolved, outputs: &Value) -> Result<Value> {
+    let stack_name = &resolved.stage.stack_name;
     let stack = outputs
-        .get(&target.stack)
-        .with_context(|| format!("the outputs have no stack {}", target.stack))?;
+        .get(stack_name)
+        .with_context(|| format!("the outputs have no stack {stack_name}"))?;
     let get = |key: &str| -> Result<String> {
         stack
             .get(key)
             .and_then(Value::as_str)
             .map(str::to_owned)
-            .with_context(|| format!("the stack {} has no output {key}", target.stack))
+            .with_context(|| format!("the stack {stack_name} has no output {key}"))
     };
     let mut providers = Map::new();
-    for provider in &manifest.providers {
-        let prefix = cdk::output_prefix(&provider.name);
+    for provider in &resolved.providers {
+        let names = &provider.outputs;
         providers.insert(
             provider.name.clone(),
             json!({
                 "route": provider.route,
-                "webhookUrl": get(&format!("{prefix}WebhookUrl"))?,
-                "queueUrl": get(&format!("{prefix}QueueUrl"))?,
-                "dlqUrl": get(&format!("{prefix}DlqUrl"))?,
-                "secretArn": get(&format!("{prefix}SecretArn"))?,
-                "secretCreated": provider.signing.secret_arn.is_none(),
+                "webhookUrl": get(&names.webhook_url)?,
+                "queueUrl": get(&names.queue_url)?,
+                "dlqUrl": get(&names.dlq_url)?,
+                "secretArn": get(&names.secret_arn)?,
+                "secretCreated": provider.secret_arn.is_none(),
             }),
         );
     }
+    let stage = &resolved.stage;
     Ok(json!({
-        "stack": target.stack,
+        "stack": stack_name,
         "stage": stage.name,
-        "region": target.region,
+        "region": stage.region,
         "ephemeral": stage.ephemeral,
         "ttl": stage.ttl,
-        "apiEndpoint": get("ApiEndpoint")?,
-        "alarmTopicArn": get("AlarmTopicArn")?,
+        "apiEndpoint": get(&stage.outputs.api_endpoint)?,
+        "alarmTopicArn": get(&stage.outputs.alarm_topic_arn)?,
         "providers": providers,
     }))
 }
 
-fn human(manifest: &Manifest, stage: &Stage, summary: &Value) -> String {
+fn human(resolved: &Resolved, summary: &Value) -> String {
+    let stage = &resolved.stage;
     let mut out = format!(
         "{} deployed in {}{}. Webhook URLs:\n",
-        summary["stack"].as_str().unwrap_or_default(),
-        summary["region"].as_str().unwrap_or_default(),
+        stage.stack_name,
+        stage.region,
         if stage.ephemeral {
             " (ephemeral: `cargo xtask destroy` removes everything)"
         } else {
             ""
         }
     );
-    let width = manifest
+    let width = resolved
         .providers
         .iter()
         .map(|p| p.name.len())
         .max()
         .unwrap_or(0);
-    for provider in &manifest.providers {
+    for provider in &resolved.providers {
         let url = summary["providers"][&provider.name]["webhookUrl"]
             .as_str()
             .unwrap_or_default();
         out.push_str(&format!("  {:<width$}  {url}\n", provider.name));
     }
-    let created: Vec<&str> = manifest
+    let created: Vec<&str> = resolved
         .providers
         .iter()
-        .filter(|p| p.signing.secret_arn.is_none())
+        .filter(|p| p.secret_arn.is_none())
         .map(|p| p.name.as_str())
         .collect();
     if !created.is_empty() {
@@ -232,13 +226,14 @@ mod tests {
 
     fn args(stage: &str) -> Args {
         Args {
-            stage: stage.to_owned(),
-            ephemeral: false,
-            ttl: None,
+            stage: StageArgs {
+                stage: stage.to_owned(),
+                dry_run: true,
+            },
+            lifetime: LifetimeArgs::default(),
             yes: false,
             json: false,
             alarm_email: None,
-            dry_run: true,
         }
     }
 
@@ -253,12 +248,12 @@ mod tests {
 
     #[test]
     fn dry_run_prints_build_bootstrap_and_deploy() {
-        let root = tools::project_root();
-        let manifest = cdk::manifest(&root).unwrap();
+        let root = project::root();
+        let manifest = project::manifest().unwrap();
         let (env, _home) = no_credentials();
         let mut a = args("pr-42");
         a.yes = true;
-        a.ttl = Some("2h".to_owned());
+        a.lifetime.ttl = Some("2h".to_owned());
         let mut recorder = Recorder::default();
         // No credentials are needed to print the plan.
         let text = deploy(&root, &a, &env, READY, &mut recorder).unwrap();
@@ -276,7 +271,12 @@ mod tests {
             .map(|b| format!("PATH=.tools/venv/bin:$PATH cargo lambda build --release {flag} --output-format zip --lambda-dir target/lambda/{arch} --bin {b}"))
             .collect();
         expected.push(format!("# checks that each target/lambda/{arch}/<binary>/bootstrap.zip holds an executable {arch} bootstrap"));
-        let context = format!("-c stage=pr-42 -c region={region} -c ephemeral=true -c ttl=2h");
+        let file = stage::resolved_path("pr-42");
+        expected.push(format!(
+            "# writes the resolved manifest to {} (what `cargo xtask resolve --stage pr-42` prints)",
+            file.display()
+        ));
+        let context = format!("-c resolved={}", file.display());
         expected.push(format!(
             "cd cdk && AWS_REGION={region} node_modules/.bin/cdk bootstrap --no-notices {context}"
         ));
@@ -289,31 +289,56 @@ mod tests {
             .filter(|l| !l.contains("npm") && !l.starts_with("# cdk/node_modules"))
             .collect();
         assert_eq!(lines, expected);
+        let written =
+            stage::resolve_stage(&manifest, a.lifetime.stage("pr-42").unwrap(), &env, None)
+                .unwrap();
+        assert_eq!(written.stage.ttl.as_deref(), Some("2h"));
     }
 
     #[test]
     fn dry_run_of_a_retained_stage_asks_for_approval_and_passes_the_alarm_email() {
-        let root = tools::project_root();
+        let root = project::root();
         let (env, _home) = no_credentials();
         let mut a = args("prod");
         a.alarm_email = Some("ops@example.com".to_owned());
         let text = deploy(&root, &a, &env, READY, &mut Recorder::default()).unwrap();
         let deploy_line = text.lines().find(|l| l.contains("cdk deploy")).unwrap();
         assert!(
-            deploy_line.contains("-c stage=prod -c region="),
+            deploy_line.contains(&format!(
+                "-c resolved={}",
+                stage::resolved_path("prod").display()
+            )),
             "{deploy_line}"
         );
-        assert!(deploy_line.contains("-c alarmEmail=ops@example.com"));
-        assert!(!deploy_line.contains("ephemeral"));
         assert!(!deploy_line.contains("--require-approval"));
+        // The address reaches the app through the resolved manifest.
+        let manifest = project::manifest().unwrap();
+        let resolved = stage::resolve_stage(
+            &manifest,
+            a.lifetime.stage("prod").unwrap(),
+            &env,
+            a.alarm_email.as_deref(),
+        )
+        .unwrap();
+        assert_eq!(
+            resolved.stage.alarm_email.as_deref(),
+            Some("ops@example.com")
+        );
+        assert!(!resolved.stage.ephemeral);
+        a.alarm_email = Some("nobody".to_owned());
+        let err = deploy(&root, &a, &env, READY, &mut Recorder::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--alarm-email `nobody` is not an email address"
+        );
     }
 
     #[test]
     fn without_credentials_it_fails_before_building_anything() {
-        let root = tools::project_root();
+        let root = project::root();
         let (env, _home) = no_credentials();
         let mut a = args("pr-42");
-        a.dry_run = false;
+        a.stage.dry_run = false;
         let mut recorder = Recorder::default();
         let err = deploy(&root, &a, &env, READY, &mut recorder).unwrap_err();
         assert!(
@@ -331,8 +356,8 @@ mod tests {
             "hookline.toml",
         )
         .unwrap();
-        let stage = Stage::new("pr-7", false, None).unwrap();
-        let target = Target::new(&manifest, &stage, &AwsEnv::default());
+        let stage = hookline_manifest::Stage::new("pr-7", false, None).unwrap();
+        let resolved = stage::resolve_stage(&manifest, stage, &AwsEnv::default(), None).unwrap();
         let mut stack = Map::new();
         stack.insert(
             "ApiEndpoint".into(),
@@ -358,7 +383,7 @@ mod tests {
             stack.insert(format!("{prefix}SecretArn"), format!("arn:{prefix}").into());
         }
         let outputs = json!({ "shop-pr-7": stack });
-        let summary = summary(&manifest, &stage, &target, &outputs).unwrap();
+        let summary = summary(&resolved, &outputs).unwrap();
         assert_eq!(
             summary["providers"]["billing-eu"]["webhookUrl"],
             "https://abc.execute-api.eu-west-1.amazonaws.com/webhooks/billing-eu"
@@ -367,7 +392,7 @@ mod tests {
         assert_eq!(summary["providers"]["billing-eu"]["secretCreated"], false);
         assert_eq!(summary["ephemeral"], true);
         assert_eq!(summary["ttl"], "24h");
-        let text = human(&manifest, &stage, &summary);
+        let text = human(&resolved, &summary);
         assert!(
             text.starts_with("shop-pr-7 deployed in eu-west-1 (ephemeral"),
             "{text}"
@@ -383,11 +408,8 @@ mod tests {
             "{text}"
         );
         let missing = json!({ "shop-pr-7": { "ApiEndpoint": "x" } });
-        assert!(summary_err(&manifest, &stage, &target, &missing).contains("has no output"));
-    }
-
-    fn summary_err(m: &Manifest, s: &Stage, t: &Target, o: &Value) -> String {
-        summary(m, s, t, o).unwrap_err().to_string()
+        let err = summary(&resolved, &missing).unwrap_err().to_string();
+        assert!(err.contains("has no output"), "{err}");
     }
 }
 
@@ -396,13 +418,13 @@ mod tests {
 mod preview_workflow_tests {
     use serde_json::Value;
 
-    use crate::tools;
+    use crate::{project, tools};
 
     fn workflow() -> Value {
         let python = std::env::var_os("HOOKLINE_TEST_PYTHON")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(tools::venv_python);
-        let file = tools::project_root().join(".github/workflows/preview.yml");
+        let file = project::root().join(".github/workflows/preview.yml");
         let out = std::process::Command::new(python)
             .args([
                 "-c",

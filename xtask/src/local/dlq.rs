@@ -9,8 +9,6 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use hookline::Envelope;
 
-use crate::dev;
-
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -53,22 +51,23 @@ fn stage_queues(
     exec: &mut dyn crate::cmd::Exec,
     dry_run: bool,
 ) -> Result<Result<(String, String, String), String>> {
-    use crate::cdk::{self, Stage, Target};
-    let stage = Stage::new(stage, false, None)?;
-    let target = Target::new(manifest, &stage, env);
-    let prefix = cdk::output_prefix(provider);
-    let outputs = [format!("{prefix}QueueUrl"), format!("{prefix}DlqUrl")];
+    use crate::aws::cli;
+    use crate::stage::StageStack;
+    let stage = hookline_manifest::Stage::new(stage, false, None)?;
+    let target = StageStack::new(manifest, &stage, env);
+    let names = hookline_manifest::provider_outputs(provider);
+    let outputs = [names.queue_url, names.dlq_url];
     if dry_run {
         let mut plan = crate::cmd::Plan::default();
         for output in &outputs {
-            plan.run(cdk::describe_output(&target, output));
+            plan.run(cli::describe_output(&target, output));
         }
         plan.note("then receives, sends and deletes with aws-sdk-sqs on those URLs (region and credentials from the AWS chain)");
         return Ok(Err(plan.render()));
     }
-    cdk::require_credentials(env, &target)?;
-    let queue_url = cdk::read_output(exec, &target, &stage, &outputs[0])?;
-    let dlq_url = cdk::read_output(exec, &target, &stage, &outputs[1])?;
+    cli::require_credentials(env, &target)?;
+    let queue_url = cli::read_output(exec, &target, &stage, &outputs[0])?;
+    let dlq_url = cli::read_output(exec, &target, &stage, &outputs[1])?;
     Ok(Ok((queue_url, dlq_url, target.region)))
 }
 
@@ -90,7 +89,7 @@ pub async fn local_client(endpoint: &str) -> Client {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let manifest = dev::manifest()?;
+    let manifest = crate::project::manifest()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -106,7 +105,7 @@ pub fn run(args: Args) -> Result<()> {
         let (client, queue_url, dlq_url) = match &target.stage {
             Some(stage) => {
                 let env = crate::aws::AwsEnv::from_process();
-                let mut exec = crate::cmd::RealExec::new(&crate::tools::project_root());
+                let mut exec = crate::cmd::RealExec::new(&crate::project::root());
                 match stage_queues(
                     &manifest,
                     &provider.name,
@@ -292,7 +291,7 @@ mod tests {
 
     #[test]
     fn stage_dry_run_prints_how_the_queues_are_found() {
-        let mut exec = RealExec::new(&crate::tools::project_root());
+        let mut exec = RealExec::new(&crate::project::root());
         let plan = stage_queues(
             &manifest(),
             "billing-eu",
@@ -317,7 +316,7 @@ mod tests {
             vars: Default::default(),
             home: Some(home.path().to_path_buf()),
         };
-        let mut exec = RealExec::new(&crate::tools::project_root());
+        let mut exec = RealExec::new(&crate::project::root());
         let err =
             stage_queues(&manifest(), "billing-eu", "pr-42", &env, &mut exec, false).unwrap_err();
         assert!(

@@ -8,7 +8,8 @@ use hookline::sign::Signer;
 use hookline::verify::{Algorithm, Encoding, GenericHmac, Scheme};
 use hookline_manifest::Provider;
 
-use crate::{dev, http, tools};
+use crate::http;
+use crate::project;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -98,9 +99,7 @@ pub fn samples(fixtures: &Path) -> Result<Vec<Sample>> {
 }
 
 fn sample(provider: &Provider, event: Option<&str>) -> Result<Sample> {
-    let fixtures = tools::project_root()
-        .join(provider.crate_dir())
-        .join("fixtures");
+    let fixtures = project::root().join(provider.crate_dir()).join("fixtures");
     let mut all = samples(&fixtures)?;
     let index = match event {
         None => (!all.is_empty()).then_some(0),
@@ -165,7 +164,7 @@ fn delivery_header(scheme: &Scheme) -> Option<&'static str> {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let manifest = dev::manifest()?;
+    let manifest = crate::project::manifest()?;
     let provider = manifest.provider(&args.provider).with_context(|| {
         let names: Vec<&str> = manifest.providers.iter().map(|p| p.name.as_str()).collect();
         format!(
@@ -178,7 +177,7 @@ pub fn run(args: Args) -> Result<()> {
     let secret = match &args.secret {
         Some(secret) => secret.clone(),
         None => {
-            let path = tools::project_root()
+            let path = project::root()
                 .join(&args.data_dir)
                 .join("secrets")
                 .join(&provider.name);

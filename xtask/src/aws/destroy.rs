@@ -6,44 +6,36 @@
 //! `--force`.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
 
 use anyhow::{Result, bail};
 
 use crate::aws::AwsEnv;
-use crate::cdk::{self, Stage, Target};
+use crate::aws::cli;
 use crate::cmd::{Exec, Plan, RealExec};
+use crate::project;
+use crate::stage::{StageArgs, StageStack};
 use crate::tools;
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The stage to remove: the stack <project>-<stage>.
-    #[arg(long)]
-    pub stage: String,
+    #[command(flatten)]
+    pub stage: StageArgs,
     /// Do not ask for confirmation.
     #[arg(long)]
     pub yes: bool,
     /// Destroy a non-ephemeral stage too (its queues, DLQs and secrets are retained).
     #[arg(long)]
     pub force: bool,
-    /// Print the commands instead of running them.
-    #[arg(long)]
-    pub dry_run: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let root = tools::project_root();
+    let root = project::root();
     let mut exec = RealExec {
         root: root.clone(),
         stdout_to_stderr: false,
     };
-    let out = destroy(
-        &root,
-        &args,
-        &AwsEnv::from_process(),
-        &mut exec,
-        &mut confirm,
-    )?;
+    let out = destroy(&args, &AwsEnv::from_process(), &mut exec, &mut confirm)?;
     print!("{out}");
     Ok(())
 }
@@ -62,21 +54,20 @@ fn confirm(question: &str) -> Result<bool> {
 
 /// Destroys (or, with `--dry-run`, returns the commands); returns what to print.
 pub fn destroy(
-    root: &Path,
     args: &Args,
     env: &AwsEnv,
     exec: &mut dyn Exec,
     confirm: &mut dyn FnMut(&str) -> Result<bool>,
 ) -> Result<String> {
-    let manifest = cdk::manifest(root)?;
-    let stage = Stage::new(&args.stage, false, None)?;
-    let target = Target::new(&manifest, &stage, env);
+    let manifest = project::manifest()?;
+    let stage = args.stage.stage()?;
+    let target = StageStack::new(&manifest, &stage, env);
     let stack = target.stack.as_str();
 
     let mut tools_plan = Plan::default();
-    let (installed, venv) = cdk::venv_has(root, &["aws"]);
-    cdk::python_tools(&mut tools_plan, "the AWS CLI is", installed, venv);
-    let describe = cdk::aws_cli(&target).args([
+    let (installed, venv) = tools::venv_has(&["aws"]);
+    tools::python_tools(&mut tools_plan, "the AWS CLI is", installed, venv);
+    let describe = cli::aws_cli(&target).args([
         "cloudformation",
         "describe-stacks",
         "--stack-name",
@@ -87,8 +78,8 @@ pub fn destroy(
         "text",
     ]);
     let delete =
-        cdk::aws_cli(&target).args(["cloudformation", "delete-stack", "--stack-name", stack]);
-    let wait = cdk::aws_cli(&target).args([
+        cli::aws_cli(&target).args(["cloudformation", "delete-stack", "--stack-name", stack]);
+    let wait = cli::aws_cli(&target).args([
         "cloudformation",
         "wait",
         "stack-delete-complete",
@@ -96,7 +87,7 @@ pub fn destroy(
         stack,
     ]);
 
-    if args.dry_run {
+    if args.stage.dry_run {
         let mut plan = tools_plan;
         plan.note("reads the stack's ttl tag: only ephemeral stages have one");
         plan.run(describe);
@@ -111,7 +102,7 @@ pub fn destroy(
     }
 
     // Before any AWS call: a missing credential gets the clear explanation.
-    cdk::require_credentials(env, &target)?;
+    cli::require_credentials(env, &target)?;
     tools_plan.execute(exec)?;
     let found = exec.capture(&describe)?;
     if !found.success {
@@ -153,10 +144,12 @@ mod tests {
 
     fn args(stage: &str) -> Args {
         Args {
-            stage: stage.to_owned(),
+            stage: StageArgs {
+                stage: stage.to_owned(),
+                dry_run: false,
+            },
             yes: true,
             force: false,
-            dry_run: false,
         }
     }
 
@@ -173,7 +166,7 @@ mod tests {
     }
 
     fn stack() -> String {
-        let manifest = cdk::manifest(&tools::project_root()).unwrap();
+        let manifest = project::manifest().unwrap();
         manifest.project.name
     }
 
@@ -183,17 +176,10 @@ mod tests {
 
     #[test]
     fn dry_run_prints_the_cloudformation_commands() {
-        let root = tools::project_root();
+        let root = project::root();
         let mut a = args("pr-42");
-        a.dry_run = true;
-        let text = destroy(
-            &root,
-            &a,
-            &credentials(),
-            &mut Recorder::default(),
-            &mut never,
-        )
-        .unwrap();
+        a.stage.dry_run = true;
+        let text = destroy(&a, &credentials(), &mut Recorder::default(), &mut never).unwrap();
         let project = stack();
         let commands: Vec<&str> = text
             .lines()
@@ -218,35 +204,28 @@ mod tests {
 
     #[test]
     fn without_credentials_nothing_runs() {
-        let root = tools::project_root();
+        let root = project::root();
         let home = tempfile::tempdir().unwrap();
         let env = AwsEnv {
             vars: Default::default(),
             home: Some(home.path().to_path_buf()),
         };
         let mut recorder = Recorder::default();
-        let err = destroy(&root, &args("pr-1"), &env, &mut recorder, &mut never).unwrap_err();
+        let err = destroy(&args("pr-1"), &env, &mut recorder, &mut never).unwrap_err();
         assert!(err.to_string().starts_with("no AWS credentials found"));
         assert!(recorder.ran.is_empty());
     }
 
     #[test]
     fn an_ephemeral_stage_is_deleted_and_waited_for() {
-        let root = tools::project_root();
+        let root = project::root();
         let mut recorder = Recorder::default();
         recorder.outputs.push_back(Captured {
             success: true,
             stdout: "24h\n".to_owned(),
             stderr: String::new(),
         });
-        let out = destroy(
-            &root,
-            &args("pr-1"),
-            &credentials(),
-            &mut recorder,
-            &mut never,
-        )
-        .unwrap();
+        let out = destroy(&args("pr-1"), &credentials(), &mut recorder, &mut never).unwrap();
         assert!(out.contains("every resource is gone"), "{out}");
         let verbs: Vec<&str> = recorder
             .ran
@@ -259,7 +238,7 @@ mod tests {
 
     #[test]
     fn a_retained_stage_needs_force() {
-        let root = tools::project_root();
+        let root = project::root();
         let retained = || Captured {
             success: true,
             stdout: "None\n".to_owned(),
@@ -267,14 +246,7 @@ mod tests {
         };
         let mut recorder = Recorder::default();
         recorder.outputs.push_back(retained());
-        let err = destroy(
-            &root,
-            &args("prod"),
-            &credentials(),
-            &mut recorder,
-            &mut never,
-        )
-        .unwrap_err();
+        let err = destroy(&args("prod"), &credentials(), &mut recorder, &mut never).unwrap_err();
         assert!(
             err.to_string().contains("is not an ephemeral stage"),
             "{err}"
@@ -286,7 +258,7 @@ mod tests {
         forced.force = true;
         let mut recorder = Recorder::default();
         recorder.outputs.push_back(retained());
-        let out = destroy(&root, &forced, &credentials(), &mut recorder, &mut never).unwrap();
+        let out = destroy(&forced, &credentials(), &mut recorder, &mut never).unwrap();
         assert!(
             out.contains("queues, DLQs and secrets are retained"),
             "{out}"
@@ -296,7 +268,7 @@ mod tests {
 
     #[test]
     fn without_yes_it_asks_and_stops_on_no() {
-        let root = tools::project_root();
+        let root = project::root();
         let mut recorder = Recorder::default();
         recorder.outputs.push_back(Captured {
             success: true,
@@ -310,7 +282,7 @@ mod tests {
             asked.push(q.to_owned());
             Ok(false)
         };
-        let err = destroy(&root, &a, &credentials(), &mut recorder, &mut no).unwrap_err();
+        let err = destroy(&a, &credentials(), &mut recorder, &mut no).unwrap_err();
         assert_eq!(err.to_string(), "not destroyed");
         assert_eq!(asked.len(), 1);
         assert!(asked[0].starts_with("Destroy ") && asked[0].ends_with("-pr-3 in eu-west-1?"));
@@ -319,21 +291,14 @@ mod tests {
 
     #[test]
     fn a_missing_stack_is_nothing_to_destroy() {
-        let root = tools::project_root();
+        let root = project::root();
         let mut recorder = Recorder::default();
         recorder.outputs.push_back(Captured {
             success: false,
             stdout: String::new(),
             stderr: "An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id x does not exist".to_owned(),
         });
-        let out = destroy(
-            &root,
-            &args("pr-9"),
-            &credentials(),
-            &mut recorder,
-            &mut never,
-        )
-        .unwrap();
+        let out = destroy(&args("pr-9"), &credentials(), &mut recorder, &mut never).unwrap();
         assert!(out.contains("nothing to destroy"), "{out}");
     }
 }

@@ -6,8 +6,8 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use hookline_manifest::MANIFEST_FILE;
 
-use crate::templates::{self, Rendered, Target};
-use crate::tools;
+use crate::project;
+use crate::repo::templates::{self, Rendered, Target};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -17,7 +17,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let root = tools::project_root();
+    let root = project::root();
     let stale = stale_files(&root)?;
     if stale.is_empty() {
         println!("all managed files are up to date");
@@ -47,8 +47,7 @@ pub fn run(args: Args) -> Result<()> {
 
 /// The managed files whose content on disk differs from what their template renders now.
 pub fn stale_files(root: &Path) -> Result<Vec<Rendered>> {
-    let manifest =
-        hookline_manifest::load(&root.join(MANIFEST_FILE)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let manifest = project::manifest()?;
     let mut stale = Vec::new();
     for provider in &manifest.providers {
         let template = templates::load(root, &provider.template)
@@ -74,7 +73,7 @@ mod tests {
     /// `cargo xtask test` here.
     #[test]
     fn the_repository_has_no_stale_generated_files() {
-        let stale = super::stale_files(&crate::tools::project_root()).unwrap();
+        let stale = super::stale_files(&crate::project::root()).unwrap();
         let paths: Vec<_> = stale.iter().map(|f| f.path.display().to_string()).collect();
         assert!(
             paths.is_empty(),

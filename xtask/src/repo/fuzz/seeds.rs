@@ -10,8 +10,8 @@ use hookline::sign::Signer;
 use hookline::verify::Scheme;
 use serde_json::json;
 
-use crate::send::{Sample, samples};
-use crate::tools;
+use crate::local::send::{Sample, samples};
+use crate::project;
 
 /// The clock of every signed seed. The clock travels in the input, so any value works; a
 /// fixed one keeps the seeds stable from run to run.
@@ -42,7 +42,7 @@ const VERIFY_TARGETS: [(&str, &str, &str); 6] = [
 
 /// Writes `<dir>/<target>/seed-N` for every target that has seeds; returns how many.
 pub fn write(dir: &Path) -> Result<usize> {
-    let root = tools::project_root();
+    let root = project::root();
     let mut seeds: Vec<(&str, Vec<u8>)> = Vec::new();
     let mut all_samples = Vec::new();
     for (target, scheme_name, template) in VERIFY_TARGETS {

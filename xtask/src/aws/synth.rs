@@ -4,35 +4,28 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use hookline_manifest::Manifest;
+use hookline_manifest::{Manifest, Resolved};
 
 use crate::aws::AwsEnv;
-use crate::build::{self, Arch};
-use crate::cdk::{self, Stage, Target};
+use crate::aws::build::{self, Arch};
+use crate::aws::cdk;
 use crate::cmd::{Exec, Plan, RealExec};
-use crate::tools;
+use crate::project;
+use crate::stage::{self, LifetimeArgs, StageArgs, StageStack};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The stage: prod, staging, pr-42, ... (the stack is <project>-<stage>).
-    #[arg(long)]
-    pub stage: String,
-    /// Synthesize as an ephemeral stage (pr-* stages always are).
-    #[arg(long)]
-    pub ephemeral: bool,
-    /// The ttl tag of an ephemeral stage: 30m, 24h, 7d (default 24h).
-    #[arg(long)]
-    pub ttl: Option<String>,
-    /// Print the commands instead of running them.
-    #[arg(long)]
-    pub dry_run: bool,
+    #[command(flatten)]
+    pub stage: StageArgs,
+    #[command(flatten)]
+    pub lifetime: LifetimeArgs,
     /// The folder of the zips (default target/lambda).
     #[arg(long, hide = true)]
     pub assets: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let root = tools::project_root();
+    let root = project::root();
     let template = synth(
         &root,
         &args,
@@ -52,9 +45,10 @@ pub fn synth(
     env: &AwsEnv,
     exec: &mut dyn Exec,
 ) -> Result<Option<PathBuf>> {
-    let manifest = cdk::manifest(root)?;
-    let stage = Stage::new(&args.stage, args.ephemeral, args.ttl.as_deref())?;
-    let target = Target::new(&manifest, &stage, env);
+    let manifest = project::manifest()?;
+    let stage = args.lifetime.stage(&args.stage.stage)?;
+    let target = StageStack::new(&manifest, &stage, env);
+    let resolved = stage::resolve_stage(&manifest, stage, env, None)?;
     let assets = match &args.assets {
         Some(dir) => Some(
             std::fs::canonicalize(dir)
@@ -62,8 +56,8 @@ pub fn synth(
         ),
         None => None,
     };
-    let plan = plan(root, &stage, &target, assets.as_deref())?;
-    if args.dry_run {
+    let plan = plan(root, &resolved, &target, assets.as_deref())?;
+    if args.stage.dry_run {
         print!("{}", plan.render());
         return Ok(None);
     }
@@ -78,10 +72,16 @@ pub fn synth(
     Ok(Some(template))
 }
 
-fn plan(root: &Path, stage: &Stage, target: &Target, assets: Option<&Path>) -> Result<Plan> {
+fn plan(
+    root: &Path,
+    resolved: &Resolved,
+    target: &StageStack,
+    assets: Option<&Path>,
+) -> Result<Plan> {
     let mut plan = Plan::default();
+    let file = stage::write_resolved(&mut plan, resolved);
     cdk::npm_ci_if_needed(&mut plan, root)?;
-    let mut synth = cdk::cdk("synth", target, stage).args([target.stack.as_str(), "--quiet"]);
+    let mut synth = cdk::cdk("synth", target, &file).args([target.stack.as_str(), "--quiet"]);
     if let Some(dir) = assets {
         synth = synth.args(["-c", &format!("assets={}", dir.display())]);
     }
@@ -116,64 +116,58 @@ mod tests {
 
     fn args(stage: &str) -> Args {
         Args {
-            stage: stage.to_owned(),
-            ephemeral: false,
-            ttl: None,
-            dry_run: true,
+            stage: StageArgs {
+                stage: stage.to_owned(),
+                dry_run: true,
+            },
+            lifetime: LifetimeArgs::default(),
             assets: None,
         }
     }
 
     #[test]
-    fn dry_run_prints_the_cdk_synth_command() {
-        let root = tools::project_root();
-        let manifest = cdk::manifest(&root).unwrap();
+    fn dry_run_writes_the_resolved_manifest_and_runs_cdk_synth_on_it() {
+        let root = project::root();
+        let manifest = project::manifest().unwrap();
         let env = AwsEnv::default();
-        let stage = Stage::new("pr-42", false, None).unwrap();
-        let target = Target::new(&manifest, &stage, &env);
-        let text = plan(&root, &stage, &target, None).unwrap().render();
+        let stage = hookline_manifest::Stage::new("pr-42", false, None).unwrap();
+        let target = StageStack::new(&manifest, &stage, &env);
+        let resolved = stage::resolve_stage(&manifest, stage, &env, None).unwrap();
+        let text = plan(&root, &resolved, &target, None).unwrap().render();
+        let file = stage::resolved_path("pr-42");
+        assert!(
+            text.starts_with(&format!(
+                "# writes the resolved manifest to {}",
+                file.display()
+            )),
+            "{text}"
+        );
         let last = text.lines().last().unwrap();
         assert_eq!(
             last,
             format!(
-                "cd cdk && AWS_REGION={region} node_modules/.bin/cdk synth --no-notices -c stage=pr-42 -c region={region} -c ephemeral=true -c ttl=24h {project}-pr-42 --quiet",
+                "cd cdk && AWS_REGION={region} node_modules/.bin/cdk synth --no-notices -c resolved={file} {project}-pr-42 --quiet",
                 region = manifest.project.region,
+                file = file.display(),
                 project = manifest.project.name
             )
         );
     }
 
     #[test]
-    fn the_region_comes_from_the_environment_first() {
-        let root = tools::project_root();
-        let manifest = cdk::manifest(&root).unwrap();
-        let env = AwsEnv {
-            vars: [("AWS_REGION".to_owned(), "ap-south-1".to_owned())].into(),
-            home: None,
-        };
-        let stage = Stage::new("prod", false, None).unwrap();
-        let target = Target::new(&manifest, &stage, &env);
-        let text = plan(&root, &stage, &target, None).unwrap().render();
-        assert!(
-            text.contains("AWS_REGION=ap-south-1 node_modules/.bin/cdk synth --no-notices -c stage=prod -c region=ap-south-1 "),
-            "{text}"
-        );
-        assert!(!text.contains("ephemeral"));
-    }
-
-    #[test]
     fn a_bad_stage_or_ttl_fails_before_anything_runs() {
-        let root = tools::project_root();
+        let root = project::root();
         let env = AwsEnv::default();
         let mut recorder = crate::cmd::Recorder::default();
         let err = synth(&root, &args("Prod"), &env, &mut recorder).unwrap_err();
         assert!(err.to_string().contains("stage `Prod` is not a stage name"));
         let mut with_ttl = args("prod");
-        with_ttl.ttl = Some("1h".to_owned());
+        with_ttl.lifetime.ttl = Some("1h".to_owned());
         let err = synth(&root, &with_ttl, &env, &mut recorder).unwrap_err();
         assert!(
             err.to_string()
                 .contains("--ttl only applies to ephemeral stages")
         );
+        assert!(recorder.ran.is_empty());
     }
 }

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use hookline_manifest::{MANIFEST_FILE, is_valid_name};
 
-use crate::templates::{self, Target};
-use crate::tools;
+use crate::project;
+use crate::repo::templates::{self, Target};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -35,7 +35,7 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let root = tools::project_root();
+    let root = project::root();
     let vars: BTreeMap<String, String> = args.vars.into_iter().collect();
     let created = create(
         &root,
@@ -204,7 +204,7 @@ mod tests {
     fn workspace(manifest: &str) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         copy_tree(
-            &crate::tools::project_root().join("templates"),
+            &crate::project::root().join("templates"),
             &dir.path().join("templates"),
         );
         std::fs::write(dir.path().join("hookline.toml"), manifest).unwrap();

@@ -14,11 +14,12 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::aws::AwsEnv;
-use crate::build::{self, Arch, Machine, Options};
-use crate::cdk;
+use crate::aws::build::{self, Arch, Machine, Options};
+use crate::aws::cdk;
+use crate::aws::lambda_zip::{self, EM_AARCH64};
+use crate::aws::synth;
 use crate::cmd::QuietExec;
-use crate::lambda_zip::{self, EM_AARCH64};
-use crate::synth;
+use crate::project;
 use crate::tools;
 
 fn assets_of(template_dir: &Path, stack: &str) -> Vec<std::path::PathBuf> {
@@ -37,7 +38,7 @@ fn assets_of(template_dir: &Path, stack: &str) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn build_writes_arm64_bootstrap_zips_that_synthesize_into_a_lint_clean_stack() {
-    let root = tools::project_root();
+    let root = project::root();
     let manifest = cdk::manifest(&root).unwrap();
     let check = root.join("target/lambda-check");
     let out_dir = check.join("zips");
@@ -52,7 +53,7 @@ fn build_writes_arm64_bootstrap_zips_that_synthesize_into_a_lint_clean_stack() {
         no_debuginfo: true,
     };
     // Installs cargo-lambda/zig and the Rust target when missing, as the command does.
-    let machine = Machine::inspect(&root, Arch::Arm64);
+    let machine = Machine::inspect(Arch::Arm64);
     let zips = build::build(
         &root,
         &manifest,

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use crate::{new, templates, tools};
+use crate::project;
+use crate::repo::{new, templates};
+use crate::tools;
 
 fn cargo(workspace: &Path, target_dir: &Path, args: &[&str]) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
@@ -54,7 +56,7 @@ fn workspace(root: &Path) -> tempfile::TempDir {
 
 #[test]
 fn every_template_renders_to_a_crate_that_builds_tests_and_lints_clean() {
-    let root = tools::project_root();
+    let root = project::root();
     let ws = workspace(&root);
     // The templates are read from the real repository, so this checks what ships.
     let copy = |from: &Path, to: &Path| {

@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
+use crate::cmd::Plan;
+use crate::project;
 use crate::tools;
 
 #[derive(clap::Args)]
@@ -25,7 +27,7 @@ struct Step {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let root = tools::project_root();
+    let root = project::root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut steps: Vec<Step> = Vec::new();
     let mut tests = Counts::default();
@@ -74,7 +76,7 @@ pub fn run(args: Args) -> Result<()> {
         (
             "cdk: jest, cdk-nag, cfn-lint",
             Box::new(|| {
-                let (passed, failed) = crate::cdk::jest(&root)?;
+                let (passed, failed) = run_jest(&root)?;
                 jest = Counts {
                     passed,
                     failed,
@@ -105,13 +107,13 @@ pub fn run(args: Args) -> Result<()> {
         (
             "cargo fuzz: every target, smoke run",
             Box::new(|| {
-                let targets = crate::fuzz::targets()?;
-                let cargo_fuzz = crate::fuzz::ensure_tools()?;
-                let runs = crate::fuzz::fuzz(
+                let targets = crate::repo::fuzz::targets()?;
+                let cargo_fuzz = crate::repo::fuzz::ensure_tools()?;
+                let runs = crate::repo::fuzz::fuzz(
                     &cargo_fuzz,
                     &targets,
-                    crate::fuzz::SMOKE_SECONDS,
-                    crate::fuzz::Build::Dev,
+                    crate::repo::fuzz::SMOKE_SECONDS,
+                    crate::repo::fuzz::Build::Dev,
                 )?;
                 let crashed: Vec<&str> = runs
                     .iter()
@@ -222,9 +224,60 @@ fn count(summary: &str, word: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// Runs the CDK app's test suite (`npm test` in cdk/: type check, then jest with cdk-nag and
+/// cfn-lint), installing its npm packages first when needed; returns jest's (passed, failed).
+fn run_jest(root: &std::path::Path) -> Result<(u64, u64)> {
+    let mut plan = Plan::default();
+    crate::aws::cdk::npm_ci_if_needed(&mut plan, root)?;
+    plan.execute(&mut crate::cmd::RealExec::new(root))?;
+    let mut child = std::process::Command::new("npm")
+        .current_dir(root.join("cdk"))
+        .args(["test", "--", "--ci"])
+        .env(
+            "HOOKLINE_CFN_LINT",
+            project::venv_bin_dir().join("cfn-lint"),
+        )
+        // The tests resolve their manifests with this very binary (`xtask resolve`).
+        .env(
+            "HOOKLINE_XTASK",
+            std::env::current_exe().context("finding the xtask binary")?,
+        )
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .context("starting npm test in cdk/")?;
+    let mut counts = None;
+    if let Some(stderr) = child.stderr.take() {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr).lines() {
+            let line = line.context("reading jest's output")?;
+            eprintln!("{line}");
+            if let Some(rest) = line.strip_prefix("Tests:") {
+                counts = Some(jest_counts(rest));
+            }
+        }
+    }
+    let status = child.wait().context("waiting for npm test")?;
+    match counts {
+        Some(counts) => Ok(counts),
+        None => bail!("npm test in cdk/ failed with {status} before jest reported (a type error?)"),
+    }
+}
+
+/// `1 failed, 49 passed, 50 total` → (49, 1).
+fn jest_counts(summary: &str) -> (u64, u64) {
+    let number = |word: &str| {
+        summary
+            .split(',')
+            .find_map(|part| part.trim().strip_suffix(word))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (number("passed"), number("failed"))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::count;
+    use super::{count, jest_counts};
 
     #[test]
     fn counts_are_read_from_cargo_summaries() {
@@ -240,5 +293,14 @@ mod tests {
         );
         let failed = "FAILED. 79 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out";
         assert_eq!((count(failed, "passed"), count(failed, "failed")), (79, 1));
+    }
+
+    #[test]
+    fn jest_summaries_are_counted() {
+        assert_eq!(jest_counts("       50 passed, 50 total"), (50, 0));
+        assert_eq!(
+            jest_counts("       1 failed, 2 skipped, 49 passed, 52 total"),
+            (49, 1)
+        );
     }
 }

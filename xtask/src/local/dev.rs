@@ -8,8 +8,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use hookline_local::{DevStack, StackConfig};
-use hookline_manifest::{MANIFEST_FILE, Manifest};
+use hookline_manifest::Manifest;
 
+use crate::project;
 use crate::tools;
 
 #[derive(clap::Args)]
@@ -46,25 +47,14 @@ fn parse_kv(text: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))
 }
 
-/// The manifest of the workspace (`HOOKLINE_MANIFEST` names another file, for tests).
-pub fn manifest() -> Result<Manifest> {
-    let path = std::env::var_os("HOOKLINE_MANIFEST")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| tools::project_root().join(MANIFEST_FILE));
-    hookline_manifest::load(&path).map_err(|e| anyhow::anyhow!("{e}"))
-}
-
 /// `target/<profile>`, honouring `CARGO_TARGET_DIR`.
 pub fn target_dir(release: bool) -> PathBuf {
-    let base = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| tools::project_root().join("target"));
-    base.join(if release { "release" } else { "debug" })
+    project::target_dir().join(if release { "release" } else { "debug" })
 }
 
 /// The package name of each provider's crate (read from its Cargo.toml).
 pub fn packages(manifest: &Manifest) -> Result<Vec<String>> {
-    let root = tools::project_root();
+    let root = project::root();
     manifest
         .providers
         .iter()
@@ -87,7 +77,7 @@ fn build(manifest: &Manifest, release: bool) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = std::process::Command::new(cargo);
     command
-        .current_dir(tools::project_root())
+        .current_dir(project::root())
         .args(["build", "--bins"]);
     if release {
         command.arg("--release");
@@ -103,10 +93,11 @@ fn build(manifest: &Manifest, release: bool) -> Result<()> {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let manifest = manifest()?;
+    let manifest = project::manifest()?;
     if manifest.providers.is_empty() {
         bail!(
-            "{MANIFEST_FILE} has no providers yet: add one with `cargo xtask new <name> --template <template>`"
+            "{} has no providers yet: add one with `cargo xtask new <name> --template <template>`",
+            project::manifest_path().display()
         );
     }
     let binaries = match args.binaries.clone() {
@@ -119,7 +110,7 @@ pub fn run(args: Args) -> Result<()> {
     let data_dir = if args.data_dir.is_absolute() {
         args.data_dir.clone()
     } else {
-        tools::project_root().join(&args.data_dir)
+        project::root().join(&args.data_dir)
     };
     let mut config = StackConfig::new(manifest, data_dir.clone(), binaries);
     config.gateway_addr = SocketAddr::from(([127, 0, 0, 1], args.port));

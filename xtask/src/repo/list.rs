@@ -1,14 +1,11 @@
 //! `cargo xtask list`: the providers in `hookline.toml`.
 
 use anyhow::Result;
-use hookline_manifest::MANIFEST_FILE;
 
-use crate::tools;
+use crate::project;
 
 pub fn run() -> Result<()> {
-    let root = tools::project_root();
-    let manifest =
-        hookline_manifest::load(&root.join(MANIFEST_FILE)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let manifest = project::manifest()?;
     println!(
         "project {} · region {} · {}",
         manifest.project.name,

@@ -5,13 +5,14 @@
 //! written as the JSON array the runtime accepts, so both verify during the switch.
 
 use std::io::{IsTerminal, Read};
-use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
 use crate::aws::AwsEnv;
-use crate::cdk::{self, Stage, Target};
+use crate::aws::cli;
 use crate::cmd::{Cmd, Exec, Plan, RealExec};
+use crate::project;
+use crate::stage::{StageArgs, StageStack};
 use crate::tools;
 
 #[derive(clap::Args)]
@@ -30,28 +31,19 @@ pub enum Action {
 pub struct SetArgs {
     /// The provider, as named in hookline.toml.
     pub provider: String,
-    /// The stage whose secret to write.
-    #[arg(long)]
-    pub stage: String,
-    /// Print the commands instead of running them (reads nothing from stdin).
-    #[arg(long)]
-    pub dry_run: bool,
+    /// The stage whose secret to write; with --dry-run, reads nothing from stdin.
+    #[command(flatten)]
+    pub stage: StageArgs,
 }
 
 pub fn run(args: Args) -> Result<()> {
     let Action::Set(args) = args.action;
-    let root = tools::project_root();
+    let root = project::root();
     let mut exec = RealExec {
         root: root.clone(),
         stdout_to_stderr: true,
     };
-    let out = set(
-        &root,
-        &args,
-        &AwsEnv::from_process(),
-        &mut exec,
-        &mut read_stdin,
-    )?;
+    let out = set(&args, &AwsEnv::from_process(), &mut exec, &mut read_stdin)?;
     print!("{out}");
     Ok(())
 }
@@ -113,13 +105,12 @@ pub fn secret_value(input: &str) -> Result<(String, usize)> {
 
 /// Writes the secret (or, with `--dry-run`, returns the commands); returns what to print.
 pub fn set(
-    root: &Path,
     args: &SetArgs,
     env: &AwsEnv,
     exec: &mut dyn Exec,
     read: &mut dyn FnMut() -> Result<String>,
 ) -> Result<String> {
-    let manifest = cdk::manifest(root)?;
+    let manifest = project::manifest()?;
     let Some(provider) = manifest.provider(&args.provider) else {
         let names: Vec<&str> = manifest.providers.iter().map(|p| p.name.as_str()).collect();
         bail!(
@@ -128,12 +119,12 @@ pub fn set(
             names.join(", ")
         );
     };
-    let stage = Stage::new(&args.stage, false, None)?;
-    let target = Target::new(&manifest, &stage, env);
-    let output = format!("{}SecretArn", cdk::output_prefix(&provider.name));
-    let describe = cdk::describe_output(&target, &output);
+    let stage = args.stage.stage()?;
+    let target = StageStack::new(&manifest, &stage, env);
+    let output = hookline_manifest::provider_outputs(&provider.name).secret_arn;
+    let describe = cli::describe_output(&target, &output);
     let put = |arn: &str| -> Cmd {
-        cdk::aws_cli(&target).args([
+        cli::aws_cli(&target).args([
             "secretsmanager",
             "put-secret-value",
             "--secret-id",
@@ -147,10 +138,10 @@ pub fn set(
         ])
     };
     let mut tools_plan = Plan::default();
-    let (installed, venv) = cdk::venv_has(root, &["aws"]);
-    cdk::python_tools(&mut tools_plan, "the AWS CLI is", installed, venv);
+    let (installed, venv) = tools::venv_has(&["aws"]);
+    tools::python_tools(&mut tools_plan, "the AWS CLI is", installed, venv);
 
-    if args.dry_run {
+    if args.stage.dry_run {
         let mut plan = tools_plan;
         plan.note("reads the secret from stdin: one per line; several (rotation) are written as a JSON array");
         let arn = match &provider.signing.secret_arn {
@@ -171,12 +162,12 @@ pub fn set(
         return Ok(plan.render());
     }
 
-    cdk::require_credentials(env, &target)?;
+    cli::require_credentials(env, &target)?;
     let (value, count) = secret_value(&read()?)?;
     tools_plan.execute(exec)?;
     let arn = match &provider.signing.secret_arn {
         Some(arn) => arn.clone(),
-        None => cdk::read_output(exec, &target, &stage, &output)?,
+        None => cli::read_output(exec, &target, &stage, &output)?,
     };
     exec.feed(&put(&arn), value.as_bytes())?;
     Ok(format!(
@@ -197,8 +188,10 @@ mod tests {
     fn args(provider: &str, stage: &str, dry_run: bool) -> SetArgs {
         SetArgs {
             provider: provider.to_owned(),
-            stage: stage.to_owned(),
-            dry_run,
+            stage: StageArgs {
+                stage: stage.to_owned(),
+                dry_run,
+            },
         }
     }
 
@@ -230,13 +223,11 @@ mod tests {
     }
 
     fn project() -> String {
-        cdk::manifest(&tools::project_root()).unwrap().project.name
+        project::manifest().unwrap().project.name
     }
 
     fn provider() -> String {
-        cdk::manifest(&tools::project_root()).unwrap().providers[0]
-            .name
-            .clone()
+        project::manifest().unwrap().providers[0].name.clone()
     }
 
     #[test]
@@ -278,19 +269,18 @@ mod tests {
 
     #[test]
     fn dry_run_prints_the_lookup_and_the_write_and_reads_nothing() {
-        let root = tools::project_root();
+        let root = project::root();
         let name = provider();
-        let output = format!("{}SecretArn", cdk::output_prefix(&name));
+        let output = hookline_manifest::provider_outputs(&name).secret_arn;
         let mut read = || -> Result<String> { panic!("read stdin in a dry run") };
         let text = set(
-            &root,
             &args(&name, "prod", true),
             &AwsEnv::default(),
             &mut Recorder::default(),
             &mut read,
         )
         .unwrap();
-        let region = cdk::manifest(&root).unwrap().project.region;
+        let region = project::manifest().unwrap().project.region;
         let commands: Vec<&str> = text
             .lines()
             .filter(|l| l.contains(".tools/venv/bin/aws"))
@@ -311,7 +301,7 @@ mod tests {
 
     #[test]
     fn the_value_goes_to_stdin_never_to_argv() {
-        let root = tools::project_root();
+        let root = project::root();
         let mut recorder = Recorder::default();
         recorder.outputs.push_back(Captured {
             success: true,
@@ -320,7 +310,6 @@ mod tests {
         });
         let mut read = || Ok("n3w-secret\n0ld-secret\n".to_owned());
         let out = set(
-            &root,
             &args(&provider(), "prod", false),
             &keys(),
             &mut recorder,
@@ -343,7 +332,7 @@ mod tests {
 
     #[test]
     fn an_undeployed_stage_is_explained() {
-        let root = tools::project_root();
+        let root = project::root();
         let mut recorder = Recorder::default();
         recorder.outputs.push_back(Captured {
             success: false,
@@ -352,7 +341,6 @@ mod tests {
         });
         let mut read = || Ok("s".to_owned());
         let err = set(
-            &root,
             &args(&provider(), "pr-5", false),
             &keys(),
             &mut recorder,
@@ -369,12 +357,11 @@ mod tests {
 
     #[test]
     fn without_credentials_nothing_is_read_or_run() {
-        let root = tools::project_root();
+        let root = project::root();
         let mut recorder = Recorder::default();
         let mut read = || -> Result<String> { panic!("read stdin without credentials") };
         // AWS_PROFILE names a profile that no shared file has.
         let err = set(
-            &root,
             &args(&provider(), "prod", false),
             &credentials(),
             &mut recorder,
@@ -391,10 +378,9 @@ mod tests {
 
     #[test]
     fn an_unknown_provider_lists_the_known_ones() {
-        let root = tools::project_root();
+        let root = project::root();
         let mut read = || Ok(String::new());
         let err = set(
-            &root,
             &args("nope", "prod", true),
             &keys(),
             &mut Recorder::default(),

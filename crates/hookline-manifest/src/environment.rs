@@ -1,0 +1,148 @@
+//! The function-environment contract: what each function of a provider is given, from the
+//! manifest. `hookline::config` reads these variables; this is their one writer. The local stack
+//! runs its functions with this environment, and the resolved document carries it to the CDK app.
+//!
+//! Two values exist only once their resources do, so they are added where the resources are
+//! made: the queue URL, and the signing secret (its ARN on AWS, the secret itself locally). Their
+//! variable names travel too ([`ResourceEnvironment`]), so no other language spells them.
+
+use std::collections::BTreeMap;
+
+use hookline::config::DEFAULT_LOG;
+/// The variable names, as the runtime defines them.
+pub use hookline::config::vars;
+use serde::{Deserialize, Serialize};
+
+use crate::Provider;
+
+/// The variables of a function, by name.
+pub type Environment = BTreeMap<String, String>;
+
+/// The ingest function's environment, without the resource values ([`ResourceEnvironment`]).
+pub fn ingest(provider: &Provider) -> Environment {
+    let mut env = common(provider);
+    env.insert(vars::SCHEME.into(), provider.signing.scheme.clone());
+    env.insert(
+        vars::TIMESTAMP_TOLERANCE_SECS.into(),
+        provider.ingest.timestamp_tolerance_secs.to_string(),
+    );
+    env.insert(
+        vars::MAX_BODY_BYTES.into(),
+        provider.ingest.max_body_bytes.to_string(),
+    );
+    let s = &provider.signing;
+    for (var, value) in [
+        (vars::GENERIC_HEADER, &s.header),
+        (vars::GENERIC_ALGORITHM, &s.algorithm),
+        (vars::GENERIC_ENCODING, &s.encoding),
+        (vars::GENERIC_PREFIX, &s.prefix),
+    ] {
+        if let Some(value) = value {
+            env.insert(var.into(), value.clone());
+        }
+    }
+    env
+}
+
+/// The processor function's environment.
+pub fn processor(provider: &Provider) -> Environment {
+    let mut env = common(provider);
+    env.insert(
+        vars::PROCESS_CONCURRENCY.into(),
+        provider.processor.concurrency.to_string(),
+    );
+    env
+}
+
+fn common(provider: &Provider) -> Environment {
+    let mut env = Environment::new();
+    env.insert(vars::PROVIDER.into(), provider.name.clone());
+    env.insert(vars::LOG.into(), DEFAULT_LOG.into());
+    env
+}
+
+/// The names of the ingest variables whose values exist only once the resources do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceEnvironment {
+    /// Set to the queue's URL.
+    pub queue_url: String,
+    /// Set to the signing secret's ARN (AWS).
+    pub signing_secret_arn: String,
+    /// Set to the signing secret itself (the local stack, which has no Secrets Manager).
+    pub signing_secret: String,
+}
+
+impl ResourceEnvironment {
+    /// The contract's names.
+    pub fn names() -> ResourceEnvironment {
+        ResourceEnvironment {
+            queue_url: vars::QUEUE_URL.into(),
+            signing_secret_arn: vars::SIGNING_SECRET_ARN.into(),
+            signing_secret: vars::SIGNING_SECRET.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hookline::config::{IngestConfig, ProcessorConfig};
+    use hookline::verify::Scheme;
+
+    use super::*;
+
+    fn provider(extra: &str) -> Provider {
+        let source = format!(
+            "[project]\nname = \"p\"\n[[providers]]\nname = \"orders\"\ntemplate = \"generic-hmac\"\n{extra}"
+        );
+        crate::parse(&source, "hookline.toml")
+            .unwrap()
+            .providers
+            .remove(0)
+    }
+
+    /// What the contract writes, the runtime reads back to the same settings.
+    #[test]
+    fn the_runtime_reads_what_the_manifest_writes() {
+        let p = provider(
+            "[providers.signing]\nheader = \"X-Orders-Sig\"\nalgorithm = \"sha512\"\nencoding = \"base64\"\nprefix = \"v1=\"\n[providers.ingest]\nmax_body_bytes = 4096\ntimestamp_tolerance_secs = 60\n[providers.processor]\nconcurrency = 3\n",
+        );
+        let mut env = ingest(&p);
+        let names = ResourceEnvironment::names();
+        env.insert(
+            names.queue_url,
+            "http://127.0.0.1:9324/000000000000/orders".into(),
+        );
+        env.insert(names.signing_secret, "s3cret".into());
+        let config = IngestConfig::from_lookup(|var| env.get(var).cloned()).unwrap();
+        assert_eq!(config.provider, "orders");
+        assert_eq!(config.max_body_bytes, 4096);
+        assert_eq!(config.tolerance.as_secs(), 60);
+        let Scheme::GenericHmac(generic) = config.scheme else {
+            panic!("not generic-hmac: {:?}", config.scheme)
+        };
+        assert_eq!(generic.header(), "x-orders-sig");
+        assert_eq!(generic.prefix.as_deref(), Some("v1="));
+
+        let env = processor(&p);
+        let config = ProcessorConfig::from_lookup(|var| env.get(var).cloned()).unwrap();
+        assert_eq!(
+            (config.provider.as_str(), config.concurrency),
+            ("orders", 3)
+        );
+    }
+
+    #[test]
+    fn every_variable_is_hooklines_and_defaults_are_written_out() {
+        let p = provider("");
+        let env = ingest(&p);
+        assert!(env.keys().all(|k| k.starts_with("HOOKLINE_")), "{env:?}");
+        assert_eq!(
+            env[vars::MAX_BODY_BYTES],
+            crate::limits::DEFAULT_MAX_BODY_BYTES.to_string()
+        );
+        assert_eq!(env[vars::LOG], "info");
+        assert!(!env.contains_key(vars::GENERIC_HEADER));
+        assert_eq!(processor(&p)[vars::PROCESS_CONCURRENCY], "8");
+    }
+}

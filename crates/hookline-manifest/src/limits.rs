@@ -1,0 +1,81 @@
+//! Every default and limit of the manifest, once: the validator applies them, the resolved
+//! document carries their results, and nothing else (the CDK app included) restates them.
+//! Where a value is AWS's, the comment names the documentation it comes from.
+
+use std::ops::RangeInclusive;
+
+/// Body limit when none is set: what fits one SQS message with the envelope (the runtime's).
+pub const DEFAULT_MAX_BODY_BYTES: u64 = hookline::ingest::DEFAULT_MAX_BODY_BYTES as u64;
+/// Body limits: at most one SQS message (SQS quotas: 1 MiB message size).
+pub const MAX_BODY_BYTES: RangeInclusive<u64> = 1..=hookline::queue::SQS_MAX_MESSAGE_BYTES as u64;
+
+/// Timestamp tolerance when none is set (the runtime's).
+pub const DEFAULT_TOLERANCE_SECS: u64 = hookline::verify::DEFAULT_TOLERANCE.as_secs();
+/// Timestamp tolerances (the runtime's bounds).
+pub const TOLERANCE_SECS: RangeInclusive<u64> = 1..=hookline::config::MAX_TOLERANCE_SECS;
+
+/// Ingest timeout when none is set: well under what providers wait (Stripe, GitHub: 10 s).
+pub const DEFAULT_INGEST_TIMEOUT_SECS: u64 = 10;
+/// Ingest timeouts: API Gateway HTTP APIs wait 30 s at most for an integration (API Gateway
+/// quotas, "Integration timeout").
+pub const INGEST_TIMEOUT_SECS: RangeInclusive<u64> = 1..=30;
+/// Ingest memory when none is set: enough for a 1 MiB body twice over.
+pub const DEFAULT_INGEST_MEMORY_MB: u64 = 128;
+/// Processor timeout when none is set.
+pub const DEFAULT_PROCESSOR_TIMEOUT_SECS: u64 = 30;
+/// Processor timeouts: Lambda's 15-minute maximum (Lambda quotas, "Function timeout").
+pub const PROCESSOR_TIMEOUT_SECS: RangeInclusive<u64> = 1..=900;
+/// Processor memory when none is set.
+pub const DEFAULT_PROCESSOR_MEMORY_MB: u64 = 256;
+/// Function memory: Lambda's range (Lambda quotas, "Function memory allocation").
+pub const MEMORY_MB: RangeInclusive<u64> = 128..=10_240;
+/// Event source concurrency: Lambda's range for `ScalingConfig.MaximumConcurrency` (Lambda
+/// "Configuring maximum concurrency for Amazon SQS event sources").
+pub const MAX_CONCURRENCY: RangeInclusive<u64> = 2..=1000;
+/// Messages of a standard batch handled at once by one processor (the runtime's default).
+pub const DEFAULT_PROCESS_CONCURRENCY: u64 = hookline::process::DEFAULT_CONCURRENCY as u64;
+/// The runtime's bounds on the same.
+pub const PROCESS_CONCURRENCY: RangeInclusive<u64> = 1..=hookline::config::MAX_PROCESS_CONCURRENCY;
+
+/// Batch size when none is set (Lambda's default for SQS).
+pub const DEFAULT_BATCH_SIZE: u64 = 10;
+/// Batch sizes of a standard queue (Lambda `CreateEventSourceMapping`, `BatchSize`).
+pub const STANDARD_BATCH_SIZE: RangeInclusive<u64> = 1..=10_000;
+/// Batch sizes of a FIFO queue (same reference).
+pub const FIFO_BATCH_SIZE: RangeInclusive<u64> = 1..=10;
+/// A batch over this size needs a batching window of at least 1 s (same reference).
+pub const BATCH_SIZE_WITHOUT_WINDOW: u64 = 10;
+/// Batching windows of a standard queue (`MaximumBatchingWindowInSeconds`, 0–300 s).
+pub const STANDARD_BATCHING_WINDOW_SECS: RangeInclusive<u64> = 0..=300;
+/// FIFO queues have no batching window (same reference).
+pub const FIFO_BATCHING_WINDOW_SECS: RangeInclusive<u64> = 0..=0;
+/// Receives before a message moves to the DLQ when none is set.
+pub const DEFAULT_MAX_RECEIVE_COUNT: u64 = 5;
+/// `maxReceiveCount` of a redrive policy (SQS "Using dead-letter queues").
+pub const MAX_RECEIVE_COUNT: RangeInclusive<u64> = 1..=1000;
+/// The visibility timeout is at least this many times the processor timeout (Lambda "Using
+/// Lambda with Amazon SQS": "set the source queue's visibility timeout to at least six times the
+/// timeout that you configure on your function").
+pub const VISIBILITY_TIMEOUT_FACTOR: u64 = 6;
+/// Visibility timeouts: 0 s to 12 hours (SQS `SetQueueAttributes`, `VisibilityTimeout`).
+pub const VISIBILITY_TIMEOUT_SECS: RangeInclusive<u64> = 0..=43_200;
+/// Retention when none is set: SQS's own default, 4 days.
+pub const DEFAULT_RETENTION_SECS: u64 = 4 * 24 * 3600;
+/// Retention: 60 s to 14 days (SQS `SetQueueAttributes`, `MessageRetentionPeriod`).
+pub const RETENTION_SECS: RangeInclusive<u64> = 60..=14 * 24 * 3600;
+/// The dead-letter queue keeps messages as long as SQS allows, so a failure can be looked at.
+pub const DLQ_RETENTION_SECS: u64 = 14 * 24 * 3600;
+
+/// The oldest-message alarm fires after this long, or after half the retention when shorter.
+pub const OLDEST_MESSAGE_ALARM_SECS: u64 = 3600;
+
+/// Log retention of a retained stage's functions and API, in days.
+pub const LOG_RETENTION_DAYS: u32 = 30;
+/// Log retention of an ephemeral stage's, in days.
+pub const EPHEMERAL_LOG_RETENTION_DAYS: u32 = 7;
+
+/// The region when the manifest names none (the AWS SDKs' and CLI's usual one).
+pub const DEFAULT_REGION: &str = "us-east-1";
+/// Names of projects, providers and stages are at most this long (they become parts of stack,
+/// function and queue names, which AWS caps at 64 to 128 characters).
+pub const MAX_NAME_LEN: usize = 32;

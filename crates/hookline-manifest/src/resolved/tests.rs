@@ -1,0 +1,165 @@
+use super::*;
+use crate::parse;
+
+const SHOP: &str = r#"
+[project]
+name = "shop"
+region = "eu-west-1"
+alarm_email = "ops@example.com"
+
+[[providers]]
+name = "stripe"
+template = "stripe"
+
+[[providers]]
+name = "billing-eu"
+template = "generic-hmac"
+route = "/hooks/billing"
+[providers.signing]
+header = "x-billing-signature"
+secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:billing"
+[providers.queue]
+kind = "fifo"
+retention_secs = 120
+[providers.processor]
+timeout_secs = 60
+max_concurrency = 4
+"#;
+
+fn options(stage: &str) -> StageOptions {
+    StageOptions {
+        stage: Stage::new(stage, false, None).unwrap(),
+        region: None,
+        alarm_email: None,
+    }
+}
+
+fn resolved(stage: &str) -> Resolved {
+    let manifest = parse(SHOP, "hookline.toml").unwrap();
+    resolve(&manifest, "hookline.toml", &options(stage)).unwrap()
+}
+
+#[test]
+fn a_retained_stage_keeps_logs_a_month_and_has_no_ttl() {
+    let r = resolved("prod");
+    assert_eq!(r.version, RESOLVED_VERSION);
+    assert_eq!(r.stage.stack_name, "shop-prod");
+    assert_eq!(r.stage.region, "eu-west-1");
+    assert!(!r.stage.ephemeral);
+    assert_eq!((r.stage.ttl.as_deref(), r.stage.ttl_secs), (None, None));
+    assert_eq!(r.stage.log_retention_days, 30);
+    assert_eq!(r.stage.alarm_email.as_deref(), Some("ops@example.com"));
+    assert_eq!(
+        r.stage.tags,
+        BTreeMap::from([
+            ("project".to_owned(), "shop".to_owned()),
+            ("stage".to_owned(), "prod".to_owned())
+        ])
+    );
+    assert_eq!(r.stage.description, "hookline webhooks: stage prod of shop");
+}
+
+#[test]
+fn an_ephemeral_stage_is_tagged_with_its_ttl() {
+    let r = resolved("pr-42");
+    assert!(r.stage.ephemeral);
+    assert_eq!(r.stage.ttl.as_deref(), Some("24h"));
+    assert_eq!(r.stage.ttl_secs, Some(86_400));
+    assert_eq!(r.stage.log_retention_days, 7);
+    assert_eq!(r.stage.tags["ttl"], "24h");
+    assert_eq!(
+        r.stage.description,
+        "hookline webhooks: stage pr-42 of shop (ephemeral, ttl 24h)"
+    );
+}
+
+#[test]
+fn providers_carry_names_settings_and_environments() {
+    let r = resolved("prod");
+    let stripe = r.provider("stripe").unwrap();
+    assert_eq!(stripe.ingest.binary, "stripe-ingest");
+    assert_eq!(stripe.ingest.zip, "arm64/stripe-ingest/bootstrap.zip");
+    assert_eq!(stripe.processor.function.binary, "stripe-process");
+    assert_eq!(stripe.outputs.webhook_url, "StripeWebhookUrl");
+    assert_eq!(stripe.queue.visibility_timeout_secs, 180);
+    assert_eq!(stripe.queue.dlq_retention_secs, 14 * 24 * 3600);
+    assert_eq!(stripe.alarms.oldest_message_age_secs, 3600);
+    assert_eq!(stripe.ingest.environment["HOOKLINE_SCHEME"], "stripe");
+    assert_eq!(
+        stripe.ingest.resource_environment,
+        Some(ResourceEnvironment::names())
+    );
+    assert_eq!(stripe.processor.function.resource_environment, None);
+
+    let billing = r.provider("billing-eu").unwrap();
+    assert_eq!(billing.outputs.dlq_url, "BillingEuDlqUrl");
+    assert!(billing.queue.fifo);
+    assert_eq!(billing.queue.visibility_timeout_secs, 360);
+    // Half the retention when that is shorter than an hour.
+    assert_eq!(billing.alarms.oldest_message_age_secs, 60);
+    assert_eq!(billing.processor.max_concurrency, Some(4));
+    assert_eq!(
+        billing.ingest.environment["HOOKLINE_GENERIC_HEADER"],
+        "x-billing-signature"
+    );
+    assert_eq!(
+        billing.secret_arn.as_deref(),
+        Some("arn:aws:secretsmanager:eu-west-1:123456789012:secret:billing")
+    );
+}
+
+#[test]
+fn the_region_and_alarm_email_can_be_overridden_and_are_checked() {
+    let manifest = parse(SHOP, "hookline.toml").unwrap();
+    let mut o = options("prod");
+    o.region = Some("ap-south-1".to_owned());
+    o.alarm_email = Some("oncall@example.com".to_owned());
+    let r = resolve(&manifest, "hookline.toml", &o).unwrap();
+    assert_eq!(r.stage.region, "ap-south-1");
+    assert_eq!(r.stage.alarm_email.as_deref(), Some("oncall@example.com"));
+
+    o.region = Some("mars".to_owned());
+    assert_eq!(
+        resolve(&manifest, "hookline.toml", &o)
+            .unwrap_err()
+            .to_string(),
+        "region `mars` (from AWS_REGION or the AWS profile) is not an AWS region name such as eu-west-1"
+    );
+    o.region = None;
+    o.alarm_email = Some("not-an-address".to_owned());
+    assert_eq!(
+        resolve(&manifest, "hookline.toml", &o)
+            .unwrap_err()
+            .to_string(),
+        "--alarm-email `not-an-address` is not an email address"
+    );
+}
+
+#[test]
+fn a_manifest_without_providers_cannot_be_deployed() {
+    let manifest = parse("[project]\nname = \"x\"\n", "hookline.toml").unwrap();
+    let err = resolve(&manifest, "hookline.toml", &options("prod")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "hookline.toml: providers: the manifest has no providers: add one with `cargo xtask new <name> --template <template>`"
+    );
+}
+
+#[test]
+fn the_json_round_trips_in_camel_case() {
+    let r = resolved("pr-7");
+    let json = r.to_json();
+    assert!(json.starts_with("{\n  \"$comment\": \"Generated by hookline-manifest"));
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["version"], RESOLVED_VERSION);
+    assert_eq!(value["stage"]["stackName"], "shop-pr-7");
+    assert_eq!(value["providers"][1]["processor"]["maxConcurrency"], 4);
+    assert_eq!(value["providers"][1]["processor"]["timeoutSecs"], 60);
+    assert_eq!(
+        value["providers"][0]["ingest"]["resourceEnvironment"]["queueUrl"],
+        "HOOKLINE_QUEUE_URL"
+    );
+    assert!(value["providers"][0].get("secretArn").is_none());
+    let back: Resolved = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, r);
+}
