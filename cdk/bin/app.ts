@@ -1,28 +1,23 @@
 #!/usr/bin/env node
 /**
- * hookline's CDK app. It only wires: context → manifest → one stack `<project>-<stage>` → cdk-nag.
- * Run it through `cargo xtask synth|deploy|destroy --stage <stage>`.
+ * hookline's CDK app. It only wires: context → resolved manifest → one stack → cdk-nag.
+ * Run it through `cargo xtask synth|deploy|destroy --stage <stage>`, which resolves hookline.toml
+ * for the stage and passes `-c resolved=<path>`.
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readContext } from '../lib/app-context';
 import { HooklineStack } from '../lib/hookline-stack';
-import { loadManifest } from '../lib/manifest';
-import { stackName } from '../lib/stage';
+import { loadResolved } from '../lib/manifest';
 
 try {
   const app = new App();
   const ctx = readContext(app);
-  const manifest = loadManifest(ctx.manifestPath);
-  new HooklineStack(app, stackName(manifest.project.name, ctx.stage), {
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: ctx.region ?? manifest.project.region },
-    manifest,
-    stage: ctx.stage,
-    ephemeral: ctx.ephemeral,
-    ttl: ctx.ttl,
+  const resolved = loadResolved(ctx.resolvedPath);
+  new HooklineStack(app, resolved.stage.stackName, {
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: resolved.stage.region },
+    resolved,
     assetsDir: ctx.assetsDir,
-    // `-c alarmEmail=` wins over the manifest's `alarm_email`.
-    alarmEmail: ctx.alarmEmail ?? manifest.project.alarmEmail,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   app.synth();

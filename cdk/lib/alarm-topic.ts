@@ -19,9 +19,6 @@ export class AlarmTopic extends Construct {
 
   constructor(scope: Construct, id: string, props: AlarmTopicProps = {}) {
     super(scope, id);
-    if (props.email !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.email)) {
-      throw new Error(`AlarmTopic ${this.node.path}: email \`${props.email}\` is not an email address`);
-    }
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: props.displayName ?? 'hookline alarms',
       enforceSSL: true,

@@ -1,30 +1,17 @@
 /**
- * The app's inputs, from CDK context (`-c stage=pr-42`): what `cargo xtask synth|deploy|destroy`
- * passes. Only `stage` is required.
+ * The app's inputs, from CDK context: what `cargo xtask synth|deploy|destroy` passes.
+ * `-c resolved=<path>` (required) is the resolved manifest of the stage, `-c assets=<dir>` where
+ * `cargo xtask build` put the zips. Everything else is in the resolved document.
  */
-import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { DEFAULT_ASSETS_DIR } from './assets';
 
 export interface AppContext {
-  /** `-c stage=<stage>` (required). */
-  readonly stage: string;
-  /** `-c ephemeral=true`: remove everything on destroy even when the stage is not `pr-*`. */
-  readonly ephemeral: boolean;
-  /** `-c ttl=24h`: the ttl tag of an ephemeral stage. */
-  readonly ttl?: string;
-  /** `-c region=eu-west-1`: overrides the manifest's region. */
-  readonly region?: string;
-  /** `-c manifest=<path>`: default the workspace's hookline.toml. */
-  readonly manifestPath: string;
+  /** `-c resolved=<path>`: the stage's resolved manifest (`target/hookline/<stage>.json`). */
+  readonly resolvedPath: string;
   /** `-c assets=<dir>`: default the workspace's target/lambda. */
   readonly assetsDir: string;
-  /** `-c alarmEmail=<address>`: subscribe an address to the alarms. */
-  readonly alarmEmail?: string;
 }
-
-/** The workspace's manifest, relative to cdk/. */
-export const DEFAULT_MANIFEST = path.join(__dirname, '..', '..', 'hookline.toml');
 
 function text(app: App, key: string): string | undefined {
   const value: unknown = app.node.tryGetContext(key);
@@ -33,21 +20,12 @@ function text(app: App, key: string): string | undefined {
 }
 
 export function readContext(app: App): AppContext {
-  const stage = text(app, 'stage');
-  if (stage === undefined) {
-    throw new Error('no stage: pass -c stage=<stage> (cargo xtask synth|deploy --stage <stage> does)');
+  const resolvedPath = text(app, 'resolved');
+  if (resolvedPath === undefined) {
+    throw new Error(
+      'no resolved manifest: run the app through `cargo xtask synth|deploy --stage <stage>` ' +
+        '(it passes -c resolved=<path of target/hookline/<stage>.json>)',
+    );
   }
-  const ephemeral = text(app, 'ephemeral');
-  if (ephemeral !== undefined && ephemeral !== 'true' && ephemeral !== 'false') {
-    throw new Error(`-c ephemeral=${ephemeral}: use true or false`);
-  }
-  return {
-    stage,
-    ephemeral: ephemeral === 'true',
-    ttl: text(app, 'ttl'),
-    region: text(app, 'region'),
-    manifestPath: text(app, 'manifest') ?? DEFAULT_MANIFEST,
-    assetsDir: text(app, 'assets') ?? DEFAULT_ASSETS_DIR,
-    alarmEmail: text(app, 'alarmEmail'),
-  };
+  return { resolvedPath, assetsDir: text(app, 'assets') ?? DEFAULT_ASSETS_DIR };
 }

@@ -1,22 +1,22 @@
 /**
- * Where the Lambda zips are: `cargo xtask build` writes `<assetsDir>/<arch>/<binary>/bootstrap.zip`
- * (default `target/lambda/arm64/stripe-ingest/bootstrap.zip`).
+ * Where the Lambda zips are: `cargo xtask build` writes them under one folder (default the
+ * workspace's `target/lambda`), at the path the resolved document gives each function
+ * (`arm64/stripe-ingest/bootstrap.zip`).
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Architecture } from './manifest';
+import type { ResolvedFunction } from './manifest';
 
 /** The default assets folder, relative to cdk/: the workspace's `target/lambda`. */
 export const DEFAULT_ASSETS_DIR = path.join(__dirname, '..', '..', 'target', 'lambda');
 
-/** The zip of one function binary. Throws, naming the command to run, when it is missing. */
-export function lambdaZip(assetsDir: string, architecture: Architecture, binary: string): string {
-  const zip = path.join(assetsDir, architecture, binary, 'bootstrap.zip');
+/** The zip of one function. Throws, naming the command to run, when it is missing. */
+export function lambdaZip(assetsDir: string, fn: ResolvedFunction): string {
+  const zip = path.join(assetsDir, fn.zip);
   if (!fs.existsSync(zip)) {
-    const flag = architecture === 'arm64' ? '' : ` --arch ${architecture}`;
     throw new Error(
-      `the Lambda package of ${binary} (${architecture}) is missing: ${zip}. ` +
-        `Run \`cargo xtask build${flag}\` first (\`cargo xtask deploy\` builds by itself).`,
+      `the Lambda package of ${fn.binary} is missing: ${zip}. ` +
+        'Run `cargo xtask build` first (`cargo xtask deploy` builds by itself).',
     );
   }
   return zip;

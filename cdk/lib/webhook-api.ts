@@ -2,7 +2,7 @@
  * The public entry point: one HTTP API, one `POST` route per provider, throttled at the default
  * stage, with access logs.
  */
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -15,6 +15,11 @@ export interface WebhookApiProps {
   readonly throttlingRateLimit?: number;
   /** Burst of requests above the rate (1–5000). @default 1000 */
   readonly throttlingBurstLimit?: number;
+  /**
+   * The start of the access-log group's name, under `/aws/vendedlogs/` (the resolved manifest's
+   * `stage.accessLogGroupPrefix` says why); the stack's id is appended.
+   */
+  readonly accessLogGroupPrefix: string;
   /** How long access logs are kept. @default logs.RetentionDays.ONE_MONTH */
   readonly accessLogRetention?: logs.RetentionDays;
   /** Whether removing the stack removes the access logs too (else they are retained). @default false */
@@ -48,9 +53,8 @@ export class WebhookApi extends Construct {
   public readonly stage: apigwv2.HttpStage;
   /** Where the access logs go. */
   public readonly accessLogs: logs.LogGroup;
-  private readonly routes = new Map<string, string>();
 
-  constructor(scope: Construct, id: string, props: WebhookApiProps = {}) {
+  constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
     const rate = props.throttlingRateLimit ?? 500;
     const burst = props.throttlingBurstLimit ?? 1000;
@@ -66,6 +70,9 @@ export class WebhookApi extends Construct {
       createDefaultStage: false,
     });
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      // The stack id's UUID makes the name new for every stack: a group retained from a deleted
+      // stack never collides with the next stack of the same name.
+      logGroupName: `${props.accessLogGroupPrefix}-${Fn.select(2, Fn.split('/', Aws.STACK_ID))}`,
       retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: props.ephemeral ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
@@ -91,14 +98,6 @@ export class WebhookApi extends Construct {
    * webhook URL to give the provider.
    */
   addWebhookRoute(path: string, handler: lambda.IFunction, providerName: string): string {
-    if (!/^\/[A-Za-z0-9/_.-]*[A-Za-z0-9_.-]$/.test(path) || path.includes('//')) {
-      throw new Error(`WebhookApi ${this.node.path}: \`${path}\` is not a route: a path such as /webhooks/${providerName}`);
-    }
-    const other = this.routes.get(path);
-    if (other !== undefined) {
-      throw new Error(`WebhookApi ${this.node.path}: \`${path}\` is already the route of \`${other}\``);
-    }
-    this.routes.set(path, providerName);
     const [route] = this.httpApi.addRoutes({
       path,
       methods: [apigwv2.HttpMethod.POST],

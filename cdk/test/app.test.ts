@@ -3,74 +3,81 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
-import { DEFAULT_MANIFEST, readContext } from '../lib/app-context';
+import { readContext } from '../lib/app-context';
 import { DEFAULT_ASSETS_DIR } from '../lib/assets';
-import { parseManifest } from '../lib/manifest';
-import { isEphemeral, parseTtl, stackName, validateStageName } from '../lib/stage';
-import { fakeAssets } from './helpers';
+import { loadResolved, RESOLVED_VERSION } from '../lib/manifest';
+import { fakeAssets, REPO_MANIFEST, REPO_ROOT, resolveStage } from './helpers';
+
+function tmp(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
 
 describe('context', () => {
-  test('stage is required', () => {
-    expect(() => readContext(new App())).toThrow(/no stage: pass -c stage=<stage>/);
-  });
-
-  test('defaults: the workspace manifest and target/lambda', () => {
-    const ctx = readContext(new App({ context: { stage: 'prod' } }));
-    expect(ctx).toEqual({
-      stage: 'prod',
-      ephemeral: false,
-      ttl: undefined,
-      region: undefined,
-      manifestPath: DEFAULT_MANIFEST,
-      assetsDir: DEFAULT_ASSETS_DIR,
-      alarmEmail: undefined,
-    });
-    expect(DEFAULT_MANIFEST).toBe(path.resolve(__dirname, '..', '..', 'hookline.toml'));
-    expect(DEFAULT_ASSETS_DIR).toBe(path.resolve(__dirname, '..', '..', 'target', 'lambda'));
-  });
-
-  test('every key', () => {
-    const ctx = readContext(
-      new App({
-        context: { stage: 'demo', ephemeral: 'true', ttl: '2h', region: 'eu-central-1', manifest: '/m.toml', assets: '/a', alarmEmail: 'a@b.io' },
-      }),
+  test('-c resolved is required, and the error says how to run the app', () => {
+    expect(() => readContext(new App())).toThrow(
+      /^no resolved manifest: run the app through `cargo xtask synth\|deploy --stage <stage>`/,
     );
-    expect(ctx).toMatchObject({ stage: 'demo', ephemeral: true, ttl: '2h', region: 'eu-central-1', manifestPath: '/m.toml', assetsDir: '/a', alarmEmail: 'a@b.io' });
   });
 
-  test('ephemeral must be true or false', () => {
-    expect(() => readContext(new App({ context: { stage: 'x', ephemeral: 'yes' } }))).toThrow(/-c ephemeral=yes: use true or false/);
+  test('assets default to the workspace target/lambda', () => {
+    expect(readContext(new App({ context: { resolved: '/r.json' } }))).toEqual({
+      resolvedPath: '/r.json',
+      assetsDir: DEFAULT_ASSETS_DIR,
+    });
+    expect(DEFAULT_ASSETS_DIR).toBe(path.join(REPO_ROOT, 'target', 'lambda'));
+  });
+
+  test('both keys', () => {
+    expect(readContext(new App({ context: { resolved: '/r.json', assets: '/a' } }))).toEqual({
+      resolvedPath: '/r.json',
+      assetsDir: '/a',
+    });
   });
 });
 
-describe('stages', () => {
-  test('pr-* stages are ephemeral, others only when asked', () => {
-    expect(isEphemeral('pr-42')).toBe(true);
-    expect(isEphemeral('prod')).toBe(false);
-    expect(isEphemeral('prod', true)).toBe(true);
-    expect(isEphemeral('preview')).toBe(false);
+describe('loadResolved', () => {
+  test('reads what the resolver writes', () => {
+    const { file, resolved } = resolveStage(REPO_MANIFEST, 'pr-7');
+    expect(loadResolved(file)).toEqual(resolved);
+    expect(resolved.version).toBe(RESOLVED_VERSION);
+    expect(resolved.stage.name).toBe('pr-7');
   });
 
-  test('ttl', () => {
-    expect(parseTtl('30m')).toBe(1800);
-    expect(parseTtl('24h')).toBe(86_400);
-    expect(parseTtl('7d')).toBe(604_800);
-    for (const bad of ['0h', '24', 'h', '1.5h', '24 h', '1w']) {
-      expect(() => parseTtl(bad)).toThrow(/is not a duration/);
-    }
+  test('refuses a missing file, naming it and the command that makes one', () => {
+    expect(() => loadResolved('/nonexistent/pr-7.json')).toThrow(
+      /^cannot read the resolved manifest \/nonexistent\/pr-7.json: ENOENT.*`cargo xtask resolve --stage <stage>`/,
+    );
   });
 
-  test('names', () => {
-    expect(stackName('hookline', 'pr-42')).toBe('hookline-pr-42');
-    expect(() => validateStageName('pr_42')).toThrow(/stage `pr_42` is not a stage name/);
-    expect(() => validateStageName('a'.repeat(33))).toThrow(/is not a stage name/);
-    expect(() => validateStageName('prod')).not.toThrow();
+  test('refuses text that is not JSON', () => {
+    const file = path.join(tmp('hookline-json-'), 'pr-7.json');
+    fs.writeFileSync(file, 'version = 1\n');
+    expect(() => loadResolved(file)).toThrow(/ is not a resolved manifest: /);
+  });
+
+  test.each([
+    ['another version', { version: RESOLVED_VERSION + 1 }, `is of version ${RESOLVED_VERSION + 1}`],
+    ['no version', {}, 'has no version'],
+  ])('refuses %s', (_name, doc, found) => {
+    const file = path.join(tmp('hookline-version-'), 'pr-7.json');
+    fs.writeFileSync(file, JSON.stringify(doc));
+    expect(() => loadResolved(file)).toThrow(
+      `${file} ${found}, but this CDK app reads resolved manifests of version ${RESOLVED_VERSION}`,
+    );
+  });
+});
+
+describe('the resolver (test helper)', () => {
+  test("a bad manifest fails with the resolver's own error: file, line, field", () => {
+    const toml = '[project]\nname = "x"\n[[providers]]\nname = "a"\ntemplate = "stripe"\n[providers.queue]\nkind = "fifo"\nbatch_size = 20\n';
+    expect(() => resolveStage(toml, 'prod')).toThrow(
+      /^error: \S*hookline\.toml:\d+: providers\.a\.queue\.batch_size: 20 is out of range: allowed 1–10/,
+    );
   });
 });
 
 /** Runs bin/app.ts as the CDK CLI does (transpile-only: the types are checked by `npm test`). */
-function runApp(context: Record<string, string>) {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookline-app-'));
+function runApp(context: Record<string, string>, outdir = tmp('hookline-app-')) {
   return spawnSync(
     process.execPath,
     [require.resolve('ts-node/dist/bin.js'), '--transpile-only', path.join(__dirname, '..', 'bin', 'app.ts')],
@@ -85,28 +92,52 @@ function runApp(context: Record<string, string>) {
   );
 }
 
+/** A run that failed with exactly one line on stderr; returns that line. */
+function oneLineError(run: ReturnType<typeof runApp>): string {
+  expect(run.status).toBe(1);
+  const lines = run.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  return lines[0];
+}
+
 describe('bin/app.ts', () => {
-  test('synthesizes <project>-<stage> from the manifest, with cdk-nag', () => {
-    const manifestText = fs.readFileSync(DEFAULT_MANIFEST, 'utf8');
-    const assets = fakeAssets(parseManifest(manifestText, 'hookline.toml'));
-    const run = runApp({ stage: 'pr-7', assets });
+  test('synthesizes the stack the resolved manifest names, in its region, with cdk-nag', () => {
+    const { file, resolved } = resolveStage(REPO_MANIFEST, 'pr-7');
+    const outdir = tmp('hookline-app-');
+    const run = runApp({ resolved: file, assets: fakeAssets(resolved) }, outdir);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
+    const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
+    const stack = manifest.artifacts[resolved.stage.stackName];
+    expect(stack.type).toBe('aws:cloudformation:stack');
+    expect(stack.environment).toMatch(new RegExp(`^aws://[^/]+/${resolved.stage.region}$`));
+  });
+
+  test('fails with one clear line without -c resolved', () => {
+    expect(oneLineError(runApp({}))).toMatch(/^error: no resolved manifest: run the app through `cargo xtask synth\|deploy --stage <stage>`/);
+  });
+
+  test('fails with one clear line when the resolved manifest is missing', () => {
+    const missing = path.join(tmp('hookline-none-'), 'prod.json');
+    expect(oneLineError(runApp({ resolved: missing }))).toMatch(
+      new RegExp(`^error: cannot read the resolved manifest ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `),
+    );
+  });
+
+  test('fails with one clear line on another version', () => {
+    const { file } = resolveStage(REPO_MANIFEST, 'pr-7');
+    const other = path.join(tmp('hookline-v2-'), 'pr-7.json');
+    fs.writeFileSync(other, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), version: 2 }));
+    expect(oneLineError(runApp({ resolved: other }))).toBe(
+      `error: ${other} is of version 2, but this CDK app reads resolved manifests of version ${RESOLVED_VERSION}: ` +
+        'use xtask and cdk/ of the same commit and run the app through `cargo xtask synth|deploy --stage <stage>`, ' +
+        'or make one with `cargo xtask resolve --stage <stage>`',
+    );
   });
 
   test('fails with one clear line when the zips are missing', () => {
-    const run = runApp({ stage: 'prod', assets: fs.mkdtempSync(path.join(os.tmpdir(), 'hookline-none-')) });
-    expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/^error: the Lambda package of \S+-ingest \((arm64|x86_64)\) is missing: .* Run `cargo xtask build/);
-    expect(run.stderr.trim().split('\n')).toHaveLength(1);
-  });
-
-  test('fails with one clear line on a manifest error', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookline-bad-'));
-    const manifest = path.join(dir, 'hookline.toml');
-    fs.writeFileSync(manifest, '[project]\nname = "x"\n[[providers]]\nname = "a"\ntemplate = "stripe"\n[providers.queue]\nkind = "fifo"\nbatch_size = 20\n');
-    const run = runApp({ stage: 'prod', manifest });
-    expect(run.status).toBe(1);
-    expect(run.stderr.trim()).toBe(`error: ${manifest}: providers.a.queue.batch_size: 20 is out of range: allowed 1–10`);
+    const { file } = resolveStage(REPO_MANIFEST, 'prod');
+    const line = oneLineError(runApp({ resolved: file, assets: tmp('hookline-none-') }));
+    expect(line).toMatch(/^error: the Lambda package of \S+-ingest is missing: \S+bootstrap\.zip\. Run `cargo xtask build` first/);
   });
 });

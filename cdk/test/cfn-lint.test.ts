@@ -32,7 +32,7 @@ describe('cfn-lint: every synthesized template', () => {
     VARIANTS.forEach((v, i) => {
       const dir = path.join(outdir, String(i));
       const app = new App({ outdir: dir });
-      const { stack } = buildStage(v.toml, v.stage, v.extra ?? {}, app);
+      const { stack } = buildStage(v.toml, v.stage, v.options ?? {}, app);
       app.synth();
       templates.push(path.join(dir, stack.templateFile));
     });

@@ -1,26 +1,95 @@
-/** Shared test fixtures: manifests, placeholder Lambda zips, stacks. */
+/**
+ * Shared test fixtures: stages resolved from TOML text by the Rust resolver, placeholder Lambda
+ * zips, stacks.
+ *
+ * The resolver is `$HOOKLINE_XTASK resolve` (`cargo xtask test` sets HOOKLINE_XTASK to the xtask
+ * binary), else `cargo run --quiet -p xtask -- resolve` from the repository root.
+ */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { HooklineStack, HooklineStackProps } from '../lib/hookline-stack';
-import { Manifest, parseManifest } from '../lib/manifest';
-import { stackName } from '../lib/stage';
+import { HooklineStack } from '../lib/hookline-stack';
+import { loadResolved, Resolved } from '../lib/manifest';
+
+/** The repository root. */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /** The smallest zip file: an empty archive (the tests never run the code). */
 const EMPTY_ZIP = Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array(18).fill(0)]);
 
-/** A folder laid out like `cargo xtask build`'s output, with placeholder zips for both architectures. */
-export function fakeAssets(manifest: Manifest): string {
+/** How a stage is deployed beyond the manifest: `cargo xtask resolve`'s options. */
+export interface StageOptions {
+  /** `--ephemeral` */
+  readonly ephemeral?: boolean;
+  /** `--ttl 2h` */
+  readonly ttl?: string;
+  /** `--alarm-email a@b.c` */
+  readonly alarmEmail?: string;
+}
+
+/** A stage resolved from TOML text: the document and the file it was written to. */
+export interface ResolvedStage {
+  readonly resolved: Resolved;
+  /** The document, written as `cargo xtask synth` writes it (for `-c resolved=`). */
+  readonly file: string;
+}
+
+const cache = new Map<string, ResolvedStage>();
+
+/**
+ * Resolves a manifest given as TOML text for a stage with the Rust resolver. Throws the
+ * resolver's own error (`error: <file>:<line>: <field>: <message>`) when it refuses.
+ */
+export function resolveStage(toml: string, stage: string, options: StageOptions = {}): ResolvedStage {
+  const key = JSON.stringify([toml, stage, options]);
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached;
+
+  // TMPDIR is the run's own folder (test/global-setup.js).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookline-resolve-'));
+  const manifest = path.join(dir, 'hookline.toml');
+  fs.writeFileSync(manifest, toml);
+  const args = ['resolve', '--stage', stage];
+  if (options.ephemeral) args.push('--ephemeral');
+  if (options.ttl !== undefined) args.push('--ttl', options.ttl);
+  if (options.alarmEmail !== undefined) args.push('--alarm-email', options.alarmEmail);
+
+  // The region comes from the manifest, not from whoever runs the tests.
+  const env: NodeJS.ProcessEnv = { ...process.env, HOOKLINE_MANIFEST: manifest };
+  delete env.AWS_REGION;
+  delete env.AWS_DEFAULT_REGION;
+  delete env.AWS_PROFILE;
+  const xtask = process.env.HOOKLINE_XTASK;
+  const [command, commandArgs] =
+    xtask !== undefined && xtask !== ''
+      ? [xtask, args]
+      : ['cargo', ['run', '--quiet', '-p', 'xtask', '--', ...args]];
+  const run = spawnSync(command, commandArgs, { cwd: REPO_ROOT, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (run.error !== undefined) {
+    throw new Error(`cannot run the resolver (${command}): ${run.error.message}`);
+  }
+  if (run.status !== 0) {
+    throw new Error(run.stderr.trim() || `${command} ${commandArgs.join(' ')} exited with ${run.status}`);
+  }
+  const file = path.join(dir, `${stage}.json`);
+  fs.writeFileSync(file, run.stdout);
+  const result = { resolved: loadResolved(file), file };
+  cache.set(key, result);
+  return result;
+}
+
+/** A folder laid out like `cargo xtask build`'s output, with a placeholder zip for every function. */
+export function fakeAssets(resolved: Resolved): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hookline-assets-'));
-  for (const arch of ['arm64', 'x86_64']) {
-    for (const provider of manifest.providers) {
-      for (const binary of [`${provider.name}-ingest`, `${provider.name}-process`]) {
-        fs.mkdirSync(path.join(dir, arch, binary), { recursive: true });
-        fs.writeFileSync(path.join(dir, arch, binary, 'bootstrap.zip'), EMPTY_ZIP);
-      }
+  for (const provider of resolved.providers) {
+    for (const fn of [provider.ingest, provider.processor]) {
+      const zip = path.join(dir, fn.zip);
+      fs.mkdirSync(path.dirname(zip), { recursive: true });
+      fs.writeFileSync(zip, EMPTY_ZIP);
     }
   }
   return dir;
@@ -86,38 +155,35 @@ max_batching_window_secs = 5
 visibility_timeout_secs = 600
 `;
 
-export interface Synth {
+/** The repository's own manifest. */
+export const REPO_MANIFEST = fs.readFileSync(path.join(REPO_ROOT, 'hookline.toml'), 'utf8');
+
+export interface Built {
   readonly app: App;
   readonly stack: HooklineStack;
-  readonly template: Template;
-  readonly manifest: Manifest;
+  readonly resolved: Resolved;
 }
 
-/** Builds (without synthesizing) one stage of a manifest given as TOML text, with placeholder zips. */
-export function buildStage(
-  toml: string,
-  stage: string,
-  extra: Partial<Omit<HooklineStackProps, 'manifest' | 'stage'>> = {},
-  app = new App(),
-): { app: App; stack: HooklineStack; manifest: Manifest } {
-  const manifest = parseManifest(toml, 'hookline.toml');
-  const stack = new HooklineStack(app, stackName(manifest.project.name, stage), {
-    env: { region: manifest.project.region },
-    manifest,
-    stage,
-    assetsDir: fakeAssets(manifest),
-    ...extra,
+export interface Synth extends Built {
+  readonly template: Template;
+}
+
+/**
+ * Builds (without synthesizing) one stage of a manifest given as TOML text, as bin/app.ts does:
+ * resolved by the Rust resolver, with placeholder zips.
+ */
+export function buildStage(toml: string, stage: string, options: StageOptions = {}, app = new App()): Built {
+  const { resolved } = resolveStage(toml, stage, options);
+  const stack = new HooklineStack(app, resolved.stage.stackName, {
+    env: { region: resolved.stage.region },
+    resolved,
+    assetsDir: fakeAssets(resolved),
   });
-  return { app, stack, manifest };
+  return { app, stack, resolved };
 }
 
 /** Builds and synthesizes one stage (see {@link buildStage}). */
-export function synthStage(
-  toml: string,
-  stage: string,
-  extra: Partial<Omit<HooklineStackProps, 'manifest' | 'stage'>> = {},
-  app = new App(),
-): Synth {
-  const built = buildStage(toml, stage, extra, app);
+export function synthStage(toml: string, stage: string, options: StageOptions = {}, app = new App()): Synth {
+  const built = buildStage(toml, stage, options, app);
   return { ...built, template: Template.fromStack(built.stack) };
 }

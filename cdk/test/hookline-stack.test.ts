@@ -4,9 +4,7 @@ import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { HooklineStack } from '../lib/hookline-stack';
-import { parseManifest } from '../lib/manifest';
-import { outputPrefix } from '../lib/stage';
-import { STANDARD_AND_FIFO, synthStage, X86_EXISTING_SECRET } from './helpers';
+import { resolveStage, STANDARD_AND_FIFO, synthStage, X86_EXISTING_SECRET } from './helpers';
 
 function tagsOf(template: Template, type: string): Record<string, string> {
   const resource = Object.values(template.findResources(type))[0];
@@ -15,18 +13,21 @@ function tagsOf(template: Template, type: string): Record<string, string> {
 }
 
 describe('a retained stage (prod) with a standard and a FIFO provider', () => {
-  const { stack, template } = synthStage(STANDARD_AND_FIFO, 'prod', { alarmEmail: 'ops@example.com' });
+  const { stack, template, resolved } = synthStage(STANDARD_AND_FIFO, 'prod', { alarmEmail: 'ops@example.com' });
 
-  test('is named <project>-<stage>, in the manifest region, and not ephemeral', () => {
+  test('is named, described and placed as the resolved manifest says, and not ephemeral', () => {
     expect(stack.stackName).toBe('shop-prod');
+    expect(stack.stackName).toBe(resolved.stage.stackName);
     expect(stack.region).toBe('eu-west-1');
+    expect(stack.templateOptions.description).toBe(resolved.stage.description);
     expect(stack.ephemeral).toBe(false);
   });
 
-  test('is tagged with project and stage, without ttl', () => {
+  test("carries every tag of the resolved manifest: project and stage, without ttl", () => {
+    expect(resolved.stage.tags).toEqual({ project: 'shop', stage: 'prod' });
     for (const type of ['AWS::SQS::Queue', 'AWS::Lambda::Function', 'AWS::SecretsManager::Secret']) {
       const tags = tagsOf(template, type);
-      expect(tags).toMatchObject({ project: 'shop', stage: 'prod' });
+      expect(tags).toMatchObject(resolved.stage.tags);
       expect(tags).not.toHaveProperty('ttl');
     }
   });
@@ -73,13 +74,23 @@ describe('a retained stage (prod) with a standard and a FIFO provider', () => {
     });
   });
 
-  test('queues, DLQs, secrets and logs are retained; logs kept a month', () => {
+  test('queues, DLQs, secrets and logs are retained; logs kept as long as the resolved manifest says (a month)', () => {
     for (const type of ['AWS::SQS::Queue', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup']) {
       for (const resource of Object.values(template.findResources(type))) {
         expect(resource.DeletionPolicy).toBe('Retain');
       }
     }
+    expect(resolved.stage.logRetentionDays).toBe(30);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  test('the API access logs are under /aws/vendedlogs/, named after the stack and its id', () => {
+    expect(resolved.stage.accessLogGroupPrefix).toBe('/aws/vendedlogs/hookline/shop-prod/api-access');
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: {
+        'Fn::Join': ['', ['/aws/vendedlogs/hookline/shop-prod/api-access-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }]],
+      },
+    });
   });
 
   test('alarms go to one SNS topic with the email subscription', () => {
@@ -95,14 +106,15 @@ describe('a retained stage (prod) with a standard and a FIFO provider', () => {
     });
   });
 
-  test('outputs: webhook URL, queue URL, DLQ URL and secret ARN per provider', () => {
+  test('outputs: webhook URL, queue URL, DLQ URL and secret ARN per provider, with the ids the resolved manifest names', () => {
     const outputs = template.findOutputs('*');
-    for (const provider of ['stripe', 'orders']) {
-      const prefix = outputPrefix(provider);
-      for (const suffix of ['WebhookUrl', 'QueueUrl', 'DlqUrl', 'SecretArn']) {
-        expect(outputs).toHaveProperty(`${prefix}${suffix}`);
-      }
-    }
+    const ids = [
+      resolved.stage.outputs.apiEndpoint,
+      resolved.stage.outputs.alarmTopicArn,
+      ...resolved.providers.flatMap((p) => [p.outputs.webhookUrl, p.outputs.queueUrl, p.outputs.dlqUrl, p.outputs.secretArn]),
+    ];
+    expect(Object.keys(outputs).sort()).toEqual([...ids].sort());
+    expect(resolved.providers.map((p) => p.outputs.webhookUrl)).toEqual(['StripeWebhookUrl', 'OrdersWebhookUrl']);
     const url = new Capture();
     template.hasOutput('OrdersWebhookUrl', { Value: url });
     expect(JSON.stringify(url.asObject())).toContain('/hooks/orders');
@@ -114,11 +126,13 @@ describe('a retained stage (prod) with a standard and a FIFO provider', () => {
 });
 
 describe('an ephemeral stage (pr-42)', () => {
-  const { stack, template } = synthStage(STANDARD_AND_FIFO, 'pr-42');
+  const { stack, template, resolved } = synthStage(STANDARD_AND_FIFO, 'pr-42');
 
-  test('is ephemeral by its name, tagged with the default ttl', () => {
+  test('is ephemeral by its name, tagged with the default ttl, and says so in its description', () => {
     expect(stack.ephemeral).toBe(true);
     expect(tagsOf(template, 'AWS::SQS::Queue')).toMatchObject({ project: 'shop', stage: 'pr-42', ttl: '24h' });
+    expect(stack.templateOptions.description).toBe(resolved.stage.description);
+    expect(resolved.stage.description).toMatch(/ephemeral, ttl 24h/);
   });
 
   test('every stateful resource is deleted with the stack, secrets without recovery window', () => {
@@ -148,6 +162,7 @@ describe('an ephemeral stage (pr-42)', () => {
 describe('an explicitly ephemeral stage', () => {
   test('--ephemeral on any name, with its own ttl', () => {
     const { stack, template } = synthStage(STANDARD_AND_FIFO, 'demo', { ephemeral: true, ttl: '7d' });
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
     expect(stack.ephemeral).toBe(true);
     expect(tagsOf(template, 'AWS::Lambda::Function')).toMatchObject({ stage: 'demo', ttl: '7d' });
     template.hasResource('AWS::SQS::Queue', { DeletionPolicy: 'Delete' });
@@ -177,42 +192,11 @@ describe('x86_64 and an existing secret', () => {
 });
 
 describe('the stack refuses', () => {
-  test('a stage name that is not a name', () => {
-    expect(() => synthStage(STANDARD_AND_FIFO, 'PR_1')).toThrow(/stage `PR_1` is not a stage name/);
-  });
-
-  test('a ttl on a retained stage', () => {
-    expect(() => synthStage(STANDARD_AND_FIFO, 'prod', { ttl: '24h' })).toThrow(/ttl only applies to ephemeral stages/);
-  });
-
-  test('a ttl that is not a duration', () => {
-    expect(() => synthStage(STANDARD_AND_FIFO, 'pr-1', { ttl: 'tomorrow' })).toThrow(/ttl `tomorrow` is not a duration/);
-  });
-
-  test('a manifest without providers', () => {
-    expect(() => synthStage('[project]\nname = "x"\n', 'prod')).toThrow(/the manifest has no providers/);
-  });
-
-  test('two providers whose output names collide', () => {
-    const toml = '[project]\nname = "x"\n[[providers]]\nname = "a-1"\ntemplate = "stripe"\n[[providers]]\nname = "a1"\ntemplate = "stripe"\n';
-    expect(() => synthStage(toml, 'prod')).toThrow(/providers `a-1` and `a1` have the same output names/);
-  });
-
   test('a missing Lambda zip, naming the command that builds it', () => {
-    const manifest = parseManifest(X86_EXISTING_SECRET, 'hookline.toml');
+    const { resolved } = resolveStage(X86_EXISTING_SECRET, 'prod');
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'hookline-empty-'));
-    expect(() => new HooklineStack(new App(), 'acme-prod', { manifest, stage: 'prod', assetsDir: empty })).toThrow(
-      /the Lambda package of github-ingest \(x86_64\) is missing: .*bootstrap\.zip\. Run `cargo xtask build --arch x86_64` first/,
+    expect(() => new HooklineStack(new App(), 'acme-prod', { resolved, assetsDir: empty })).toThrow(
+      /^the Lambda package of github-ingest is missing: .*x86_64\/github-ingest\/bootstrap\.zip\. Run `cargo xtask build` first/,
     );
-  });
-});
-
-describe('output names', () => {
-  test.each([
-    ['stripe', 'Stripe'],
-    ['billing-eu', 'BillingEu'],
-    ['a1-b2', 'A1B2'],
-  ])('%s → %s', (name, prefix) => {
-    expect(outputPrefix(name)).toBe(prefix);
   });
 });

@@ -36,7 +36,7 @@ function findings(report: Report): string[] {
 
 describe('cdk-nag AwsSolutionsChecks: zero unacknowledged findings', () => {
   test.each(VARIANTS.map((v) => [v.name, v] as const))('%s', (_name, v) => {
-    const { error, report } = nag((app) => buildStage(v.toml, v.stage, v.extra ?? {}, app));
+    const { error, report } = nag((app) => buildStage(v.toml, v.stage, v.options ?? {}, app));
     expect(findings(report)).toEqual([]);
     expect(error).toBeUndefined();
   });
@@ -59,7 +59,7 @@ describe('cdk-nag AwsSolutionsChecks: zero unacknowledged findings', () => {
     const app = new App();
     const acknowledgements: { id: string; reason: string }[] = [];
     for (const v of VARIANTS) {
-      const { stack } = buildStage(v.toml, v.stage, v.extra ?? {}, app);
+      const { stack } = buildStage(v.toml, v.stage, v.options ?? {}, app);
       for (const node of stack.node.findAll()) {
         for (const entry of node.node.metadata) {
           if (entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY) {

@@ -4,9 +4,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { WebhookApi, WebhookApiProps } from '../lib/webhook-api';
 import { fakeCode } from './helpers';
 
-function api(props?: WebhookApiProps) {
+const PREFIX = '/aws/vendedlogs/hookline/test/api-access';
+
+function api(props: Partial<WebhookApiProps> = {}) {
   const stack = new Stack(new App(), 'Test');
-  const construct = new WebhookApi(stack, 'Api', props);
+  const construct = new WebhookApi(stack, 'Api', { accessLogGroupPrefix: PREFIX, ...props });
   const handler = (id: string) =>
     new lambda.Function(stack, id, { runtime: lambda.Runtime.PROVIDED_AL2023, handler: 'bootstrap', code: fakeCode() });
   return { stack, construct, handler };
@@ -62,6 +64,15 @@ describe('WebhookApi', () => {
     template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
   });
 
+  test('the access-log group is the given prefix and the stack id: a new name for every stack', () => {
+    const { stack } = api();
+    Template.fromStack(stack).hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: {
+        'Fn::Join': ['', [`${PREFIX}-`, { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }]],
+      },
+    });
+  });
+
   test('throttling, retention and removal follow the props', () => {
     const { stack } = api({ throttlingRateLimit: 50, throttlingBurstLimit: 100, ephemeral: true, accessLogRetention: 7 });
     const template = Template.fromStack(stack);
@@ -71,20 +82,11 @@ describe('WebhookApi', () => {
     template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete', Properties: { RetentionInDays: 7 } });
   });
 
-  test.each<[string, WebhookApiProps, RegExp]>([
+  test.each<[string, Partial<WebhookApiProps>, RegExp]>([
     ['rate 0', { throttlingRateLimit: 0 }, /throttlingRateLimit 0 is out of range: allowed 1–10000/],
     ['fractional rate', { throttlingRateLimit: 1.5 }, /throttlingRateLimit 1.5 is out of range/],
     ['burst over 5000', { throttlingBurstLimit: 5001 }, /throttlingBurstLimit 5001 is out of range: allowed 1–5000/],
   ])('rejects %s', (_name, props, message) => {
     expect(() => api(props)).toThrow(message);
-  });
-
-  test('rejects a route that is not a path, and a route used twice', () => {
-    const { construct, handler } = api();
-    const fn = handler('Fn');
-    expect(() => construct.addWebhookRoute('webhooks/x', fn, 'x')).toThrow(/`webhooks\/x` is not a route/);
-    expect(() => construct.addWebhookRoute('/webhooks/x/', fn, 'x')).toThrow(/is not a route/);
-    construct.addWebhookRoute('/webhooks/x', fn, 'x');
-    expect(() => construct.addWebhookRoute('/webhooks/x', fn, 'y')).toThrow(/`\/webhooks\/x` is already the route of `x`/);
   });
 });

@@ -35,6 +35,15 @@ pub struct LifetimeArgs {
 }
 
 impl StageArgs {
+    /// `--stage <stage>`, with `--dry-run` or not.
+    #[cfg(test)]
+    pub fn new(stage: &str, dry_run: bool) -> Self {
+        StageArgs {
+            stage: stage.to_owned(),
+            dry_run,
+        }
+    }
+
     /// The stage, its name checked (a deployed stage's lifetime is read from its stack).
     pub fn stage(&self) -> Result<Stage> {
         Ok(Stage::new(&self.stage, false, None)?)

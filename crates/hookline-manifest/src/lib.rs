@@ -26,8 +26,8 @@ pub mod stage;
 mod validate;
 
 pub use resolved::{
-    ProviderOutputs, RESOLVED_VERSION, ResolveError, Resolved, ResolvedProvider, StageOptions,
-    lambda_zip, provider_outputs, resolve,
+    ProviderOutputs, RESOLVED_VERSION, ResolveError, Resolved, ResolvedIngest, ResolvedProvider,
+    StageOptions, lambda_zip, provider_outputs, resolve,
 };
 pub use stage::{Stage, StageError};
 
@@ -64,7 +64,8 @@ pub struct Project {
 }
 
 /// A Lambda architecture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Architecture {
     /// Graviton (the default: cheaper per millisecond).
     Arm64,

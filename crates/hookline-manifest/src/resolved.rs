@@ -72,7 +72,7 @@ pub struct ResolvedProject {
     /// The stack prefix.
     pub name: String,
     /// The functions' architecture: `arm64` or `x86_64`.
-    pub architecture: String,
+    pub architecture: Architecture,
 }
 
 /// The stage and its stack.
@@ -100,6 +100,13 @@ pub struct ResolvedStage {
     pub alarm_email: Option<String>,
     /// How long the functions' and the API's logs are kept, in days.
     pub log_retention_days: u32,
+    /// The start of the API access-log group's name: under `/aws/vendedlogs/`, because API
+    /// Gateway adds every other access-log group to one account-wide CloudWatch Logs resource
+    /// policy, capped at 5,120 characters and never cleaned up when a stack goes, so that after
+    /// enough preview stacks stage creation fails ("Policy document length breaking Cloudwatch
+    /// Logs Constraints"; sst/sst#125, serverless/serverless#10469). The CDK app appends the
+    /// stack's id, so a retained group never blocks the next stack of the same name.
+    pub access_log_group_prefix: String,
     /// Tags on the stack and everything in it.
     pub tags: BTreeMap<String, String>,
     /// The stack's own outputs, by what they hold.
@@ -132,7 +139,7 @@ pub struct ResolvedProvider {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub secret_arn: Option<String>,
     /// The ingest function.
-    pub ingest: ResolvedFunction,
+    pub ingest: ResolvedIngest,
     /// The processor function.
     pub processor: ResolvedProcessor,
     /// The queue and its dead-letter queue.
@@ -157,9 +164,17 @@ pub struct ResolvedFunction {
     pub memory_mb: u32,
     /// Its environment (the contract of [`environment`]), without the resource values.
     pub environment: Environment,
-    /// The names of the variables set from resources (ingest only).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub resource_environment: Option<ResourceEnvironment>,
+}
+
+/// The ingest function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolvedIngest {
+    /// The function.
+    #[serde(flatten)]
+    pub function: ResolvedFunction,
+    /// The names of the variables set from resources (the queue URL, the secret).
+    pub resource_environment: ResourceEnvironment,
 }
 
 /// The processor function and its event source.
@@ -271,11 +286,11 @@ pub fn resolve(
         manifest_file: manifest_file.to_owned(),
         project: ResolvedProject {
             name: project.clone(),
-            architecture: architecture.as_str().to_owned(),
+            architecture,
         },
         stage: ResolvedStage {
             name: stage.name.clone(),
-            stack_name,
+            stack_name: stack_name.clone(),
             description,
             region,
             ephemeral: stage.ephemeral,
@@ -287,6 +302,7 @@ pub fn resolve(
             } else {
                 limits::LOG_RETENTION_DAYS
             },
+            access_log_group_prefix: format!("/aws/vendedlogs/hookline/{stack_name}/api-access"),
             tags,
             outputs: StackOutputs {
                 api_endpoint: "ApiEndpoint".to_owned(),
@@ -324,7 +340,6 @@ fn resolve_provider(p: &Provider, architecture: Architecture) -> ResolvedProvide
         timeout_secs,
         memory_mb,
         environment,
-        resource_environment: None,
     };
     let retention = u64::from(p.queue.retention_secs);
     ResolvedProvider {
@@ -333,14 +348,14 @@ fn resolve_provider(p: &Provider, architecture: Architecture) -> ResolvedProvide
         route: p.route.clone(),
         scheme: p.signing.scheme.clone(),
         secret_arn: p.signing.secret_arn.clone(),
-        ingest: ResolvedFunction {
-            resource_environment: Some(ResourceEnvironment::names()),
-            ..function(
+        ingest: ResolvedIngest {
+            function: function(
                 p.ingest_binary(),
                 p.ingest.timeout_secs,
                 p.ingest.memory_mb,
                 environment::ingest(p),
-            )
+            ),
+            resource_environment: ResourceEnvironment::names(),
         },
         processor: ResolvedProcessor {
             function: function(

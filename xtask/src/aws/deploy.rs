@@ -226,10 +226,7 @@ mod tests {
 
     fn args(stage: &str) -> Args {
         Args {
-            stage: StageArgs {
-                stage: stage.to_owned(),
-                dry_run: true,
-            },
+            stage: StageArgs::new(stage, true),
             lifetime: LifetimeArgs::default(),
             yes: false,
             json: false,
@@ -383,16 +380,16 @@ mod tests {
             stack.insert(format!("{prefix}SecretArn"), format!("arn:{prefix}").into());
         }
         let outputs = json!({ "shop-pr-7": stack });
-        let summary = summary(&resolved, &outputs).unwrap();
+        let found = summary(&resolved, &outputs).unwrap();
         assert_eq!(
-            summary["providers"]["billing-eu"]["webhookUrl"],
+            found["providers"]["billing-eu"]["webhookUrl"],
             "https://abc.execute-api.eu-west-1.amazonaws.com/webhooks/billing-eu"
         );
-        assert_eq!(summary["providers"]["stripe"]["secretCreated"], true);
-        assert_eq!(summary["providers"]["billing-eu"]["secretCreated"], false);
-        assert_eq!(summary["ephemeral"], true);
-        assert_eq!(summary["ttl"], "24h");
-        let text = human(&resolved, &summary);
+        assert_eq!(found["providers"]["stripe"]["secretCreated"], true);
+        assert_eq!(found["providers"]["billing-eu"]["secretCreated"], false);
+        assert_eq!(found["ephemeral"], true);
+        assert_eq!(found["ttl"], "24h");
+        let text = human(&resolved, &found);
         assert!(
             text.starts_with("shop-pr-7 deployed in eu-west-1 (ephemeral"),
             "{text}"

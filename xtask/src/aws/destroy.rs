@@ -140,28 +140,14 @@ pub fn destroy(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::env::fixtures;
     use crate::cmd::{Captured, Recorder};
 
     fn args(stage: &str) -> Args {
         Args {
-            stage: StageArgs {
-                stage: stage.to_owned(),
-                dry_run: false,
-            },
+            stage: StageArgs::new(stage, false),
             yes: true,
             force: false,
-        }
-    }
-
-    fn credentials() -> AwsEnv {
-        AwsEnv {
-            vars: [
-                ("AWS_ACCESS_KEY_ID".to_owned(), "AKIAEXAMPLE".to_owned()),
-                ("AWS_SECRET_ACCESS_KEY".to_owned(), "x".to_owned()),
-                ("AWS_REGION".to_owned(), "eu-west-1".to_owned()),
-            ]
-            .into(),
-            home: None,
         }
     }
 
@@ -176,10 +162,9 @@ mod tests {
 
     #[test]
     fn dry_run_prints_the_cloudformation_commands() {
-        let root = project::root();
         let mut a = args("pr-42");
         a.stage.dry_run = true;
-        let text = destroy(&a, &credentials(), &mut Recorder::default(), &mut never).unwrap();
+        let text = destroy(&a, &fixtures::keys(), &mut Recorder::default(), &mut never).unwrap();
         let project = stack();
         let commands: Vec<&str> = text
             .lines()
@@ -204,7 +189,6 @@ mod tests {
 
     #[test]
     fn without_credentials_nothing_runs() {
-        let root = project::root();
         let home = tempfile::tempdir().unwrap();
         let env = AwsEnv {
             vars: Default::default(),
@@ -218,14 +202,13 @@ mod tests {
 
     #[test]
     fn an_ephemeral_stage_is_deleted_and_waited_for() {
-        let root = project::root();
         let mut recorder = Recorder::default();
         recorder.outputs.push_back(Captured {
             success: true,
             stdout: "24h\n".to_owned(),
             stderr: String::new(),
         });
-        let out = destroy(&args("pr-1"), &credentials(), &mut recorder, &mut never).unwrap();
+        let out = destroy(&args("pr-1"), &fixtures::keys(), &mut recorder, &mut never).unwrap();
         assert!(out.contains("every resource is gone"), "{out}");
         let verbs: Vec<&str> = recorder
             .ran
@@ -238,7 +221,6 @@ mod tests {
 
     #[test]
     fn a_retained_stage_needs_force() {
-        let root = project::root();
         let retained = || Captured {
             success: true,
             stdout: "None\n".to_owned(),
@@ -246,7 +228,7 @@ mod tests {
         };
         let mut recorder = Recorder::default();
         recorder.outputs.push_back(retained());
-        let err = destroy(&args("prod"), &credentials(), &mut recorder, &mut never).unwrap_err();
+        let err = destroy(&args("prod"), &fixtures::keys(), &mut recorder, &mut never).unwrap_err();
         assert!(
             err.to_string().contains("is not an ephemeral stage"),
             "{err}"
@@ -258,7 +240,7 @@ mod tests {
         forced.force = true;
         let mut recorder = Recorder::default();
         recorder.outputs.push_back(retained());
-        let out = destroy(&forced, &credentials(), &mut recorder, &mut never).unwrap();
+        let out = destroy(&forced, &fixtures::keys(), &mut recorder, &mut never).unwrap();
         assert!(
             out.contains("queues, DLQs and secrets are retained"),
             "{out}"
@@ -268,7 +250,6 @@ mod tests {
 
     #[test]
     fn without_yes_it_asks_and_stops_on_no() {
-        let root = project::root();
         let mut recorder = Recorder::default();
         recorder.outputs.push_back(Captured {
             success: true,
@@ -282,7 +263,7 @@ mod tests {
             asked.push(q.to_owned());
             Ok(false)
         };
-        let err = destroy(&a, &credentials(), &mut recorder, &mut no).unwrap_err();
+        let err = destroy(&a, &fixtures::keys(), &mut recorder, &mut no).unwrap_err();
         assert_eq!(err.to_string(), "not destroyed");
         assert_eq!(asked.len(), 1);
         assert!(asked[0].starts_with("Destroy ") && asked[0].ends_with("-pr-3 in eu-west-1?"));
@@ -291,14 +272,13 @@ mod tests {
 
     #[test]
     fn a_missing_stack_is_nothing_to_destroy() {
-        let root = project::root();
         let mut recorder = Recorder::default();
         recorder.outputs.push_back(Captured {
             success: false,
             stdout: String::new(),
             stderr: "An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id x does not exist".to_owned(),
         });
-        let out = destroy(&args("pr-9"), &credentials(), &mut recorder, &mut never).unwrap();
+        let out = destroy(&args("pr-9"), &fixtures::keys(), &mut recorder, &mut never).unwrap();
         assert!(out.contains("nothing to destroy"), "{out}");
     }
 }

@@ -159,6 +159,36 @@ pub fn region(env: &AwsEnv, manifest_region: &str) -> String {
         .to_owned()
 }
 
+/// AWS environments for tests: a fixed region and no home folder to read profiles from.
+#[cfg(test)]
+pub mod fixtures {
+    use super::AwsEnv;
+
+    /// The region the fixtures name.
+    pub const REGION: &str = "eu-west-1";
+
+    /// An environment with these variables and `AWS_REGION`.
+    pub fn with(vars: &[(&str, &str)]) -> AwsEnv {
+        let mut all: std::collections::BTreeMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        all.insert("AWS_REGION".to_owned(), REGION.to_owned());
+        AwsEnv {
+            vars: all,
+            home: None,
+        }
+    }
+
+    /// Static keys in the environment.
+    pub fn keys() -> AwsEnv {
+        with(&[
+            ("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "x"),
+        ])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

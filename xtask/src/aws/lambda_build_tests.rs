@@ -15,12 +15,10 @@ use std::process::Command;
 
 use crate::aws::AwsEnv;
 use crate::aws::build::{self, Arch, Machine, Options};
-use crate::aws::cdk;
 use crate::aws::lambda_zip::{self, EM_AARCH64};
 use crate::aws::synth;
 use crate::cmd::QuietExec;
 use crate::project;
-use crate::tools;
 
 fn assets_of(template_dir: &Path, stack: &str) -> Vec<std::path::PathBuf> {
     let assets: serde_json::Value = serde_json::from_str(
@@ -39,7 +37,7 @@ fn assets_of(template_dir: &Path, stack: &str) -> Vec<std::path::PathBuf> {
 #[test]
 fn build_writes_arm64_bootstrap_zips_that_synthesize_into_a_lint_clean_stack() {
     let root = project::root();
-    let manifest = cdk::manifest(&root).unwrap();
+    let manifest = crate::project::manifest().unwrap();
     let check = root.join("target/lambda-check");
     let out_dir = check.join("zips");
     if out_dir.exists() {
@@ -85,10 +83,8 @@ fn build_writes_arm64_bootstrap_zips_that_synthesize_into_a_lint_clean_stack() {
 
     // Synthesize the repository's stack with exactly these zips.
     let args = synth::Args {
-        stage: "ci-check".to_owned(),
-        ephemeral: false,
-        ttl: None,
-        dry_run: false,
+        stage: crate::stage::StageArgs::new("ci-check", false),
+        lifetime: crate::stage::LifetimeArgs::default(),
         assets: Some(out_dir.clone()),
     };
     let template = synth::synth(

@@ -6,7 +6,7 @@ pub mod cdk;
 pub mod cli;
 pub mod deploy;
 pub mod destroy;
-mod env;
+pub(crate) mod env;
 pub mod lambda_zip;
 pub mod secret;
 pub mod synth;

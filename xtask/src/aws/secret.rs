@@ -183,43 +183,22 @@ pub fn set(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::env::fixtures;
     use crate::cmd::{Captured, Recorder};
 
     fn args(provider: &str, stage: &str, dry_run: bool) -> SetArgs {
         SetArgs {
             provider: provider.to_owned(),
-            stage: StageArgs {
-                stage: stage.to_owned(),
-                dry_run,
-            },
+            stage: StageArgs::new(stage, dry_run),
         }
     }
 
+    /// A profile whose credentials file does not exist.
     fn credentials() -> AwsEnv {
-        AwsEnv {
-            vars: [
-                ("AWS_PROFILE".to_owned(), "default".to_owned()),
-                ("AWS_REGION".to_owned(), "eu-west-1".to_owned()),
-                (
-                    "AWS_SHARED_CREDENTIALS_FILE".to_owned(),
-                    "/nonexistent".to_owned(),
-                ),
-            ]
-            .into(),
-            home: None,
-        }
-    }
-
-    fn keys() -> AwsEnv {
-        AwsEnv {
-            vars: [
-                ("AWS_ACCESS_KEY_ID".to_owned(), "AKIAEXAMPLE".to_owned()),
-                ("AWS_SECRET_ACCESS_KEY".to_owned(), "x".to_owned()),
-                ("AWS_REGION".to_owned(), "eu-west-1".to_owned()),
-            ]
-            .into(),
-            home: None,
-        }
+        fixtures::with(&[
+            ("AWS_PROFILE", "default"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"),
+        ])
     }
 
     fn project() -> String {
@@ -269,7 +248,7 @@ mod tests {
 
     #[test]
     fn dry_run_prints_the_lookup_and_the_write_and_reads_nothing() {
-        let root = project::root();
+        let _root = project::root();
         let name = provider();
         let output = hookline_manifest::provider_outputs(&name).secret_arn;
         let mut read = || -> Result<String> { panic!("read stdin in a dry run") };
@@ -301,7 +280,7 @@ mod tests {
 
     #[test]
     fn the_value_goes_to_stdin_never_to_argv() {
-        let root = project::root();
+        let _root = project::root();
         let mut recorder = Recorder::default();
         recorder.outputs.push_back(Captured {
             success: true,
@@ -311,7 +290,7 @@ mod tests {
         let mut read = || Ok("n3w-secret\n0ld-secret\n".to_owned());
         let out = set(
             &args(&provider(), "prod", false),
-            &keys(),
+            &fixtures::keys(),
             &mut recorder,
             &mut read,
         )
@@ -332,7 +311,7 @@ mod tests {
 
     #[test]
     fn an_undeployed_stage_is_explained() {
-        let root = project::root();
+        let _root = project::root();
         let mut recorder = Recorder::default();
         recorder.outputs.push_back(Captured {
             success: false,
@@ -342,7 +321,7 @@ mod tests {
         let mut read = || Ok("s".to_owned());
         let err = set(
             &args(&provider(), "pr-5", false),
-            &keys(),
+            &fixtures::keys(),
             &mut recorder,
             &mut read,
         )
@@ -357,7 +336,7 @@ mod tests {
 
     #[test]
     fn without_credentials_nothing_is_read_or_run() {
-        let root = project::root();
+        let _root = project::root();
         let mut recorder = Recorder::default();
         let mut read = || -> Result<String> { panic!("read stdin without credentials") };
         // AWS_PROFILE names a profile that no shared file has.
@@ -378,11 +357,11 @@ mod tests {
 
     #[test]
     fn an_unknown_provider_lists_the_known_ones() {
-        let root = project::root();
+        let _root = project::root();
         let mut read = || Ok(String::new());
         let err = set(
             &args("nope", "prod", true),
-            &keys(),
+            &fixtures::keys(),
             &mut Recorder::default(),
             &mut read,
         )

@@ -116,10 +116,7 @@ mod tests {
 
     fn args(stage: &str) -> Args {
         Args {
-            stage: StageArgs {
-                stage: stage.to_owned(),
-                dry_run: true,
-            },
+            stage: StageArgs::new(stage, true),
             lifetime: LifetimeArgs::default(),
             assets: None,
         }

@@ -8,7 +8,6 @@ use std::process::Command;
 
 use crate::project;
 use crate::repo::{new, templates};
-use crate::tools;
 
 fn cargo(workspace: &Path, target_dir: &Path, args: &[&str]) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());

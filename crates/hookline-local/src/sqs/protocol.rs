@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::SqsError;
 use super::message::{AttributeValue, NewMessage, Received, Sent};
+use super::queue_attributes;
 use super::writer::StoreHandle;
 
 fn now_ms() -> i64 {
@@ -409,7 +410,7 @@ async fn get_queue_attributes(
                 Some(value) => {
                     out.insert(name, value.clone());
                 }
-                None if KNOWN_OPTIONAL.contains(&name.as_str()) => {}
+                None if queue_attributes::may_be_unset(&name) => {}
                 None => return Err(SqsError::invalid_attribute(&name)),
             }
         }
@@ -417,18 +418,6 @@ async fn get_queue_attributes(
     };
     Ok(json!({ "Attributes": selected }))
 }
-
-/// Attributes a queue may lack (unset), which are not an error to ask for.
-const KNOWN_OPTIONAL: [&str; 8] = [
-    "Policy",
-    "RedrivePolicy",
-    "RedriveAllowPolicy",
-    "FifoQueue",
-    "ContentBasedDeduplication",
-    "KmsMasterKeyId",
-    "KmsDataKeyReusePeriodSeconds",
-    "DeduplicationScope",
-];
 
 async fn send_batch(
     store: &StoreHandle,

@@ -7,25 +7,61 @@ use super::SqsError;
 use crate::aws_local;
 
 /// Attributes a caller may set, with SQS's ranges.
-const NUMERIC: [(&str, u32, u32); 6] = [
-    ("DelaySeconds", 0, 900),
-    ("MaximumMessageSize", 1024, 1_048_576),
-    ("MessageRetentionPeriod", 60, 1_209_600),
-    ("ReceiveMessageWaitTimeSeconds", 0, 20),
-    ("VisibilityTimeout", 0, 43_200),
-    ("KmsDataKeyReusePeriodSeconds", 60, 86_400),
+/// What an attribute accepts.
+enum Accepts {
+    /// A whole number in a range.
+    Number(u32, u32),
+    /// `true` or `false`.
+    Bool,
+    /// Any text (policies, key ids, FIFO settings).
+    Text,
+}
+
+/// Every attribute a caller may set (SQS `SetQueueAttributes`), what it accepts, and whether a
+/// queue may lack it: asking `GetQueueAttributes` for such an unset one is no error, it is just
+/// left out of the answer. The others always have a value (SQS's default).
+const SETTABLE: [(&str, Accepts, bool); 14] = [
+    ("DelaySeconds", Accepts::Number(0, 900), false),
+    (
+        "MaximumMessageSize",
+        Accepts::Number(1024, 1_048_576),
+        false,
+    ),
+    (
+        "MessageRetentionPeriod",
+        Accepts::Number(60, 1_209_600),
+        false,
+    ),
+    (
+        "ReceiveMessageWaitTimeSeconds",
+        Accepts::Number(0, 20),
+        false,
+    ),
+    ("VisibilityTimeout", Accepts::Number(0, 43_200), false),
+    (
+        "KmsDataKeyReusePeriodSeconds",
+        Accepts::Number(60, 86_400),
+        true,
+    ),
+    ("Policy", Accepts::Text, true),
+    ("RedrivePolicy", Accepts::Text, true),
+    ("RedriveAllowPolicy", Accepts::Text, true),
+    ("FifoQueue", Accepts::Bool, true),
+    ("ContentBasedDeduplication", Accepts::Bool, true),
+    ("KmsMasterKeyId", Accepts::Text, true),
+    ("SqsManagedSseEnabled", Accepts::Bool, false),
+    ("DeduplicationScope", Accepts::Text, true),
 ];
-const OTHER: [&str; 9] = [
-    "Policy",
-    "RedrivePolicy",
-    "RedriveAllowPolicy",
-    "FifoQueue",
-    "ContentBasedDeduplication",
-    "KmsMasterKeyId",
-    "SqsManagedSseEnabled",
-    "DeduplicationScope",
-    "FifoThroughputLimit",
-];
+
+/// FIFO's throughput setting: settable, and reported only when set.
+const FIFO_THROUGHPUT_LIMIT: &str = "FifoThroughputLimit";
+
+/// Whether a queue may lack the attribute `name` (then asking for it is no error).
+pub fn may_be_unset(name: &str) -> bool {
+    SETTABLE
+        .iter()
+        .any(|(n, _, optional)| *n == name && *optional)
+}
 
 /// A queue's attributes as set by callers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,28 +80,30 @@ fn valid_queue_name(name: &str) -> bool {
 }
 
 fn check(name: &str, value: &str) -> Result<(), SqsError> {
-    if let Some((_, min, max)) = NUMERIC.iter().find(|(n, _, _)| *n == name) {
-        let ok = value
-            .parse::<u32>()
-            .is_ok_and(|v| (*min..=*max).contains(&v));
-        if !ok {
-            return Err(SqsError::invalid(format!(
-                "Invalid value for the parameter {name}: must be a whole number from {min} to {max}."
-            )));
+    let accepts = match SETTABLE.iter().find(|(n, _, _)| *n == name) {
+        Some((_, accepts, _)) => accepts,
+        None if name == FIFO_THROUGHPUT_LIMIT => &Accepts::Text,
+        None => return Err(SqsError::invalid_attribute(name)),
+    };
+    match accepts {
+        Accepts::Number(min, max) => {
+            if !value
+                .parse::<u32>()
+                .is_ok_and(|v| (*min..=*max).contains(&v))
+            {
+                return Err(SqsError::invalid(format!(
+                    "Invalid value for the parameter {name}: must be a whole number from {min} to {max}."
+                )));
+            }
         }
-        return Ok(());
-    }
-    if !OTHER.contains(&name) {
-        return Err(SqsError::invalid_attribute(name));
-    }
-    if matches!(
-        name,
-        "FifoQueue" | "ContentBasedDeduplication" | "SqsManagedSseEnabled"
-    ) && !matches!(value, "true" | "false")
-    {
-        return Err(SqsError::invalid(format!(
-            "Invalid value for the parameter {name}: must be true or false."
-        )));
+        Accepts::Bool => {
+            if !matches!(value, "true" | "false") {
+                return Err(SqsError::invalid(format!(
+                    "Invalid value for the parameter {name}: must be true or false."
+                )));
+            }
+        }
+        Accepts::Text => {}
     }
     Ok(())
 }

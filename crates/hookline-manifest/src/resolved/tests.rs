@@ -57,6 +57,10 @@ fn a_retained_stage_keeps_logs_a_month_and_has_no_ttl() {
         ])
     );
     assert_eq!(r.stage.description, "hookline webhooks: stage prod of shop");
+    assert_eq!(
+        r.stage.access_log_group_prefix,
+        "/aws/vendedlogs/hookline/shop-prod/api-access"
+    );
 }
 
 #[test]
@@ -77,19 +81,24 @@ fn an_ephemeral_stage_is_tagged_with_its_ttl() {
 fn providers_carry_names_settings_and_environments() {
     let r = resolved("prod");
     let stripe = r.provider("stripe").unwrap();
-    assert_eq!(stripe.ingest.binary, "stripe-ingest");
-    assert_eq!(stripe.ingest.zip, "arm64/stripe-ingest/bootstrap.zip");
+    assert_eq!(stripe.ingest.function.binary, "stripe-ingest");
+    assert_eq!(
+        stripe.ingest.function.zip,
+        "arm64/stripe-ingest/bootstrap.zip"
+    );
     assert_eq!(stripe.processor.function.binary, "stripe-process");
     assert_eq!(stripe.outputs.webhook_url, "StripeWebhookUrl");
     assert_eq!(stripe.queue.visibility_timeout_secs, 180);
     assert_eq!(stripe.queue.dlq_retention_secs, 14 * 24 * 3600);
     assert_eq!(stripe.alarms.oldest_message_age_secs, 3600);
-    assert_eq!(stripe.ingest.environment["HOOKLINE_SCHEME"], "stripe");
+    assert_eq!(
+        stripe.ingest.function.environment["HOOKLINE_SCHEME"],
+        "stripe"
+    );
     assert_eq!(
         stripe.ingest.resource_environment,
-        Some(ResourceEnvironment::names())
+        ResourceEnvironment::names()
     );
-    assert_eq!(stripe.processor.function.resource_environment, None);
 
     let billing = r.provider("billing-eu").unwrap();
     assert_eq!(billing.outputs.dlq_url, "BillingEuDlqUrl");
@@ -99,7 +108,7 @@ fn providers_carry_names_settings_and_environments() {
     assert_eq!(billing.alarms.oldest_message_age_secs, 60);
     assert_eq!(billing.processor.max_concurrency, Some(4));
     assert_eq!(
-        billing.ingest.environment["HOOKLINE_GENERIC_HEADER"],
+        billing.ingest.function.environment["HOOKLINE_GENERIC_HEADER"],
         "x-billing-signature"
     );
     assert_eq!(
@@ -160,6 +169,7 @@ fn the_json_round_trips_in_camel_case() {
         "HOOKLINE_QUEUE_URL"
     );
     assert!(value["providers"][0].get("secretArn").is_none());
+    assert_eq!(value["project"]["architecture"], "arm64");
     let back: Resolved = serde_json::from_str(&json).unwrap();
     assert_eq!(back, r);
 }

@@ -131,7 +131,7 @@ pub fn write(dir: &Path) -> Result<usize> {
         "manifest",
         std::fs::read(root.join("hookline.toml")).context("reading hookline.toml")?,
     ));
-    let cases_path = root.join("cdk/test/manifest-cases.json");
+    let cases_path = root.join("crates/hookline-manifest/tests/cases.json");
     let cases: serde_json::Value = serde_json::from_slice(
         &std::fs::read(&cases_path).with_context(|| format!("reading {}", cases_path.display()))?,
     )
