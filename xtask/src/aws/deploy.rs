@@ -486,6 +486,16 @@ mod preview_workflow_tests {
                 .any(|r| r.contains("cargo xtask destroy --stage \"$STAGE\" --yes"))
         );
         for job in [deploy, destroy] {
+            // The region as xtask resolves it, not a second reading of the manifest.
+            assert!(
+                runs(job)
+                    .iter()
+                    .any(|r| r
+                        .contains("cargo xtask resolve --stage \"$STAGE\" | jq -r .stage.region")),
+                "{:?}",
+                runs(job)
+            );
+            assert!(runs(job).iter().all(|r| !r.contains("tomllib")));
             let credentials = job["steps"]
                 .as_array()
                 .unwrap()
