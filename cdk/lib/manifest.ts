@@ -62,6 +62,10 @@ export interface ResolvedStage {
   readonly ttl?: string;
   /** The same in seconds; absent for a retained stage. */
   readonly ttlSecs?: number;
+  /** When an ephemeral stage may be reaped (RFC 3339): the deploy time plus the ttl. */
+  readonly expiresAt?: string;
+  /** The pull request of a preview. */
+  readonly pr?: number;
   /** The address subscribed to the alarms; absent: no subscription. */
   readonly alarmEmail?: string;
   /** How long the functions' and the API's logs are kept, in days. */

@@ -23,12 +23,12 @@ describe('a retained stage (prod) with a standard and a FIFO provider', () => {
     expect(stack.ephemeral).toBe(false);
   });
 
-  test("carries every tag of the resolved manifest: project and stage, without ttl", () => {
-    expect(resolved.stage.tags).toEqual({ project: 'shop', stage: 'prod' });
+  test('carries every tag of the resolved manifest: project and stage, and no expiry', () => {
+    expect(resolved.stage.tags).toEqual({ 'hookline:project': 'shop', 'hookline:stage': 'prod' });
     for (const type of ['AWS::SQS::Queue', 'AWS::Lambda::Function', 'AWS::SecretsManager::Secret']) {
       const tags = tagsOf(template, type);
       expect(tags).toMatchObject(resolved.stage.tags);
-      expect(tags).not.toHaveProperty('ttl');
+      expect(tags).not.toHaveProperty('hookline:expires-at');
     }
   });
 
@@ -128,9 +128,15 @@ describe('a retained stage (prod) with a standard and a FIFO provider', () => {
 describe('an ephemeral stage (pr-42)', () => {
   const { stack, template, resolved } = synthStage(STANDARD_AND_FIFO, 'pr-42');
 
-  test('is ephemeral by its name, tagged with the default ttl, and says so in its description', () => {
+  test('is ephemeral by its name, tagged with its expiry and pull request, and says so in its description', () => {
     expect(stack.ephemeral).toBe(true);
-    expect(tagsOf(template, 'AWS::SQS::Queue')).toMatchObject({ project: 'shop', stage: 'pr-42', ttl: '24h' });
+    expect(resolved.stage.expiresAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(tagsOf(template, 'AWS::SQS::Queue')).toMatchObject({
+      'hookline:project': 'shop',
+      'hookline:stage': 'pr-42',
+      'hookline:expires-at': resolved.stage.expiresAt,
+      'hookline:pr': '42',
+    });
     expect(stack.templateOptions.description).toBe(resolved.stage.description);
     expect(resolved.stage.description).toMatch(/ephemeral, ttl 24h/);
   });
@@ -164,7 +170,8 @@ describe('an explicitly ephemeral stage', () => {
     const { stack, template } = synthStage(STANDARD_AND_FIFO, 'demo', { ephemeral: true, ttl: '7d' });
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
     expect(stack.ephemeral).toBe(true);
-    expect(tagsOf(template, 'AWS::Lambda::Function')).toMatchObject({ stage: 'demo', ttl: '7d' });
+    expect(tagsOf(template, 'AWS::Lambda::Function')).toHaveProperty('hookline:expires-at');
+    expect(tagsOf(template, 'AWS::Lambda::Function')).toMatchObject({ 'hookline:stage': 'demo' });
     template.hasResource('AWS::SQS::Queue', { DeletionPolicy: 'Delete' });
   });
 });

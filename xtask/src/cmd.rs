@@ -1,9 +1,10 @@
 //! Commands that the deployment subcommands run, as data: printed exactly by `--dry-run`,
 //! executed otherwise. A [`Plan`] is the list of steps a subcommand takes, in order.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
+#[cfg(test)]
+use std::process::Stdio;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -137,22 +138,10 @@ fn quote_env(text: &str) -> String {
     }
 }
 
-/// What a captured command did.
-#[derive(Debug, Clone, Default)]
-pub struct Captured {
-    pub success: bool,
-    pub stdout: String,
-    pub stderr: String,
-}
-
 /// Runs commands; tests substitute a recorder.
 pub trait Exec {
     /// Runs to completion with inherited stdio; fails on a non-zero exit.
     fn run(&mut self, cmd: &Cmd) -> Result<()>;
-    /// Runs and returns its outcome and output (failing only when it cannot start).
-    fn capture(&mut self, cmd: &Cmd) -> Result<Captured>;
-    /// Runs with `input` on its standard input (a secret: never echoed, never in argv).
-    fn feed(&mut self, cmd: &Cmd, input: &[u8]) -> Result<()>;
     /// Does in-process work of a plan ([`Step::Call`]).
     fn call(&mut self, action: &dyn Fn() -> Result<()>) -> Result<()> {
         action()
@@ -200,14 +189,6 @@ impl Exec for QuietExec {
         }
         Ok(())
     }
-
-    fn capture(&mut self, cmd: &Cmd) -> Result<Captured> {
-        RealExec::new(&self.root).capture(cmd)
-    }
-
-    fn feed(&mut self, _cmd: &Cmd, _input: &[u8]) -> Result<()> {
-        bail!("QuietExec does not feed input")
-    }
 }
 
 impl RealExec {
@@ -226,37 +207,6 @@ impl Exec for RealExec {
             .prepared(cmd)
             .status()
             .with_context(|| format!("starting `{}`", cmd.render()))?;
-        if !status.success() {
-            bail!("`{}` failed with {status}", cmd.render());
-        }
-        Ok(())
-    }
-
-    fn capture(&mut self, cmd: &Cmd) -> Result<Captured> {
-        let output = cmd
-            .command(&self.root)
-            .stdin(Stdio::null())
-            .output()
-            .with_context(|| format!("starting `{}`", cmd.render()))?;
-        Ok(Captured {
-            success: output.status.success(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        })
-    }
-
-    fn feed(&mut self, cmd: &Cmd, input: &[u8]) -> Result<()> {
-        let mut child = self
-            .prepared(cmd)
-            .stdin(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("starting `{}`", cmd.render()))?;
-        if let Some(mut stdin) = child.stdin.take() {
-            stdin
-                .write_all(input)
-                .context("writing to the command's standard input")?;
-        }
-        let status = child.wait().context("waiting for the command")?;
         if !status.success() {
             bail!("`{}` failed with {status}", cmd.render());
         }
@@ -350,25 +300,12 @@ impl Plan {
 #[derive(Default)]
 pub struct Recorder {
     pub ran: Vec<String>,
-    pub fed: Vec<(String, Vec<u8>)>,
-    pub outputs: std::collections::VecDeque<Captured>,
 }
 
 #[cfg(test)]
 impl Exec for Recorder {
     fn run(&mut self, cmd: &Cmd) -> Result<()> {
         self.ran.push(cmd.render());
-        Ok(())
-    }
-
-    fn capture(&mut self, cmd: &Cmd) -> Result<Captured> {
-        self.ran.push(cmd.render());
-        Ok(self.outputs.pop_front().unwrap_or_default())
-    }
-
-    fn feed(&mut self, cmd: &Cmd, input: &[u8]) -> Result<()> {
-        self.ran.push(cmd.render());
-        self.fed.push((cmd.render(), input.to_vec()));
         Ok(())
     }
 

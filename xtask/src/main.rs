@@ -48,10 +48,14 @@ enum Command {
     Resolve(stage::ResolveArgs),
     /// Synthesize a stage's CloudFormation template (cdk synth).
     Synth(aws::synth::Args),
+    /// Prepare an AWS account and region for the CDK, once, with admin credentials.
+    Bootstrap(aws::bootstrap::Args),
     /// Build and deploy a stage to AWS, then print its webhook URLs.
     Deploy(aws::deploy::Args),
-    /// Remove a stage from AWS (all of it when ephemeral).
+    /// Remove a stage from AWS (all of it when ephemeral); waits until it is gone.
     Destroy(aws::destroy::Args),
+    /// Remove the expired previews, and those of closed pull requests.
+    Reap(aws::reap::Args),
     /// Manage a stage's signing secrets.
     Secret(aws::secret::Args),
     /// Fuzz the parsers and verifiers (cargo-fuzz, nightly), seeded from the fixtures.
@@ -74,8 +78,10 @@ fn main() -> std::process::ExitCode {
         Command::Build(args) => aws::build::run(args),
         Command::Resolve(args) => stage::resolve(args),
         Command::Synth(args) => aws::synth::run(args),
+        Command::Bootstrap(args) => aws::bootstrap::run(args),
         Command::Deploy(args) => aws::deploy::run(args),
         Command::Destroy(args) => aws::destroy::run(args),
+        Command::Reap(args) => aws::reap::run(args),
         Command::Secret(args) => aws::secret::run(args),
         Command::Bench(args) => repo::bench::run(args),
         Command::Fuzz(args) => repo::fuzz::run(args),

@@ -32,6 +32,10 @@ pub struct LifetimeArgs {
     /// The time to live of an ephemeral stage: 30m, 24h, 7d (default 24h).
     #[arg(long)]
     pub ttl: Option<String>,
+    /// The pull request of a preview, tagged on its stack (default: the one a GitHub Actions
+    /// pull_request run is for).
+    #[arg(long, value_name = "N")]
+    pub pr: Option<u64>,
 }
 
 impl StageArgs {
@@ -55,6 +59,46 @@ impl LifetimeArgs {
     pub fn stage(&self, name: &str) -> Result<Stage> {
         Ok(Stage::new(name, self.ephemeral, self.ttl.as_deref())?)
     }
+
+    /// The pull request of a preview: `--pr`, else the `<n>` of a `pr-<n>` stage, else, for an
+    /// ephemeral stage, the one a GitHub Actions run is for. `--pr` must agree with the name:
+    /// `reap --pr-closed <n>` removes what is tagged `<n>`.
+    pub fn pull_request(&self, stage: &Stage) -> Result<Option<u64>> {
+        let from_name = stage
+            .name
+            .strip_prefix(hookline_manifest::stage::EPHEMERAL_PREFIX)
+            .and_then(|n| n.parse::<u64>().ok());
+        Ok(match (self.pr, from_name) {
+            (Some(pr), Some(n)) if pr != n => anyhow::bail!(
+                "--pr {pr} does not match the stage {}: a pr-<n> stage is the preview of pull request n",
+                stage.name
+            ),
+            (Some(pr), _) => Some(pr),
+            (None, Some(n)) => Some(n),
+            (None, None) => stage
+                .ephemeral
+                .then(|| github_pull_request(|var| std::env::var(var).ok()))
+                .flatten(),
+        })
+    }
+}
+
+/// The pull request of a GitHub Actions run: `GITHUB_REF` is `refs/pull/<n>/merge` on
+/// `pull_request` events, and the event payload (`GITHUB_EVENT_PATH`) has `pull_request.number`
+/// (GitHub docs, "Events that trigger workflows" and "Variables").
+pub fn github_pull_request(var: impl Fn(&str) -> Option<String>) -> Option<u64> {
+    let from_ref = var("GITHUB_REF").and_then(|r| {
+        r.strip_prefix("refs/pull/")?
+            .split('/')
+            .next()?
+            .parse::<u64>()
+            .ok()
+    });
+    from_ref.or_else(|| {
+        let event = std::fs::read_to_string(var("GITHUB_EVENT_PATH")?).ok()?;
+        let event: serde_json::Value = serde_json::from_str(&event).ok()?;
+        event["pull_request"]["number"].as_u64()
+    })
 }
 
 /// Where a stage lives on AWS: its stack and region.
@@ -76,11 +120,12 @@ impl StageStack {
     }
 }
 
-/// Resolves the manifest for a stage, in the region the AWS environment names (else the
-/// manifest's), with `alarm_email` winning over the manifest's.
+/// Resolves the manifest for a stage deployed now, in the region the AWS environment names
+/// (else the manifest's), with `alarm_email` winning over the manifest's.
 pub fn resolve_stage(
     manifest: &Manifest,
     stage: Stage,
+    pr: Option<u64>,
     env: &AwsEnv,
     alarm_email: Option<&str>,
 ) -> Result<Resolved> {
@@ -88,6 +133,8 @@ pub fn resolve_stage(
         stage,
         region: Some(aws::region(env, &manifest.project.region)),
         alarm_email: alarm_email.map(str::to_owned),
+        pr,
+        now: chrono::Utc::now(),
     };
     let file = project::manifest_path();
     Ok(hookline_manifest::resolve(
@@ -143,9 +190,11 @@ pub struct ResolveArgs {
 pub fn resolve(args: ResolveArgs) -> Result<()> {
     let manifest = project::manifest()?;
     let stage = args.lifetime.stage(&args.stage)?;
+    let pr = args.lifetime.pull_request(&stage)?;
     let resolved = resolve_stage(
         &manifest,
         stage,
+        pr,
         &AwsEnv::from_process(),
         args.alarm_email.as_deref(),
     )?;
@@ -165,7 +214,7 @@ mod tests {
             vars: [("AWS_REGION".to_owned(), "ap-south-1".to_owned())].into(),
             home: None,
         };
-        let resolved = resolve_stage(&manifest, stage.clone(), &env, None).unwrap();
+        let resolved = resolve_stage(&manifest, stage.clone(), None, &env, None).unwrap();
         assert_eq!(resolved.stage.region, "ap-south-1");
         assert_eq!(
             StageStack::new(&manifest, &stage, &env),
@@ -174,15 +223,67 @@ mod tests {
                 region: "ap-south-1".to_owned()
             }
         );
-        let resolved = resolve_stage(&manifest, stage, &AwsEnv::default(), None).unwrap();
+        let resolved = resolve_stage(&manifest, stage, None, &AwsEnv::default(), None).unwrap();
         assert_eq!(resolved.stage.region, manifest.project.region);
+    }
+
+    #[test]
+    fn a_pr_stage_is_the_preview_of_its_pull_request() {
+        let lifetime = |pr: Option<u64>| LifetimeArgs {
+            ephemeral: false,
+            ttl: None,
+            pr,
+        };
+        let pr7 = Stage::new("pr-7", false, None).unwrap();
+        assert_eq!(lifetime(None).pull_request(&pr7).unwrap(), Some(7));
+        assert_eq!(lifetime(Some(7)).pull_request(&pr7).unwrap(), Some(7));
+        assert_eq!(
+            lifetime(Some(9))
+                .pull_request(&pr7)
+                .unwrap_err()
+                .to_string(),
+            "--pr 9 does not match the stage pr-7: a pr-<n> stage is the preview of pull request n"
+        );
+        let demo = Stage::new("demo", true, None).unwrap();
+        assert_eq!(lifetime(Some(3)).pull_request(&demo).unwrap(), Some(3));
+    }
+
+    #[test]
+    fn the_pull_request_comes_from_github_actions() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |var: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == var)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        assert_eq!(
+            github_pull_request(vars(&[("GITHUB_REF", "refs/pull/42/merge")])),
+            Some(42)
+        );
+        assert_eq!(
+            github_pull_request(vars(&[("GITHUB_REF", "refs/heads/main")])),
+            None
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let event = dir.path().join("event.json");
+        std::fs::write(
+            &event,
+            r#"{"action": "closed", "pull_request": {"number": 7}}"#,
+        )
+        .unwrap();
+        let path: &'static str = Box::leak(event.display().to_string().into_boxed_str());
+        let pairs: &'static [(&str, &str)] = Box::leak(Box::new([("GITHUB_EVENT_PATH", path)]));
+        assert_eq!(github_pull_request(vars(pairs)), Some(7));
+        assert_eq!(github_pull_request(vars(&[])), None);
     }
 
     #[test]
     fn the_resolved_manifest_is_written_under_target() {
         let manifest = project::manifest().unwrap();
         let stage = Stage::new("pr-9", false, None).unwrap();
-        let resolved = resolve_stage(&manifest, stage, &AwsEnv::default(), None).unwrap();
+        let resolved = resolve_stage(&manifest, stage, None, &AwsEnv::default(), None).unwrap();
         let mut plan = Plan::default();
         let path = write_resolved(&mut plan, &resolved);
         assert!(path.ends_with("hookline/pr-9.json"), "{}", path.display());

@@ -5,11 +5,12 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::environment::{self, Environment, ResourceEnvironment};
 use crate::limits;
-use crate::stage::{Stage, output_prefix};
+use crate::stage::{Stage, TAG_EXPIRES_AT, TAG_PR, TAG_PROJECT, TAG_STAGE, output_prefix};
 use crate::{Architecture, Manifest, ManifestError, Provider, QueueKind};
 
 /// The document's version: the CDK app refuses any other. Raise it whenever a field changes
@@ -28,6 +29,10 @@ pub struct StageOptions {
     pub region: Option<String>,
     /// An address for the alarms that wins over the manifest's `alarm_email`.
     pub alarm_email: Option<String>,
+    /// The pull request of a preview (ephemeral stages only).
+    pub pr: Option<u64>,
+    /// The deploy time: an ephemeral stage expires its ttl after it.
+    pub now: DateTime<Utc>,
 }
 
 /// Why a manifest cannot be resolved for a stage.
@@ -39,6 +44,9 @@ pub enum ResolveError {
     /// `--alarm-email` is not an address.
     #[error("--alarm-email `{0}` is not an email address")]
     AlarmEmail(String),
+    /// A stage that is kept got a pull request.
+    #[error(transparent)]
+    Stage(#[from] crate::StageError),
     /// The region is not a region name.
     #[error(
         "region `{0}` (from AWS_REGION or the AWS profile) is not an AWS region name such as eu-west-1"
@@ -95,6 +103,12 @@ pub struct ResolvedStage {
     /// The same in seconds.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub ttl_secs: Option<u64>,
+    /// When an ephemeral stage may be reaped: the deploy time plus the ttl (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expires_at: Option<String>,
+    /// The pull request of a preview.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pr: Option<u64>,
     /// The address subscribed to the alarms.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub alarm_email: Option<String>,
@@ -264,11 +278,21 @@ pub fn resolve(
     let stage = &options.stage;
     let project = &manifest.project.name;
     let stack_name = stage.stack_name(project);
+    if options.pr.is_some() && !stage.ephemeral {
+        return Err(crate::StageError::PrOfRetained(stage.name.clone()).into());
+    }
+    let expires_at = stage.ttl_secs().map(|secs| {
+        let at = options.now + chrono::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX));
+        at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    });
     let mut tags = BTreeMap::new();
-    tags.insert("project".to_owned(), project.clone());
-    tags.insert("stage".to_owned(), stage.name.clone());
-    if let Some(ttl) = &stage.ttl {
-        tags.insert("ttl".to_owned(), ttl.clone());
+    tags.insert(TAG_PROJECT.to_owned(), project.clone());
+    tags.insert(TAG_STAGE.to_owned(), stage.name.clone());
+    if let Some(at) = &expires_at {
+        tags.insert(TAG_EXPIRES_AT.to_owned(), at.clone());
+    }
+    if let Some(pr) = options.pr {
+        tags.insert(TAG_PR.to_owned(), pr.to_string());
     }
     let description = format!(
         "hookline webhooks: stage {} of {project}{}",
@@ -296,6 +320,8 @@ pub fn resolve(
             ephemeral: stage.ephemeral,
             ttl: stage.ttl.clone(),
             ttl_secs: stage.ttl_secs(),
+            expires_at,
+            pr: options.pr,
             alarm_email,
             log_retention_days: if stage.ephemeral {
                 limits::EPHEMERAL_LOG_RETENTION_DAYS

@@ -8,6 +8,16 @@ pub const EPHEMERAL_PREFIX: &str = "pr-";
 /// The time to live of an ephemeral stage when none is given.
 pub const DEFAULT_TTL: &str = "24h";
 
+/// Tag of every stack: the project (`project.name`).
+pub const TAG_PROJECT: &str = "hookline:project";
+/// Tag of every stack: the stage.
+pub const TAG_STAGE: &str = "hookline:stage";
+/// Tag of an ephemeral stage's stack only: when it may be reaped (RFC 3339, the deploy time plus
+/// the ttl; every deploy pushes it forward). A stack is ephemeral exactly when it carries it.
+pub const TAG_EXPIRES_AT: &str = "hookline:expires-at";
+/// Tag of a preview's stack: its pull request, when known.
+pub const TAG_PR: &str = "hookline:pr";
+
 /// A stage of the project: its name, whether it is ephemeral, and its time to live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stage {
@@ -30,6 +40,9 @@ pub enum StageError {
     /// A ttl was given for a stage that is kept.
     #[error("--ttl only applies to ephemeral stages (pr-*, or --ephemeral); `{0}` is not one")]
     TtlOfRetained(String),
+    /// A pull request was given for a stage that is kept.
+    #[error("--pr only applies to ephemeral stages (pr-*, or --ephemeral); `{0}` is not one")]
+    PrOfRetained(String),
     /// The ttl is no duration.
     #[error("--ttl `{0}` is not a duration: use a number and m, h or d, e.g. 24h or 7d")]
     Ttl(String),

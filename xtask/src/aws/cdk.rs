@@ -9,7 +9,7 @@ use crate::stage::StageStack;
 use crate::tools;
 
 /// The CDK CLI, relative to `cdk/`.
-const CDK: &str = "node_modules/.bin/cdk";
+pub const CDK: &str = "node_modules/.bin/cdk";
 
 /// Adds `npm ci` in `cdk/` when its packages are missing or older than `package-lock.json`.
 pub fn npm_ci_if_needed(plan: &mut Plan, root: &Path) -> Result<()> {

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::aws::AwsEnv;
 use crate::aws::build::{self, Arch, Machine, Options};
-use crate::aws::{cdk, cli};
+use crate::aws::{bootstrap, cdk, sdk};
 use crate::cmd::{Exec, Plan, RealExec};
 use crate::project;
 use crate::stage::{self, LifetimeArgs, StageArgs, StageStack};
@@ -56,7 +56,8 @@ pub fn deploy(
     let manifest = project::manifest()?;
     let stage = args.lifetime.stage(&args.stage.stage)?;
     let target = StageStack::new(&manifest, &stage, env);
-    let resolved = stage::resolve_stage(&manifest, stage, env, args.alarm_email.as_deref())?;
+    let pr = args.lifetime.pull_request(&stage)?;
+    let resolved = stage::resolve_stage(&manifest, stage, pr, env, args.alarm_email.as_deref())?;
     let outputs_file = format!("cdk.out/{}.outputs.json", target.stack);
     let plan = plan(
         root,
@@ -68,10 +69,15 @@ pub fn deploy(
         &outputs_file,
     )?;
     if args.stage.dry_run {
-        return Ok(plan.render());
+        return Ok(format!("{}{}", preflight_calls(&target), plan.render()));
     }
-    // Before anything is built: a missing credential fails here, not after minutes of compiling.
-    cli::require_credentials(env, &target)?;
+    // Before anything is built: credentials that do not work, or an account that is not
+    // bootstrapped, fail here, not after minutes of compiling.
+    sdk::runtime()?.block_on(async {
+        let config = sdk::connect(env, &target.region).await;
+        let identity = sdk::preflight(env, &config).await?;
+        bootstrap::check(&config, &identity.account).await
+    })?;
     plan.execute(exec)?;
     let path = root.join("cdk").join(&outputs_file);
     let text = std::fs::read_to_string(&path)
@@ -118,8 +124,6 @@ fn plan(
     });
     let file = stage::write_resolved(&mut plan, resolved);
     cdk::npm_ci_if_needed(&mut plan, root)?;
-    // Idempotent: creates or updates the CDK's staging resources of the account and region.
-    plan.run(cdk::cdk("bootstrap", target, &file));
     let mut deploy = cdk::cdk("deploy", target, &file).arg(target.stack.as_str());
     if args.yes {
         deploy = deploy.args(["--require-approval", "never"]);
@@ -130,6 +134,16 @@ fn plan(
         "then prints the webhook URLs from cdk/{outputs_file}"
     ));
     Ok(plan)
+}
+
+/// The AWS calls a deploy makes before it builds anything, as `--dry-run` shows them.
+fn preflight_calls(target: &StageStack) -> String {
+    format!(
+        "# in {}, before anything is built:\nsts:GetCallerIdentity\nssm:GetParameter Name={} (bootstrapped with version {} or later: `cargo xtask bootstrap`)\n",
+        target.region,
+        bootstrap::version_parameter(),
+        bootstrap::MIN_BOOTSTRAP_VERSION
+    )
 }
 
 /// The stack's outputs, by provider.
@@ -274,21 +288,30 @@ mod tests {
             file.display()
         ));
         let context = format!("-c resolved={}", file.display());
-        expected.push(format!(
-            "cd cdk && AWS_REGION={region} node_modules/.bin/cdk bootstrap --no-notices {context}"
-        ));
         expected.push(format!("cd cdk && AWS_REGION={region} node_modules/.bin/cdk deploy --no-notices {context} {stack} --require-approval never --outputs-file cdk.out/{stack}.outputs.json"));
         expected.push(format!(
             "# then prints the webhook URLs from cdk/cdk.out/{stack}.outputs.json"
         ));
+        let mut preflight = vec![
+            format!("# in {region}, before anything is built:"),
+            "sts:GetCallerIdentity".to_owned(),
+            "ssm:GetParameter Name=/cdk-bootstrap/hnb659fds/version (bootstrapped with version 6 or later: `cargo xtask bootstrap`)".to_owned(),
+        ];
+        preflight.extend(expected);
         let lines: Vec<&str> = text
             .lines()
             .filter(|l| !l.contains("npm") && !l.starts_with("# cdk/node_modules"))
             .collect();
-        assert_eq!(lines, expected);
-        let written =
-            stage::resolve_stage(&manifest, a.lifetime.stage("pr-42").unwrap(), &env, None)
-                .unwrap();
+        assert_eq!(lines, preflight);
+        assert!(!text.contains("cdk bootstrap"), "deploy never bootstraps");
+        let written = stage::resolve_stage(
+            &manifest,
+            a.lifetime.stage("pr-42").unwrap(),
+            None,
+            &env,
+            None,
+        )
+        .unwrap();
         assert_eq!(written.stage.ttl.as_deref(), Some("2h"));
     }
 
@@ -313,6 +336,7 @@ mod tests {
         let resolved = stage::resolve_stage(
             &manifest,
             a.lifetime.stage("prod").unwrap(),
+            None,
             &env,
             a.alarm_email.as_deref(),
         )
@@ -354,7 +378,8 @@ mod tests {
         )
         .unwrap();
         let stage = hookline_manifest::Stage::new("pr-7", false, None).unwrap();
-        let resolved = stage::resolve_stage(&manifest, stage, &AwsEnv::default(), None).unwrap();
+        let resolved =
+            stage::resolve_stage(&manifest, stage, None, &AwsEnv::default(), None).unwrap();
         let mut stack = Map::new();
         stack.insert(
             "ApiEndpoint".into(),
@@ -407,109 +432,5 @@ mod tests {
         let missing = json!({ "shop-pr-7": { "ApiEndpoint": "x" } });
         let err = summary(&resolved, &missing).unwrap_err().to_string();
         assert!(err.contains("has no output"), "{err}");
-    }
-}
-
-/// `.github/workflows/preview.yml`, read with the venv's PyYAML (no YAML crate in the workspace).
-#[cfg(test)]
-mod preview_workflow_tests {
-    use serde_json::Value;
-
-    use crate::{project, tools};
-
-    fn workflow() -> Value {
-        let python = std::env::var_os("HOOKLINE_TEST_PYTHON")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(tools::venv_python);
-        let file = project::root().join(".github/workflows/preview.yml");
-        let out = std::process::Command::new(python)
-            .args([
-                "-c",
-                "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
-            ])
-            .arg(&file)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-
-    fn runs(job: &Value) -> Vec<String> {
-        job["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|s| s["run"].as_str().map(str::to_owned))
-            .collect()
-    }
-
-    #[test]
-    fn deploys_pr_number_on_pushes_and_destroys_it_on_close() {
-        let w = workflow();
-        // YAML 1.1 reads the key `on` as true.
-        let on = if w["on"].is_null() {
-            &w["true"]
-        } else {
-            &w["on"]
-        };
-        let types: Vec<&str> = on["pull_request"]["types"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
-        for t in ["opened", "synchronize", "reopened", "closed"] {
-            assert!(types.contains(&t), "{t} missing from {types:?}");
-        }
-        assert_eq!(
-            w["env"]["STAGE"],
-            "pr-${{ github.event.pull_request.number }}"
-        );
-        assert_eq!(w["permissions"]["id-token"], "write");
-
-        let deploy = &w["jobs"]["deploy"];
-        assert!(deploy["if"].as_str().unwrap().contains("!= 'closed'"));
-        assert!(
-            runs(deploy)
-                .iter()
-                .any(|r| r.contains("cargo xtask deploy --stage \"$STAGE\" --yes --json"))
-        );
-        let destroy = &w["jobs"]["destroy"];
-        assert!(destroy["if"].as_str().unwrap().contains("== 'closed'"));
-        assert!(
-            runs(destroy)
-                .iter()
-                .any(|r| r.contains("cargo xtask destroy --stage \"$STAGE\" --yes"))
-        );
-        for job in [deploy, destroy] {
-            // The region as xtask resolves it, not a second reading of the manifest.
-            assert!(
-                runs(job)
-                    .iter()
-                    .any(|r| r
-                        .contains("cargo xtask resolve --stage \"$STAGE\" | jq -r .stage.region")),
-                "{:?}",
-                runs(job)
-            );
-            assert!(runs(job).iter().all(|r| !r.contains("tomllib")));
-            let credentials = job["steps"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|s| {
-                    s["uses"]
-                        .as_str()
-                        .is_some_and(|u| u.starts_with("aws-actions/configure-aws-credentials"))
-                })
-                .expect("OIDC credentials step");
-            assert_eq!(
-                credentials["with"]["role-to-assume"],
-                "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
-            );
-        }
     }
 }

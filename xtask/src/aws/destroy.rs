@@ -1,20 +1,24 @@
-//! `cargo xtask destroy --stage <s>`: deletes the stack `<project>-<stage>` through
-//! CloudFormation (no build, no synthesis: it works from any checkout, e.g. when a pull request
-//! closes). Whether the stage is ephemeral is read from the deployed stack's `ttl` tag, which
-//! only ephemeral stages carry: their resources, secrets and logs included, all go with the
-//! stack. A stage without it keeps its queues, DLQs and secrets, and is only destroyed with
-//! `--force`.
+//! `cargo xtask destroy --stage <s>`: deletes the stack `<project>-<stage>` through CloudFormation
+//! with the AWS SDK: no build, no synthesis, no Python or Node, so it works from any checkout
+//! (the base branch, when a pull request closes). A stage is ephemeral exactly when its stack
+//! carries the `hookline:expires-at` tag: then everything goes with it. Any other stage keeps its
+//! queues, DLQs and secrets, and is only destroyed with `--force`.
+//!
+//! It is idempotent (no stack is success, a deletion in progress is waited for), streams the
+//! stack's events while it waits, retries once after `DELETE_FAILED` (with `--force-delete`:
+//! skipping what cannot be deleted, then listing it), and exits non-zero whenever the stack is
+//! not gone.
 
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{Result, bail};
+use hookline_manifest::stage::TAG_EXPIRES_AT;
+use serde_json::json;
 
-use crate::aws::AwsEnv;
-use crate::aws::cli;
-use crate::cmd::{Exec, Plan, RealExec};
+use crate::aws::stack::{self, DeleteOptions, Deletion};
+use crate::aws::{AwsEnv, sdk};
 use crate::project;
 use crate::stage::{StageArgs, StageStack};
-use crate::tools;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -27,17 +31,68 @@ pub struct Args {
     /// Destroy a non-ephemeral stage too (its queues, DLQs and secrets are retained).
     #[arg(long)]
     pub force: bool,
+    /// If the deletion fails, retry with FORCE_DELETE_STACK: what cannot be deleted is skipped,
+    /// then listed (ephemeral stages only, unless --force).
+    #[arg(long)]
+    pub force_delete: bool,
+    /// Print the result as one line of JSON on stdout (progress goes to stderr).
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let root = project::root();
-    let mut exec = RealExec {
-        root: root.clone(),
-        stdout_to_stderr: false,
-    };
-    let out = destroy(&args, &AwsEnv::from_process(), &mut exec, &mut confirm)?;
-    print!("{out}");
+    let manifest = project::manifest()?;
+    let env = AwsEnv::from_process();
+    let stage = args.stage.stage()?;
+    let target = StageStack::new(&manifest, &stage, &env);
+    if args.stage.dry_run {
+        print!("{}", dry_run(&target, &args));
+        return Ok(());
+    }
+    let outcome = sdk::runtime()?.block_on(async {
+        let config = sdk::connect(&env, &target.region).await;
+        sdk::preflight(&env, &config).await?;
+        let cfn = aws_sdk_cloudformation::Client::new(&config);
+        destroy(
+            &cfn,
+            &target,
+            &args,
+            DeleteOptions {
+                force_delete: args.force_delete,
+                ..DeleteOptions::default()
+            },
+            &mut confirm,
+        )
+        .await
+    })?;
+    print!("{}", report(&target, &stage.name, &outcome, args.json));
+    if !outcome.deletion.is_gone() {
+        bail!("{} is not gone", target.stack);
+    }
     Ok(())
+}
+
+/// What `--dry-run` prints: the calls, in order.
+fn dry_run(target: &StageStack, args: &Args) -> String {
+    let stack = &target.stack;
+    let mut out = format!(
+        "# in {region}\nsts:GetCallerIdentity\ncloudformation:DescribeStacks StackName={stack}\n# none: nothing to destroy (success). Without the tag {TAG_EXPIRES_AT} (not ephemeral): ",
+        region = target.region
+    );
+    out.push_str(if args.force {
+        "destroyed anyway (--force)\n"
+    } else {
+        "refused unless --force\n"
+    });
+    out.push_str(&format!(
+        "cloudformation:DeleteStack StackName=<its stack id>\n# then every 5 s until it is gone: cloudformation:DescribeStackEvents (new events are printed) and cloudformation:DescribeStacks\n# on DELETE_FAILED: the failed resources and why, then once more: cloudformation:DeleteStack StackName=<its stack id>{}\n",
+        if args.force_delete {
+            " DeletionMode=FORCE_DELETE_STACK, and the skipped resources are listed"
+        } else {
+            ""
+        }
+    ));
+    out
 }
 
 /// Asks on the terminal; refuses without one.
@@ -52,233 +107,123 @@ fn confirm(question: &str) -> Result<bool> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
-/// Destroys (or, with `--dry-run`, returns the commands); returns what to print.
-pub fn destroy(
+/// What happened to the stage's stack.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Whether it was an ephemeral stage (`None`: there was no stack).
+    pub ephemeral: Option<bool>,
+    /// How the deletion ended.
+    pub deletion: Deletion,
+}
+
+/// Deletes the stage's stack, refusing a retained stage without `--force`.
+pub async fn destroy(
+    cfn: &aws_sdk_cloudformation::Client,
+    target: &StageStack,
     args: &Args,
-    env: &AwsEnv,
-    exec: &mut dyn Exec,
+    options: DeleteOptions,
     confirm: &mut dyn FnMut(&str) -> Result<bool>,
-) -> Result<String> {
-    let manifest = project::manifest()?;
-    let stage = args.stage.stage()?;
-    let target = StageStack::new(&manifest, &stage, env);
-    let stack = target.stack.as_str();
-
-    let mut tools_plan = Plan::default();
-    let (installed, venv) = tools::venv_has(&["aws"]);
-    tools::python_tools(&mut tools_plan, "the AWS CLI is", installed, venv);
-    let describe = cli::aws_cli(&target).args([
-        "cloudformation",
-        "describe-stacks",
-        "--stack-name",
-        stack,
-        "--query",
-        "Stacks[0].Tags[?Key=='ttl'].Value | [0]",
-        "--output",
-        "text",
-    ]);
-    let delete =
-        cli::aws_cli(&target).args(["cloudformation", "delete-stack", "--stack-name", stack]);
-    let wait = cli::aws_cli(&target).args([
-        "cloudformation",
-        "wait",
-        "stack-delete-complete",
-        "--stack-name",
-        stack,
-    ]);
-
-    if args.stage.dry_run {
-        let mut plan = tools_plan;
-        plan.note("reads the stack's ttl tag: only ephemeral stages have one");
-        plan.run(describe);
-        plan.note(if args.force {
-            "destroys the stage even if it is not ephemeral (--force)"
-        } else {
-            "refuses a stage without the tag (not ephemeral) unless --force"
+) -> Result<Outcome> {
+    let Some(found) = stack::describe(cfn, &target.stack).await? else {
+        return Ok(Outcome {
+            ephemeral: None,
+            deletion: Deletion::NotFound,
         });
-        plan.run(delete);
-        plan.run(wait);
-        return Ok(plan.render());
-    }
-
-    // Before any AWS call: a missing credential gets the clear explanation.
-    cli::require_credentials(env, &target)?;
-    tools_plan.execute(exec)?;
-    let found = exec.capture(&describe)?;
-    if !found.success {
-        if found.stderr.contains("does not exist") {
-            return Ok(format!(
-                "{stack} does not exist in {}: nothing to destroy\n",
-                target.region
-            ));
-        }
-        bail!("could not read the stack {stack}: {}", found.stderr.trim());
-    }
-    let ttl = found.stdout.trim();
-    let ephemeral = !ttl.is_empty() && ttl != "None";
+    };
+    let ephemeral = found.tags.contains_key(TAG_EXPIRES_AT);
     if !ephemeral && !args.force {
         bail!(
-            "{stack} is not an ephemeral stage (deployed without --ephemeral and not named pr-*): destroying it removes its API and functions, and keeps its queues, DLQs and secrets. Pass --force to destroy it anyway."
+            "{} is not an ephemeral stage (its stack has no {TAG_EXPIRES_AT} tag): destroying it removes its API and functions, and keeps its queues, DLQs and secrets. Pass --force to destroy it anyway.",
+            target.stack
         );
     }
-    let question = format!("Destroy {stack} in {}?", target.region);
-    if !args.yes && !confirm(&question)? {
-        bail!("not destroyed");
+    if found.status != "DELETE_IN_PROGRESS" {
+        let question = format!(
+            "Destroy {} ({}) in {}?",
+            target.stack, found.status, target.region
+        );
+        if !args.yes && !confirm(&question)? {
+            bail!("not destroyed");
+        }
     }
-    exec.run(&delete)?;
-    eprintln!("waiting for CloudFormation to delete {stack}...");
-    exec.run(&wait)?;
-    Ok(if ephemeral {
-        format!("{stack} destroyed: every resource is gone (ephemeral stage, ttl {ttl})\n")
-    } else {
-        format!(
-            "{stack} destroyed; its queues, DLQs and secrets are retained (delete them in the console or with the AWS CLI when no longer needed)\n"
-        )
+    eprintln!("deleting {} ({})...", target.stack, found.status);
+    let deletion = stack::delete(cfn, &target.stack, options, &mut |line| {
+        eprintln!("  {line}")
+    })
+    .await?;
+    Ok(Outcome {
+        ephemeral: Some(ephemeral),
+        deletion,
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::aws::env::fixtures;
-    use crate::cmd::{Captured, Recorder};
-
-    fn args(stage: &str) -> Args {
-        Args {
-            stage: StageArgs::new(stage, false),
-            yes: true,
-            force: false,
+/// What to print: a sentence, or one line of JSON.
+fn report(target: &StageStack, stage: &str, outcome: &Outcome, as_json: bool) -> String {
+    let stack = &target.stack;
+    let region = &target.region;
+    if as_json {
+        let (result, status, resources) = match &outcome.deletion {
+            Deletion::NotFound => ("not-found", None, Vec::new()),
+            Deletion::Deleted { left_behind } => ("deleted", None, left_behind.clone()),
+            Deletion::Failed { status, failed } => ("failed", Some(status.clone()), failed.clone()),
+        };
+        let resources: Vec<_> = resources
+            .iter()
+            .map(|r| {
+                json!({
+                    "logicalId": r.logical_id,
+                    "type": r.resource_type,
+                    "physicalId": r.physical_id,
+                    "reason": r.reason,
+                })
+            })
+            .collect();
+        let line = json!({
+            "stack": stack,
+            "region": region,
+            "result": result,
+            "status": status,
+            "ephemeral": outcome.ephemeral,
+            "resources": resources,
+        });
+        return format!("{line}\n");
+    }
+    match &outcome.deletion {
+        Deletion::NotFound => format!("{stack} does not exist in {region}: nothing to destroy\n"),
+        Deletion::Deleted { left_behind } => {
+            let mut out = if outcome.ephemeral == Some(true) {
+                format!("{stack} destroyed: every resource is gone (ephemeral stage)\n")
+            } else {
+                format!(
+                    "{stack} destroyed; its queues, DLQs and secrets are retained (delete them in the console when no longer needed)\n"
+                )
+            };
+            if !left_behind.is_empty() {
+                out.push_str("FORCE_DELETE_STACK left these behind; delete them by hand:\n");
+                for r in left_behind {
+                    out.push_str(&format!(
+                        "  {} {} ({}): {}\n",
+                        r.resource_type, r.physical_id, r.logical_id, r.reason
+                    ));
+                }
+            }
+            out
+        }
+        Deletion::Failed { status, failed } => {
+            let mut out = format!("{stack} is still there ({status}). What failed:\n");
+            for r in failed {
+                out.push_str(&format!(
+                    "  {} {} ({}): {}\n",
+                    r.resource_type, r.physical_id, r.logical_id, r.reason
+                ));
+            }
+            out.push_str(&format!(
+                "Fix those resources (or retry with --force-delete to skip them), then run `cargo xtask destroy --stage {stage} --yes` again.\n"
+            ));
+            out
         }
     }
-
-    fn stack() -> String {
-        let manifest = project::manifest().unwrap();
-        manifest.project.name
-    }
-
-    fn never(_: &str) -> Result<bool> {
-        panic!("asked for confirmation")
-    }
-
-    #[test]
-    fn dry_run_prints_the_cloudformation_commands() {
-        let mut a = args("pr-42");
-        a.stage.dry_run = true;
-        let text = destroy(&a, &fixtures::keys(), &mut Recorder::default(), &mut never).unwrap();
-        let project = stack();
-        let commands: Vec<&str> = text
-            .lines()
-            .filter(|l| l.contains("cloudformation"))
-            .collect();
-        assert_eq!(
-            commands,
-            [
-                format!(
-                    "AWS_REGION=eu-west-1 .tools/venv/bin/aws cloudformation describe-stacks --stack-name {project}-pr-42 --query 'Stacks[0].Tags[?Key=='\\''ttl'\\''].Value | [0]' --output text"
-                ),
-                format!(
-                    "AWS_REGION=eu-west-1 .tools/venv/bin/aws cloudformation delete-stack --stack-name {project}-pr-42"
-                ),
-                format!(
-                    "AWS_REGION=eu-west-1 .tools/venv/bin/aws cloudformation wait stack-delete-complete --stack-name {project}-pr-42"
-                ),
-            ]
-        );
-        assert!(text.contains("# refuses a stage without the tag (not ephemeral) unless --force"));
-    }
-
-    #[test]
-    fn without_credentials_nothing_runs() {
-        let home = tempfile::tempdir().unwrap();
-        let env = AwsEnv {
-            vars: Default::default(),
-            home: Some(home.path().to_path_buf()),
-        };
-        let mut recorder = Recorder::default();
-        let err = destroy(&args("pr-1"), &env, &mut recorder, &mut never).unwrap_err();
-        assert!(err.to_string().starts_with("no AWS credentials found"));
-        assert!(recorder.ran.is_empty());
-    }
-
-    #[test]
-    fn an_ephemeral_stage_is_deleted_and_waited_for() {
-        let mut recorder = Recorder::default();
-        recorder.outputs.push_back(Captured {
-            success: true,
-            stdout: "24h\n".to_owned(),
-            stderr: String::new(),
-        });
-        let out = destroy(&args("pr-1"), &fixtures::keys(), &mut recorder, &mut never).unwrap();
-        assert!(out.contains("every resource is gone"), "{out}");
-        let verbs: Vec<&str> = recorder
-            .ran
-            .iter()
-            .filter_map(|l| l.split(" cloudformation ").nth(1))
-            .map(|rest| rest.split(' ').next().unwrap_or_default())
-            .collect();
-        assert_eq!(verbs, ["describe-stacks", "delete-stack", "wait"]);
-    }
-
-    #[test]
-    fn a_retained_stage_needs_force() {
-        let retained = || Captured {
-            success: true,
-            stdout: "None\n".to_owned(),
-            stderr: String::new(),
-        };
-        let mut recorder = Recorder::default();
-        recorder.outputs.push_back(retained());
-        let err = destroy(&args("prod"), &fixtures::keys(), &mut recorder, &mut never).unwrap_err();
-        assert!(
-            err.to_string().contains("is not an ephemeral stage"),
-            "{err}"
-        );
-        assert!(err.to_string().contains("Pass --force"));
-        assert!(!recorder.ran.iter().any(|l| l.contains("delete-stack")));
-
-        let mut forced = args("prod");
-        forced.force = true;
-        let mut recorder = Recorder::default();
-        recorder.outputs.push_back(retained());
-        let out = destroy(&forced, &fixtures::keys(), &mut recorder, &mut never).unwrap();
-        assert!(
-            out.contains("queues, DLQs and secrets are retained"),
-            "{out}"
-        );
-        assert!(recorder.ran.iter().any(|l| l.contains("delete-stack")));
-    }
-
-    #[test]
-    fn without_yes_it_asks_and_stops_on_no() {
-        let mut recorder = Recorder::default();
-        recorder.outputs.push_back(Captured {
-            success: true,
-            stdout: "24h".to_owned(),
-            stderr: String::new(),
-        });
-        let mut a = args("pr-3");
-        a.yes = false;
-        let mut asked = Vec::new();
-        let mut no = |q: &str| {
-            asked.push(q.to_owned());
-            Ok(false)
-        };
-        let err = destroy(&a, &fixtures::keys(), &mut recorder, &mut no).unwrap_err();
-        assert_eq!(err.to_string(), "not destroyed");
-        assert_eq!(asked.len(), 1);
-        assert!(asked[0].starts_with("Destroy ") && asked[0].ends_with("-pr-3 in eu-west-1?"));
-        assert!(!recorder.ran.iter().any(|l| l.contains("delete-stack")));
-    }
-
-    #[test]
-    fn a_missing_stack_is_nothing_to_destroy() {
-        let mut recorder = Recorder::default();
-        recorder.outputs.push_back(Captured {
-            success: false,
-            stdout: String::new(),
-            stderr: "An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id x does not exist".to_owned(),
-        });
-        let out = destroy(&args("pr-9"), &fixtures::keys(), &mut recorder, &mut never).unwrap();
-        assert!(out.contains("nothing to destroy"), "{out}");
-    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -28,7 +28,7 @@ impl AwsEnv {
         }
     }
 
-    fn var(&self, key: &str) -> Option<&str> {
+    pub fn var(&self, key: &str) -> Option<&str> {
         self.vars
             .get(key)
             .map(String::as_str)

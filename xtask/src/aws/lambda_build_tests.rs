@@ -114,6 +114,18 @@ fn build_writes_arm64_bootstrap_zips_that_synthesize_into_a_lint_clean_stack() {
         assert_eq!(function["Properties"]["Architectures"][0], "arm64");
         assert_eq!(function["Properties"]["Runtime"], "provided.al2023");
     }
+    // The synthesized stack refuses exactly the bootstrap versions below the one `deploy`
+    // checks for (aws-cdk-lib's CheckBootstrapVersion rule lists them).
+    let refused = &json["Rules"]["CheckBootstrapVersion"]["Assertions"][0]["Assert"]["Fn::Not"][0]
+        ["Fn::Contains"][0];
+    let refused: Vec<u32> = refused
+        .as_array()
+        .unwrap_or_else(|| panic!("no CheckBootstrapVersion rule: {}", json["Rules"]))
+        .iter()
+        .map(|v| v.as_str().unwrap().parse().unwrap())
+        .collect();
+    let min = crate::aws::bootstrap::MIN_BOOTSTRAP_VERSION;
+    assert_eq!(refused, (1..min).collect::<Vec<u32>>());
     // The cloud assembly carries the very zips that were built.
     let staged = assets_of(template.parent().unwrap(), &stack);
     assert_eq!(staged.len(), zips.len());
@@ -131,7 +143,7 @@ fn build_writes_arm64_bootstrap_zips_that_synthesize_into_a_lint_clean_stack() {
         std::fs::remove_file(file).unwrap();
     }
 
-    let lint = Command::new(root.join(".tools/venv/bin/cfn-lint"))
+    let lint = Command::new(crate::project::venv_bin_dir().join("cfn-lint"))
         .arg("--")
         .arg(&template)
         .output()

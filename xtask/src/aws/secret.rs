@@ -8,12 +8,9 @@ use std::io::{IsTerminal, Read};
 
 use anyhow::{Context, Result, bail};
 
-use crate::aws::AwsEnv;
-use crate::aws::cli;
-use crate::cmd::{Cmd, Exec, Plan, RealExec};
+use crate::aws::{AwsEnv, sdk, stack};
 use crate::project;
 use crate::stage::{StageArgs, StageStack};
-use crate::tools;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -38,12 +35,7 @@ pub struct SetArgs {
 
 pub fn run(args: Args) -> Result<()> {
     let Action::Set(args) = args.action;
-    let root = project::root();
-    let mut exec = RealExec {
-        root: root.clone(),
-        stdout_to_stderr: true,
-    };
-    let out = set(&args, &AwsEnv::from_process(), &mut exec, &mut read_stdin)?;
+    let out = set(&args, &AwsEnv::from_process(), &mut read_stdin)?;
     print!("{out}");
     Ok(())
 }
@@ -103,11 +95,10 @@ pub fn secret_value(input: &str) -> Result<(String, usize)> {
     })
 }
 
-/// Writes the secret (or, with `--dry-run`, returns the commands); returns what to print.
+/// Writes the secret (or, with `--dry-run`, returns the calls); returns what to print.
 pub fn set(
     args: &SetArgs,
     env: &AwsEnv,
-    exec: &mut dyn Exec,
     read: &mut dyn FnMut() -> Result<String>,
 ) -> Result<String> {
     let manifest = project::manifest()?;
@@ -122,69 +113,74 @@ pub fn set(
     let stage = args.stage.stage()?;
     let target = StageStack::new(&manifest, &stage, env);
     let output = hookline_manifest::provider_outputs(&provider.name).secret_arn;
-    let describe = cli::describe_output(&target, &output);
-    let put = |arn: &str| -> Cmd {
-        cli::aws_cli(&target).args([
-            "secretsmanager",
-            "put-secret-value",
-            "--secret-id",
-            arn,
-            "--secret-string",
-            "file:///dev/stdin",
-            "--query",
-            "VersionId",
-            "--output",
-            "text",
-        ])
-    };
-    let mut tools_plan = Plan::default();
-    let (installed, venv) = tools::venv_has(&["aws"]);
-    tools::python_tools(&mut tools_plan, "the AWS CLI is", installed, venv);
 
     if args.stage.dry_run {
-        let mut plan = tools_plan;
-        plan.note("reads the secret from stdin: one per line; several (rotation) are written as a JSON array");
+        let mut out = format!(
+            "# in {}\nsts:GetCallerIdentity\n# reads the secret from stdin: one per line; several (rotation) are written as a JSON array\n",
+            target.region
+        );
         let arn = match &provider.signing.secret_arn {
             Some(arn) => {
-                plan.note(format!(
-                    "hookline.toml names the secret of {}",
+                out.push_str(&format!(
+                    "# hookline.toml names the secret of {}\n",
                     provider.name
                 ));
                 arn.clone()
             }
             None => {
-                plan.run(describe);
+                out.push_str(&format!(
+                    "cloudformation:DescribeStacks StackName={} (its output {output})\n",
+                    target.stack
+                ));
                 format!("<{output}>")
             }
         };
-        plan.note("the value goes to the command's stdin, never to its arguments");
-        plan.run(put(&arn));
-        return Ok(plan.render());
+        out.push_str(&format!(
+            "secretsmanager:PutSecretValue SecretId={arn} SecretString=<stdin>\n"
+        ));
+        return Ok(out);
     }
 
-    cli::require_credentials(env, &target)?;
-    let (value, count) = secret_value(&read()?)?;
-    tools_plan.execute(exec)?;
-    let arn = match &provider.signing.secret_arn {
-        Some(arn) => arn.clone(),
-        None => cli::read_output(exec, &target, &stage, &output)?,
-    };
-    exec.feed(&put(&arn), value.as_bytes())?;
-    Ok(format!(
-        "wrote {} to {arn}. New ingest instances use it at once; running ones keep the previous value until they are recycled, so rotate by writing the new and the old secret together.\n",
-        if count == 1 {
-            "the secret".to_owned()
-        } else {
-            format!("{count} secrets (all accepted: rotation)")
-        }
-    ))
+    sdk::runtime()?.block_on(async {
+        let config = sdk::connect(env, &target.region).await;
+        // Before stdin is read: refused credentials cost the user nothing.
+        sdk::preflight(env, &config).await?;
+        let (value, count) = secret_value(&read()?)?;
+        let arn = match &provider.signing.secret_arn {
+            Some(arn) => arn.clone(),
+            None => {
+                let cfn = aws_sdk_cloudformation::Client::new(&config);
+                stack::output(&cfn, &target.stack, &stage.name, &output).await?
+            }
+        };
+        aws_sdk_secretsmanager::Client::new(&config)
+            .put_secret_value()
+            .secret_id(&arn)
+            .secret_string(value)
+            .send()
+            .await
+            .map_err(|err| {
+                anyhow::anyhow!(
+                    "writing the secret {arn}: {}",
+                    aws_sdk_secretsmanager::error::DisplayErrorContext(&err)
+                )
+            })?;
+        Ok(format!(
+            "wrote {} to {arn}. New ingest instances use it at once; running ones keep the previous value until they are recycled, so rotate by writing the new and the old secret together.\n",
+            if count == 1 {
+                "the secret".to_owned()
+            } else {
+                format!("{count} secrets (all accepted: rotation)")
+            }
+        ))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::aws::env::fixtures;
-    use crate::cmd::{Captured, Recorder};
+    use crate::aws::moto::Moto;
 
     fn args(provider: &str, stage: &str, dry_run: bool) -> SetArgs {
         SetArgs {
@@ -247,126 +243,113 @@ mod tests {
     }
 
     #[test]
-    fn dry_run_prints_the_lookup_and_the_write_and_reads_nothing() {
-        let _root = project::root();
+    fn dry_run_prints_the_calls_and_reads_nothing() {
         let name = provider();
         let output = hookline_manifest::provider_outputs(&name).secret_arn;
         let mut read = || -> Result<String> { panic!("read stdin in a dry run") };
-        let text = set(
-            &args(&name, "prod", true),
-            &AwsEnv::default(),
-            &mut Recorder::default(),
-            &mut read,
-        )
+        let text = set(&args(&name, "prod", true), &fixtures::keys(), &mut read).unwrap();
+        assert!(
+            text.contains(
+                "sts:GetCallerIdentity
+# reads the secret from stdin"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(&format!(
+                "cloudformation:DescribeStacks StackName={}-prod (its output {output})\nsecretsmanager:PutSecretValue SecretId=<{output}> SecretString=<stdin>\n",
+                project()
+            )),
+            "{text}"
+        );
+    }
+
+    /// Against moto: the secret named by the stack's output gets the value, read back.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_secret_is_written_and_reads_back() {
+        let moto = Moto::start();
+        let env = moto.env();
+        let config = sdk::connect(&env, fixtures::REGION).await;
+        let secrets = aws_sdk_secretsmanager::Client::new(&config);
+        let created = secrets
+            .create_secret()
+            .name("hookline/stripe")
+            .secret_string("placeholder")
+            .send()
+            .await
+            .unwrap();
+        let arn = created.arn().unwrap().to_owned();
+        let output = hookline_manifest::provider_outputs(&provider()).secret_arn;
+        let template = serde_json::json!({
+            "Resources": { "Queue": { "Type": "AWS::SQS::Queue" } },
+            "Outputs": { output.clone(): { "Value": arn } },
+        });
+        aws_sdk_cloudformation::Client::new(&config)
+            .create_stack()
+            .stack_name(format!("{}-prod", project()))
+            .template_body(template.to_string())
+            .send()
+            .await
+            .unwrap();
+        let a = args(&provider(), "prod", false);
+        let out = tokio::task::spawn_blocking(move || {
+            let mut read = || Ok("n3w-secret\n0ld-secret\n".to_owned());
+            set(&a, &env, &mut read)
+        })
+        .await
+        .unwrap()
         .unwrap();
-        let region = project::manifest().unwrap().project.region;
-        let commands: Vec<&str> = text
-            .lines()
-            .filter(|l| l.contains(".tools/venv/bin/aws"))
-            .collect();
+        assert!(
+            out.starts_with(&format!(
+                "wrote 2 secrets (all accepted: rotation) to {arn}."
+            )),
+            "{out}"
+        );
+        assert!(!out.contains("n3w-secret"));
+        let stored = secrets
+            .get_secret_value()
+            .secret_id(&arn)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(
-            commands,
-            [
-                format!(
-                    "AWS_REGION={region} .tools/venv/bin/aws cloudformation describe-stacks --stack-name {}-prod --query 'Stacks[0].Outputs[?OutputKey=='\\''{output}'\\''].OutputValue | [0]' --output text",
-                    project()
-                ),
-                format!(
-                    "AWS_REGION={region} .tools/venv/bin/aws secretsmanager put-secret-value --secret-id '<{output}>' --secret-string file:///dev/stdin --query VersionId --output text"
-                ),
-            ]
+            stored.secret_string(),
+            Some(r#"["n3w-secret","0ld-secret"]"#)
         );
     }
 
     #[test]
-    fn the_value_goes_to_stdin_never_to_argv() {
-        let _root = project::root();
-        let mut recorder = Recorder::default();
-        recorder.outputs.push_back(Captured {
-            success: true,
-            stdout: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x-AbC123\n".to_owned(),
-            stderr: String::new(),
-        });
-        let mut read = || Ok("n3w-secret\n0ld-secret\n".to_owned());
-        let out = set(
-            &args(&provider(), "prod", false),
-            &fixtures::keys(),
-            &mut recorder,
-            &mut read,
-        )
-        .unwrap();
-        assert!(out.starts_with("wrote 2 secrets (all accepted: rotation) to arn:aws:secretsmanager:eu-west-1:123456789012:secret:x-AbC123."), "{out}");
-        assert!(!out.contains("n3w-secret"));
-        assert_eq!(recorder.fed.len(), 1);
-        let (command, input) = &recorder.fed[0];
-        assert!(command.contains("put-secret-value --secret-id arn:aws:secretsmanager:eu-west-1:123456789012:secret:x-AbC123 --secret-string file:///dev/stdin"));
-        assert_eq!(input, br#"["n3w-secret","0ld-secret"]"#);
-        for line in &recorder.ran {
-            assert!(
-                !line.contains("n3w-secret") && !line.contains("0ld-secret"),
-                "{line}"
-            );
-        }
-    }
-
-    #[test]
-    fn an_undeployed_stage_is_explained() {
-        let _root = project::root();
-        let mut recorder = Recorder::default();
-        recorder.outputs.push_back(Captured {
-            success: false,
-            stdout: String::new(),
-            stderr: "Stack with id x does not exist".to_owned(),
-        });
+    fn an_undeployed_stage_is_explained_and_nothing_is_written() {
+        let moto = Moto::start();
         let mut read = || Ok("s".to_owned());
-        let err = set(
-            &args(&provider(), "pr-5", false),
-            &fixtures::keys(),
-            &mut recorder,
-            &mut read,
-        )
-        .unwrap_err()
-        .to_string();
+        let err = set(&args(&provider(), "pr-5", false), &moto.env(), &mut read)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("is the stage deployed (`cargo xtask deploy --stage pr-5`)?"),
             "{err}"
         );
-        assert!(recorder.fed.is_empty());
     }
 
     #[test]
-    fn without_credentials_nothing_is_read_or_run() {
-        let _root = project::root();
-        let mut recorder = Recorder::default();
+    fn without_credentials_nothing_is_read() {
         let mut read = || -> Result<String> { panic!("read stdin without credentials") };
         // AWS_PROFILE names a profile that no shared file has.
-        let err = set(
-            &args(&provider(), "prod", false),
-            &credentials(),
-            &mut recorder,
-            &mut read,
-        )
-        .unwrap_err()
-        .to_string();
+        let err = set(&args(&provider(), "prod", false), &credentials(), &mut read)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("AWS_PROFILE is `default`, but no such profile is in"),
             "{err}"
         );
-        assert!(recorder.ran.is_empty());
     }
 
     #[test]
     fn an_unknown_provider_lists_the_known_ones() {
-        let _root = project::root();
         let mut read = || Ok(String::new());
-        let err = set(
-            &args("nope", "prod", true),
-            &fixtures::keys(),
-            &mut Recorder::default(),
-            &mut read,
-        )
-        .unwrap_err()
-        .to_string();
+        let err = set(&args("nope", "prod", true), &fixtures::keys(), &mut read)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("no provider `nope` in hookline.toml (providers: "),
             "{err}"

@@ -48,7 +48,8 @@ pub fn synth(
     let manifest = project::manifest()?;
     let stage = args.lifetime.stage(&args.stage.stage)?;
     let target = StageStack::new(&manifest, &stage, env);
-    let resolved = stage::resolve_stage(&manifest, stage, env, None)?;
+    let pr = args.lifetime.pull_request(&stage)?;
+    let resolved = stage::resolve_stage(&manifest, stage, pr, env, None)?;
     let assets = match &args.assets {
         Some(dir) => Some(
             std::fs::canonicalize(dir)
@@ -129,7 +130,7 @@ mod tests {
         let env = AwsEnv::default();
         let stage = hookline_manifest::Stage::new("pr-42", false, None).unwrap();
         let target = StageStack::new(&manifest, &stage, &env);
-        let resolved = stage::resolve_stage(&manifest, stage, &env, None).unwrap();
+        let resolved = stage::resolve_stage(&manifest, stage, None, &env, None).unwrap();
         let text = plan(&root, &resolved, &target, None).unwrap().render();
         let file = stage::resolved_path("pr-42");
         assert!(

@@ -9,6 +9,9 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use hookline::Envelope;
 
+use crate::aws::{AwsEnv, sdk, stack};
+use crate::stage::StageStack;
+
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -36,39 +39,44 @@ struct Target {
     /// A deployed stage instead of the local stack.
     #[arg(long, conflicts_with = "endpoint")]
     stage: Option<String>,
-    /// With --stage: print the commands that find the queues, and do nothing.
+    /// With --stage: print the calls that find the queues, and do nothing.
     #[arg(long, requires = "stage")]
     dry_run: bool,
 }
 
-/// The queue and DLQ URLs of a provider on a deployed stage (from the stack's outputs), or the
-/// commands that would find them (`dry_run`).
-fn stage_queues(
+/// The SQS client and the queue and DLQ URLs of a provider on a deployed stage: the stack's
+/// outputs, read through the SDK after the credentials proved to work.
+async fn stage_queues(
     manifest: &hookline_manifest::Manifest,
     provider: &str,
     stage: &str,
-    env: &crate::aws::AwsEnv,
-    exec: &mut dyn crate::cmd::Exec,
-    dry_run: bool,
-) -> Result<Result<(String, String, String), String>> {
-    use crate::aws::cli;
-    use crate::stage::StageStack;
+    env: &AwsEnv,
+) -> Result<(Client, String, String)> {
+    let stage = hookline_manifest::Stage::new(stage, false, None)?;
+    let target = StageStack::new(manifest, &stage, env);
+    let config = sdk::connect(env, &target.region).await;
+    sdk::preflight(env, &config).await?;
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let names = hookline_manifest::provider_outputs(provider);
+    let queue_url = stack::output(&cfn, &target.stack, &stage.name, &names.queue_url).await?;
+    let dlq_url = stack::output(&cfn, &target.stack, &stage.name, &names.dlq_url).await?;
+    Ok((Client::new(&config), queue_url, dlq_url))
+}
+
+/// What `--stage ... --dry-run` prints: the calls that find the queues.
+fn stage_dry_run(
+    manifest: &hookline_manifest::Manifest,
+    provider: &str,
+    stage: &str,
+    env: &AwsEnv,
+) -> Result<String> {
     let stage = hookline_manifest::Stage::new(stage, false, None)?;
     let target = StageStack::new(manifest, &stage, env);
     let names = hookline_manifest::provider_outputs(provider);
-    let outputs = [names.queue_url, names.dlq_url];
-    if dry_run {
-        let mut plan = crate::cmd::Plan::default();
-        for output in &outputs {
-            plan.run(cli::describe_output(&target, output));
-        }
-        plan.note("then receives, sends and deletes with aws-sdk-sqs on those URLs (region and credentials from the AWS chain)");
-        return Ok(Err(plan.render()));
-    }
-    cli::require_credentials(env, &target)?;
-    let queue_url = cli::read_output(exec, &target, &stage, &outputs[0])?;
-    let dlq_url = cli::read_output(exec, &target, &stage, &outputs[1])?;
-    Ok(Ok((queue_url, dlq_url, target.region)))
+    Ok(format!(
+        "# in {}\nsts:GetCallerIdentity\ncloudformation:DescribeStacks StackName={} (its outputs {} and {})\n# then receives, sends and deletes with aws-sdk-sqs on those URLs\n",
+        target.region, target.stack, names.queue_url, names.dlq_url
+    ))
 }
 
 /// An SQS client for the local endpoint: fixed region and local credentials.
@@ -104,28 +112,12 @@ pub fn run(args: Args) -> Result<()> {
         let (queue, dlq) = hookline_local::stack::queue_names(provider);
         let (client, queue_url, dlq_url) = match &target.stage {
             Some(stage) => {
-                let env = crate::aws::AwsEnv::from_process();
-                let mut exec = crate::cmd::RealExec::new(&crate::project::root());
-                match stage_queues(
-                    &manifest,
-                    &provider.name,
-                    stage,
-                    &env,
-                    &mut exec,
-                    target.dry_run,
-                )? {
-                    Err(plan) => {
-                        print!("{plan}");
-                        return Ok(());
-                    }
-                    Ok((queue_url, dlq_url, region)) => {
-                        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                            .region(aws_config::Region::new(region))
-                            .load()
-                            .await;
-                        (Client::new(&config), queue_url, dlq_url)
-                    }
+                let env = AwsEnv::from_process();
+                if target.dry_run {
+                    print!("{}", stage_dry_run(&manifest, &provider.name, stage, &env)?);
+                    return Ok(());
                 }
+                stage_queues(&manifest, &provider.name, stage, &env).await?
             }
             None => {
                 let endpoint = target
@@ -282,8 +274,8 @@ pub async fn redrive_all(client: &Client, dlq_url: &str, queue_url: &str) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::AwsEnv;
-    use crate::cmd::RealExec;
+    use crate::aws::env::fixtures;
+    use crate::aws::moto::Moto;
 
     fn manifest() -> hookline_manifest::Manifest {
         hookline_manifest::parse("[project]\nname = \"hookline\"\nregion = \"eu-west-1\"\n[[providers]]\nname = \"billing-eu\"\ntemplate = \"stripe\"\n", "hookline.toml").unwrap()
@@ -291,36 +283,61 @@ mod tests {
 
     #[test]
     fn stage_dry_run_prints_how_the_queues_are_found() {
-        let mut exec = RealExec::new(&crate::project::root());
-        let plan = stage_queues(
-            &manifest(),
-            "billing-eu",
-            "pr-42",
-            &AwsEnv::default(),
-            &mut exec,
-            true,
-        )
-        .unwrap()
-        .unwrap_err();
-        assert!(plan.contains("AWS_REGION=eu-west-1 .tools/venv/bin/aws cloudformation describe-stacks --stack-name hookline-pr-42"), "{plan}");
-        assert!(
-            plan.contains("BillingEuQueueUrl") && plan.contains("BillingEuDlqUrl"),
-            "{plan}"
+        let plan = stage_dry_run(&manifest(), "billing-eu", "pr-42", &AwsEnv::default()).unwrap();
+        assert_eq!(
+            plan,
+            "# in eu-west-1\nsts:GetCallerIdentity\ncloudformation:DescribeStacks StackName=hookline-pr-42 (its outputs BillingEuQueueUrl and BillingEuDlqUrl)\n# then receives, sends and deletes with aws-sdk-sqs on those URLs\n"
         );
     }
 
-    #[test]
-    fn stage_without_credentials_fails_before_any_call() {
+    #[tokio::test]
+    async fn stage_queues_come_from_the_stack_outputs() {
+        let moto = Moto::start();
+        let env = moto.env();
+        let config = sdk::connect(&env, fixtures::REGION).await;
+        let template = serde_json::json!({
+            "Resources": { "Queue": { "Type": "AWS::SQS::Queue" } },
+            "Outputs": {
+                "BillingEuQueueUrl": { "Value": "https://sqs.eu-west-1.amazonaws.com/1/q" },
+                "BillingEuDlqUrl": { "Value": "https://sqs.eu-west-1.amazonaws.com/1/dlq" },
+            },
+        });
+        aws_sdk_cloudformation::Client::new(&config)
+            .create_stack()
+            .stack_name("hookline-pr-42")
+            .template_body(template.to_string())
+            .send()
+            .await
+            .unwrap();
+        let (_, queue, dlq) = stage_queues(&manifest(), "billing-eu", "pr-42", &env)
+            .await
+            .unwrap();
+        assert_eq!(queue, "https://sqs.eu-west-1.amazonaws.com/1/q");
+        assert_eq!(dlq, "https://sqs.eu-west-1.amazonaws.com/1/dlq");
+        let err = stage_queues(&manifest(), "billing-eu", "pr-43", &env)
+            .await
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string()
+                .contains("is the stage deployed (`cargo xtask deploy --stage pr-43`)?"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn stage_without_credentials_fails_before_any_call() {
         let home = tempfile::tempdir().unwrap();
         let env = AwsEnv {
             vars: Default::default(),
             home: Some(home.path().to_path_buf()),
         };
-        let mut exec = RealExec::new(&crate::project::root());
-        let err =
-            stage_queues(&manifest(), "billing-eu", "pr-42", &env, &mut exec, false).unwrap_err();
+        let err = stage_queues(&manifest(), "billing-eu", "pr-42", &env)
+            .await
+            .err()
+            .unwrap();
         assert!(
-            format!("{err:#}").to_lowercase().contains("credentials"),
+            format!("{err:#}").starts_with("no AWS credentials found"),
             "{err:#}"
         );
     }

@@ -1,6 +1,24 @@
 use super::*;
 use crate::parse;
 
+#[test]
+fn a_preview_is_tagged_with_its_pull_request_and_a_kept_stage_cannot_be() {
+    let manifest = parse(SHOP, "hookline.toml").unwrap();
+    let mut o = options("pr-42");
+    o.pr = Some(42);
+    let r = resolve(&manifest, "hookline.toml", &o).unwrap();
+    assert_eq!(r.stage.pr, Some(42));
+    assert_eq!(r.stage.tags["hookline:pr"], "42");
+    let mut kept = options("prod");
+    kept.pr = Some(42);
+    assert_eq!(
+        resolve(&manifest, "hookline.toml", &kept)
+            .unwrap_err()
+            .to_string(),
+        "--pr only applies to ephemeral stages (pr-*, or --ephemeral); `prod` is not one"
+    );
+}
+
 const SHOP: &str = r#"
 [project]
 name = "shop"
@@ -26,11 +44,18 @@ timeout_secs = 60
 max_concurrency = 4
 "#;
 
+/// The deploy time of the tests.
+const NOW: &str = "2026-12-02T10:30:00Z";
+
 fn options(stage: &str) -> StageOptions {
     StageOptions {
         stage: Stage::new(stage, false, None).unwrap(),
         region: None,
         alarm_email: None,
+        pr: None,
+        now: DateTime::parse_from_rfc3339(NOW)
+            .unwrap()
+            .with_timezone(&Utc),
     }
 }
 
@@ -52,8 +77,8 @@ fn a_retained_stage_keeps_logs_a_month_and_has_no_ttl() {
     assert_eq!(
         r.stage.tags,
         BTreeMap::from([
-            ("project".to_owned(), "shop".to_owned()),
-            ("stage".to_owned(), "prod".to_owned())
+            ("hookline:project".to_owned(), "shop".to_owned()),
+            ("hookline:stage".to_owned(), "prod".to_owned())
         ])
     );
     assert_eq!(r.stage.description, "hookline webhooks: stage prod of shop");
@@ -70,7 +95,9 @@ fn an_ephemeral_stage_is_tagged_with_its_ttl() {
     assert_eq!(r.stage.ttl.as_deref(), Some("24h"));
     assert_eq!(r.stage.ttl_secs, Some(86_400));
     assert_eq!(r.stage.log_retention_days, 7);
-    assert_eq!(r.stage.tags["ttl"], "24h");
+    assert_eq!(r.stage.expires_at.as_deref(), Some("2026-12-03T10:30:00Z"));
+    assert_eq!(r.stage.tags["hookline:expires-at"], "2026-12-03T10:30:00Z");
+    assert!(!r.stage.tags.contains_key("hookline:pr"));
     assert_eq!(
         r.stage.description,
         "hookline webhooks: stage pr-42 of shop (ephemeral, ttl 24h)"
