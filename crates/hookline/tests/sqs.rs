@@ -48,7 +48,7 @@ async fn receive_all(client: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs
 #[tokio::test]
 async fn send_writes_body_and_attributes() {
     let moto = Moto::start();
-    let client = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
+    let client = aws_sdk_sqs::Client::new(&support::sdk_config(&moto).await);
     let url = create_queue(&client, "stripe").await;
     let queue = SqsQueue::new(client.clone(), &url);
     let id = queue.send(message("evt_1")).await.unwrap();
@@ -65,7 +65,7 @@ async fn send_writes_body_and_attributes() {
 #[tokio::test]
 async fn fifo_sends_group_and_deduplication_ids() {
     let moto = Moto::start();
-    let client = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
+    let client = aws_sdk_sqs::Client::new(&support::sdk_config(&moto).await);
     let url = create_queue(&client, "stripe.fifo").await;
     let queue = SqsQueue::new(client.clone(), &url);
     queue.send(message("evt_1")).await.unwrap();
@@ -95,7 +95,7 @@ async fn fifo_sends_group_and_deduplication_ids() {
 #[tokio::test]
 async fn a_missing_queue_is_reported() {
     let moto = Moto::start();
-    let client = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
+    let client = aws_sdk_sqs::Client::new(&support::sdk_config(&moto).await);
     let queue = SqsQueue::new(client, format!("{}/123456789012/nope", moto.endpoint));
     assert_eq!(
         queue.send(message("evt_1")).await,
@@ -131,7 +131,7 @@ fn stripe_ingest(queue: SqsQueue) -> Ingest<SqsQueue> {
 #[tokio::test]
 async fn ingest_queues_signed_deliveries_and_nothing_else() {
     let moto = Moto::start();
-    let client = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
+    let client = aws_sdk_sqs::Client::new(&support::sdk_config(&moto).await);
     let url = create_queue(&client, "stripe").await;
     let ingest = stripe_ingest(SqsQueue::new(client.clone(), &url));
     let now = chrono::Utc::now().timestamp();
@@ -162,7 +162,7 @@ async fn ingest_queues_signed_deliveries_and_nothing_else() {
 #[tokio::test]
 async fn ingest_answers_503_when_the_queue_is_missing_or_unreachable() {
     let moto = Moto::start();
-    let config = moto.sdk_config().await;
+    let config = support::sdk_config(&moto).await;
     let missing = SqsQueue::new(
         aws_sdk_sqs::Client::new(&config),
         format!("{}/123456789012/gone", moto.endpoint),
@@ -192,7 +192,7 @@ async fn ingest_answers_503_when_the_queue_is_missing_or_unreachable() {
 #[tokio::test]
 async fn secrets_manager_values_load_once_with_rotation() {
     let moto = Moto::start();
-    let client = aws_sdk_secretsmanager::Client::new(&moto.sdk_config().await);
+    let client = aws_sdk_secretsmanager::Client::new(&support::sdk_config(&moto).await);
     let arn = client
         .create_secret()
         .name("hookline/dev/stripe")

@@ -151,10 +151,10 @@ mod tests {
 mod check_tests {
     use super::*;
     use crate::aws::env::fixtures;
-    use crate::aws::moto::Moto;
+    use crate::aws::moto::{self, Moto};
 
     async fn with_version(moto: &Moto, version: Option<&str>) -> Result<u32> {
-        let config = sdk::connect(&moto.env(), fixtures::REGION).await;
+        let config = sdk::connect(&moto::env(moto), fixtures::REGION).await;
         if let Some(version) = version {
             aws_sdk_ssm::Client::new(&config)
                 .put_parameter()

@@ -98,12 +98,12 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 mod tests {
     use super::*;
     use crate::aws::env::fixtures;
-    use crate::aws::moto::Moto;
+    use crate::aws::moto::{self, Moto};
 
     #[tokio::test]
     async fn working_credentials_name_the_account_principal_and_region() {
         let moto = Moto::start();
-        let env = moto.env();
+        let env = moto::env(&moto);
         let config = connect(&env, fixtures::REGION).await;
         let identity = preflight(&env, &config).await.unwrap();
         // moto's fixed account.
@@ -115,7 +115,7 @@ mod tests {
     #[tokio::test]
     async fn refused_credentials_stop_with_the_fix() {
         let moto = Moto::start_checking_credentials();
-        let env = moto.env();
+        let env = moto::env(&moto);
         let config = connect(&env, fixtures::REGION).await;
         let err = preflight(&env, &config).await.unwrap_err().to_string();
         assert!(

@@ -180,7 +180,7 @@ pub fn set(
 mod tests {
     use super::*;
     use crate::aws::env::fixtures;
-    use crate::aws::moto::Moto;
+    use crate::aws::moto::{self, Moto};
 
     fn args(provider: &str, stage: &str, dry_run: bool) -> SetArgs {
         SetArgs {
@@ -268,7 +268,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn the_secret_is_written_and_reads_back() {
         let moto = Moto::start();
-        let env = moto.env();
+        let env = moto::env(&moto);
         let config = sdk::connect(&env, fixtures::REGION).await;
         let secrets = aws_sdk_secretsmanager::Client::new(&config);
         let created = secrets
@@ -322,9 +322,13 @@ mod tests {
     fn an_undeployed_stage_is_explained_and_nothing_is_written() {
         let moto = Moto::start();
         let mut read = || Ok("s".to_owned());
-        let err = set(&args(&provider(), "pr-5", false), &moto.env(), &mut read)
-            .unwrap_err()
-            .to_string();
+        let err = set(
+            &args(&provider(), "pr-5", false),
+            &moto::env(&moto),
+            &mut read,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             err.contains("is the stage deployed (`cargo xtask deploy --stage pr-5`)?"),
             "{err}"

@@ -21,13 +21,13 @@ pub struct Args {
 #[derive(clap::Subcommand)]
 enum Action {
     /// List the messages in the provider's dead-letter queue.
-    List(Target),
+    List(DlqArgs),
     /// Move every message of the dead-letter queue back to the provider's queue.
-    Redrive(Target),
+    Redrive(DlqArgs),
 }
 
 #[derive(clap::Args)]
-struct Target {
+struct DlqArgs {
     /// Provider name from hookline.toml.
     provider: String,
     /// The local SQS endpoint's port.
@@ -275,7 +275,7 @@ pub async fn redrive_all(client: &Client, dlq_url: &str, queue_url: &str) -> Res
 mod tests {
     use super::*;
     use crate::aws::env::fixtures;
-    use crate::aws::moto::Moto;
+    use crate::aws::moto::{self, Moto};
 
     fn manifest() -> hookline_manifest::Manifest {
         hookline_manifest::parse("[project]\nname = \"hookline\"\nregion = \"eu-west-1\"\n[[providers]]\nname = \"billing-eu\"\ntemplate = \"stripe\"\n", "hookline.toml").unwrap()
@@ -293,7 +293,7 @@ mod tests {
     #[tokio::test]
     async fn stage_queues_come_from_the_stack_outputs() {
         let moto = Moto::start();
-        let env = moto.env();
+        let env = moto::env(&moto);
         let config = sdk::connect(&env, fixtures::REGION).await;
         let template = serde_json::json!({
             "Resources": { "Queue": { "Type": "AWS::SQS::Queue" } },

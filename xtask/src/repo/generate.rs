@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use hookline_manifest::MANIFEST_FILE;
 
 use crate::project;
-use crate::repo::templates::{self, Rendered, Target};
+use crate::repo::templates::{self, ProviderInstance, Rendered};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -52,7 +52,7 @@ pub fn stale_files(root: &Path) -> Result<Vec<Rendered>> {
     for provider in &manifest.providers {
         let template = templates::load(root, &provider.template)
             .with_context(|| format!("provider `{}` in {MANIFEST_FILE}", provider.name))?;
-        let target = Target {
+        let target = ProviderInstance {
             name: &provider.name,
             route: &provider.route,
             vars: &provider.vars,

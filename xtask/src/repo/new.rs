@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use hookline_manifest::{MANIFEST_FILE, is_valid_name};
 
 use crate::project;
-use crate::repo::templates::{self, Target};
+use crate::repo::templates::{self, ProviderInstance};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -107,7 +107,7 @@ pub fn create(
     hookline_manifest::parse(&new_manifest, MANIFEST_FILE)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("the new provider entry would not be valid; nothing was changed")?;
-    let files = template.render(root, &Target { name, route, vars }, false)?;
+    let files = template.render(root, &ProviderInstance { name, route, vars }, false)?;
 
     write_all(root, &crate_dir, &files)?;
     if let Err(err) = write_atomically(&manifest_path, new_manifest.as_bytes()) {

@@ -74,8 +74,8 @@ pub struct Rendered {
     pub managed: bool,
 }
 
-/// What a template is rendered for.
-pub struct Target<'a> {
+/// The provider a template is rendered for.
+pub struct ProviderInstance<'a> {
     /// Provider name.
     pub name: &'a str,
     /// Webhook route.
@@ -175,7 +175,7 @@ impl Template {
     pub fn render(
         &self,
         root: &Path,
-        target: &Target<'_>,
+        target: &ProviderInstance<'_>,
         managed_only: bool,
     ) -> Result<Vec<Rendered>> {
         let vars = self.variables(target.vars)?;

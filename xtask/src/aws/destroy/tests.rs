@@ -8,7 +8,7 @@ use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::Tag;
 
 use super::*;
-use crate::aws::moto::{Moto, create_stack};
+use crate::aws::moto::{self, Moto, create_stack};
 
 fn args(force: bool, force_delete: bool) -> Args {
     Args {
@@ -40,7 +40,7 @@ fn never(_: &str) -> Result<bool> {
 }
 
 async fn moto_client(moto: &Moto) -> Client {
-    let env = moto.env();
+    let env = moto::env(moto);
     Client::new(&sdk::connect(&env, &target().region).await)
 }
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::*;
-use crate::aws::moto::{Moto, create_stack};
+use crate::aws::moto::{self, Moto, create_stack};
 
 const NOW: &str = "2026-12-02T12:00:00Z";
 
@@ -142,7 +142,7 @@ fn the_table_says_what_happened_to_each_stack() {
 #[tokio::test]
 async fn reap_deletes_exactly_the_selected_stacks() {
     let moto = Moto::start();
-    let env = moto.env();
+    let env = moto::env(&moto);
     let cfn = aws_sdk_cloudformation::Client::new(&sdk::connect(&env, "eu-west-1").await);
     for (name, tags) in fleet() {
         create_stack(&cfn, name, &tags).await;

@@ -113,8 +113,8 @@ pub(crate) struct Report<'a> {
     pub wall: Duration,
 }
 
-/// One target of the issue.
-struct Target {
+/// One performance goal: its figure and whether it was met.
+struct Goal {
     name: &'static str,
     goal: String,
     figure: String,
@@ -151,17 +151,17 @@ impl Report<'_> {
         self.get(key).map(|s| s.median)
     }
 
-    fn targets(&self) -> Vec<Target> {
+    fn targets(&self) -> Vec<Goal> {
         let mut t = Vec::new();
         let cold = self.median("ingest.ingest_sqs.cold_start_ms");
-        t.push(Target {
+        t.push(Goal {
             name: "ingest cold start (spawn → first `next`)",
             goal: "≤ 15 ms".into(),
             figure: cold.map_or("—".into(), |v| format!("{} ms", fmt(v))),
             met: cold.map(|v| v <= 15.0),
         });
         let ratio = self.median("ingest.ingest_sqs.cpu_us_ratio");
-        t.push(Target {
+        t.push(Goal {
             name: "ingest CPU per invocation vs no-op floor, queue call included",
             goal: "≤ 2×".into(),
             figure: ratio.map_or("—".into(), |v| {
@@ -186,14 +186,14 @@ impl Report<'_> {
         .into_iter()
         .flatten()
         .reduce(f64::max);
-        t.push(Target {
+        t.push(Goal {
             name: "local stack acknowledged webhooks/s",
             goal: "≥ 10 000/s".into(),
             figure: best.map_or("—".into(), |v| format!("{}/s", fmt(v))),
             met: best.map(|v| v >= 10_000.0),
         });
         let vs = self.median("stack.closed_vs_bare_axum");
-        t.push(Target {
+        t.push(Goal {
             name: "local stack vs bare axum (same run, closed loop)",
             goal: "≥ 25 %".into(),
             figure: vs.map_or("—".into(), |v| format!("{:.1} %", v * 100.0)),
@@ -203,7 +203,7 @@ impl Report<'_> {
         let kept_up = self
             .median("stack.open_2000.ok_per_sec")
             .is_some_and(|r| r >= 2000.0 * 0.95);
-        t.push(Target {
+        t.push(Goal {
             name: "p99 ack latency at 2 000/s (open loop)",
             goal: "≤ 10 ms".into(),
             figure: p99.map_or("—".into(), |v| {
@@ -223,14 +223,14 @@ impl Report<'_> {
             .get("stack.acked")
             .map_or(0.0, |v| v.iter().sum());
         let lost_total: f64 = lost.map_or(0.0, |v| v.iter().sum());
-        t.push(Target {
+        t.push(Goal {
             name: "every acknowledged webhook durable (queue depth = 200s)",
             goal: "0 lost".into(),
             figure: format!("{} lost of {} acknowledged", fmt(lost_total), fmt(acked)),
             met: lost.map(|_| lost_total == 0.0),
         });
         let ingest_zip = self.zips.iter().find(|z| z.binary.ends_with("-ingest"));
-        t.push(Target {
+        t.push(Goal {
             name: "ingest zip",
             goal: "≤ 3 MB".into(),
             figure: ingest_zip.map_or("—".into(), |z| {
@@ -297,7 +297,7 @@ impl Report<'_> {
     fn markdown(
         &self,
         machine: &Value,
-        targets: &[Target],
+        targets: &[Goal],
         date: &str,
         notes: Option<&str>,
     ) -> String {
