@@ -36,12 +36,25 @@ pub enum IngestError {
     /// The request itself is unreadable (e.g. a body marked base64 that is not).
     #[error("the request is malformed: {0}")]
     MalformedRequest(&'static str),
-    /// The body is over the configured limit, or its envelope over the queue's.
+    /// The body is over the configured limit (`max_body_bytes`).
     #[error("the body is {size} bytes, over the {limit} byte limit")]
     PayloadTooLarge {
-        /// Size of what was too large.
+        /// The body's size.
         size: usize,
         /// The limit it broke.
+        limit: usize,
+    },
+    /// The body is within its limit, but the queue message that carries it is not: the body is
+    /// escaped as a JSON string (or base64) in the envelope, next to its headers.
+    #[error(
+        "the body of {body} bytes makes a queue message of {size} bytes (the body escaped in the envelope, with its headers), over SQS's {limit} byte limit"
+    )]
+    MessageTooLarge {
+        /// The body's size.
+        body: usize,
+        /// The queue message's size.
+        size: usize,
+        /// SQS's limit.
         limit: usize,
     },
     /// The signature did not verify.
@@ -61,7 +74,7 @@ impl IngestError {
         match self {
             IngestError::MethodNotAllowed => 405,
             IngestError::MalformedRequest(_) | IngestError::MalformedBody(_) => 400,
-            IngestError::PayloadTooLarge { .. } => 413,
+            IngestError::PayloadTooLarge { .. } | IngestError::MessageTooLarge { .. } => 413,
             IngestError::Unauthorized(_) => 401,
             IngestError::QueueUnavailable(_) => 503,
         }
@@ -73,7 +86,9 @@ impl IngestError {
             IngestError::MethodNotAllowed => "method_not_allowed",
             IngestError::MalformedRequest(_) => "malformed_request",
             IngestError::MalformedBody(_) => "malformed_body",
-            IngestError::PayloadTooLarge { .. } => "payload_too_large",
+            IngestError::PayloadTooLarge { .. } | IngestError::MessageTooLarge { .. } => {
+                "payload_too_large"
+            }
             IngestError::Unauthorized(e) => e.code(),
             IngestError::QueueUnavailable(_) => "queue_unavailable",
         }
@@ -226,7 +241,8 @@ impl<Q: Queue> Ingest<Q> {
         };
         let size = message.size();
         if size > SQS_MAX_MESSAGE_BYTES {
-            return Err(IngestError::PayloadTooLarge {
+            return Err(IngestError::MessageTooLarge {
+                body: envelope.body.len(),
                 size,
                 limit: SQS_MAX_MESSAGE_BYTES,
             });

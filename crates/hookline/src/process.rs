@@ -184,7 +184,13 @@ where
     E: Into<BoxError>,
 {
     let delivery = delivery_from_record(record)?;
-    match AssertUnwindSafe(handler(delivery)).catch_unwind().await {
+    // A handler may panic while it makes its future, before any await: catch that too, or the
+    // panic takes the whole batch down with it.
+    let future = match std::panic::catch_unwind(AssertUnwindSafe(|| handler(delivery))) {
+        Ok(future) => future,
+        Err(panic) => return Err(ItemError::Panic(panic_message(panic.as_ref()))),
+    };
+    match AssertUnwindSafe(future).catch_unwind().await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(err)) => Err(ItemError::Handler(err.into())),
         Err(panic) => Err(ItemError::Panic(panic_message(panic.as_ref()))),
@@ -270,6 +276,31 @@ mod tests {
             Some("panic") => panic!("handler bug"),
             _ => Ok(()),
         }
+    }
+
+    #[tokio::test]
+    async fn a_handler_that_panics_before_returning_its_future_fails_only_that_message() {
+        let eager = |d: Delivery| {
+            assert!(
+                d.envelope.body_text() != Some("panic"),
+                "handler bug before any await"
+            );
+            async { Ok::<_, String>(()) }
+        };
+        let batch = event(
+            STANDARD,
+            &[
+                ("m1", envelope_json("ok")),
+                ("m2", envelope_json("panic")),
+                ("m3", envelope_json("ok")),
+            ],
+        );
+        assert_eq!(failed(&process_batch(batch.clone(), &eager).await), ["m2"]);
+        let fifo = event(
+            FIFO,
+            &[("m1", envelope_json("panic")), ("m2", envelope_json("ok"))],
+        );
+        assert_eq!(failed(&process_batch(fifo, &eager).await), ["m1", "m2"]);
     }
 
     #[tokio::test]

@@ -46,6 +46,14 @@ pub enum SecretError {
         /// Where it came from.
         source_name: String,
     },
+    /// The value is a JSON object without the one key it may hold the secret under.
+    #[error(
+        "the signing secret from {source_name} is a JSON object (Secrets Manager's key/value form) without a `{SECRET_KEY}` key: store the secret as plaintext, or under the key `{SECRET_KEY}`"
+    )]
+    KeyValue {
+        /// Where it came from.
+        source_name: String,
+    },
     /// Secrets Manager did not return the secret.
     #[error("could not read the signing secret {arn} from AWS Secrets Manager: {reason}")]
     Fetch {
@@ -100,7 +108,12 @@ pub async fn fetch(
     parse_secret_value(value, arn)
 }
 
-/// Parses a stored secret value: one secret as is, or a JSON array of secrets (rotation).
+/// The key of Secrets Manager's key/value form that holds the secret (or a JSON array of them).
+pub const SECRET_KEY: &str = "signing_secret";
+
+/// Parses a stored secret value: one secret as is, a JSON array of secrets (rotation), or
+/// Secrets Manager's key/value form (the console's default) with the secret, or an array, under
+/// [`SECRET_KEY`]. Each secret is trimmed.
 pub fn parse_secret_value(
     value: &str,
     source_name: &str,
@@ -110,6 +123,21 @@ pub fn parse_secret_value(
         return Err(SecretError::Empty {
             source_name: source_name.to_owned(),
         });
+    }
+    if trimmed.starts_with('{') {
+        let key_value = || SecretError::KeyValue {
+            source_name: source_name.to_owned(),
+        };
+        // As below, serde_json's error is dropped: it can quote the value.
+        let object: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(trimmed).map_err(|_| key_value())?;
+        return match object.get(SECRET_KEY) {
+            Some(serde_json::Value::String(value)) => parse_secret_value(value, source_name),
+            Some(list @ serde_json::Value::Array(_)) => {
+                parse_secret_value(&list.to_string(), source_name)
+            }
+            _ => Err(key_value()),
+        };
     }
     if !trimmed.starts_with('[') {
         return Ok(vec![SigningSecret::new(trimmed)]);
@@ -122,7 +150,7 @@ pub fn parse_secret_value(
     if list.is_empty() || list.iter().any(|s| s.trim().is_empty()) {
         return Err(bad_json());
     }
-    Ok(list.into_iter().map(SigningSecret::new).collect())
+    Ok(list.iter().map(|s| SigningSecret::new(s.trim())).collect())
 }
 
 #[cfg(test)]
@@ -161,6 +189,39 @@ mod tests {
             let err = parse_secret_value(bad, "env").unwrap_err();
             assert!(matches!(err, SecretError::BadJson { .. }), "{bad}");
             assert!(!err.to_string().contains("topsecret"), "{err}");
+        }
+    }
+
+    #[test]
+    fn array_items_are_trimmed() {
+        let two = parse_secret_value("[\" whsec_new\\n\", \"whsec_old \"]", "env").unwrap();
+        assert_eq!(
+            two,
+            [
+                SigningSecret::new("whsec_new"),
+                SigningSecret::new("whsec_old")
+            ]
+        );
+    }
+
+    #[test]
+    fn the_key_value_form_is_read_from_its_key_or_refused_clearly() {
+        let one = parse_secret_value(r#"{"signing_secret": " whsec_abc "}"#, "arn").unwrap();
+        assert_eq!(one, [SigningSecret::new("whsec_abc")]);
+        let two = parse_secret_value(r#"{"signing_secret": ["new", "old"]}"#, "arn").unwrap();
+        assert_eq!(two.len(), 2);
+        for bad in [
+            r#"{"stripe": "whsec_topsecret"}"#,
+            "{whsec_topsecret",
+            r#"{"signing_secret": 5}"#,
+        ] {
+            let err = parse_secret_value(bad, "arn").unwrap_err();
+            assert!(matches!(err, SecretError::KeyValue { .. }), "{bad}");
+            assert!(!err.to_string().contains("topsecret"), "{err}");
+            assert!(
+                err.to_string().contains("under the key `signing_secret`"),
+                "{err}"
+            );
         }
     }
 

@@ -30,6 +30,10 @@ pub struct Counts {
 pub struct Store {
     conn: Connection,
     host: String,
+    /// Whether a change since the writer last looked can make a message receivable: long polls
+    /// are woken only then (a receive that finds nothing must not wake the others, or idle
+    /// pollers wake each other forever).
+    receivable: bool,
 }
 
 const SCHEMA: &str = "
@@ -91,6 +95,7 @@ impl Store {
         Ok(Store {
             conn,
             host: host.to_owned(),
+            receivable: false,
         })
     }
 
@@ -100,6 +105,11 @@ impl Store {
 
     pub(crate) fn commit(&self) -> Result<(), SqsError> {
         self.conn.execute_batch("COMMIT").map_err(db_error)
+    }
+
+    /// Whether messages may have become receivable since the last call (then resets it).
+    pub(crate) fn take_receivable(&mut self) -> bool {
+        std::mem::take(&mut self.receivable)
     }
 
     pub(crate) fn rollback(&self) {
@@ -223,6 +233,7 @@ impl Store {
         changes: &BTreeMap<String, String>,
         now_ms: i64,
     ) -> Result<(), SqsError> {
+        self.receivable = true;
         let mut attributes = self.queue(name)?;
         attributes.update(changes)?;
         if let Some(redrive) = attributes.redrive()? {
@@ -273,6 +284,7 @@ impl Store {
 
     /// Sends a message.
     pub fn send(&mut self, name: &str, message: NewMessage, now_ms: i64) -> Result<Sent, SqsError> {
+        self.receivable = true;
         let queue = self.queue(name)?;
         super::validate::message(&message, queue.maximum_message_size())?;
         let md5_body = md5::of_body(&message.body);
@@ -490,6 +502,7 @@ impl Store {
 
     /// Moves a message to another queue as a fresh message with the same id and body.
     fn move_to(&mut self, seq: i64, target: &str, now_ms: i64) -> Result<(), SqsError> {
+        self.receivable = true;
         self.conn
             .execute(
                 "INSERT INTO messages (queue, id, body, attributes, sent_ms, visible_ms, group_id, dedup_id)
@@ -520,6 +533,8 @@ impl Store {
     /// Deletes a received message. A handle of a message already gone is not an error.
     pub fn delete(&mut self, name: &str, receipt: &str) -> Result<(), SqsError> {
         self.queue(name)?;
+        // A FIFO group with a message in flight delivers nothing more until it is deleted.
+        self.receivable = true;
         if let Some((seq, _)) = self.by_receipt(name, receipt)? {
             self.conn
                 .execute("DELETE FROM messages WHERE seq = ?1", [seq])
@@ -544,6 +559,7 @@ impl Store {
         }
         match self.by_receipt(name, receipt)? {
             Some((seq, visible_ms)) if visible_ms > now_ms => {
+                self.receivable = true;
                 self.conn
                     .execute(
                         "UPDATE messages SET visible_ms = ?2 WHERE seq = ?1",

@@ -377,6 +377,22 @@ async fn an_envelope_over_the_sqs_limit_is_413() {
         "payload_too_large",
     )
     .await;
+    // The answer says which limit it was, with the real numbers.
+    let response = ingest
+        .handle_at(
+            request("POST", &signed(&scheme, &body, NOW), &body, true),
+            now(),
+        )
+        .await;
+    let message = body_json(&response)["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with("the body of 921600 bytes makes a queue message of "),
+        "{message}"
+    );
+    assert!(
+        message.ends_with(&format!("over SQS's {SQS_MAX_MESSAGE_BYTES} byte limit")),
+        "{message}"
+    );
     let default_limit = ingest_with_limit(scheme.clone(), DEFAULT_MAX_BODY_BYTES);
     let text = vec![b'a'; DEFAULT_MAX_BODY_BYTES];
     let response = default_limit
