@@ -1,5 +1,6 @@
-//! What a scheme knows about a verified delivery: its event type, the provider's delivery id (for
-//! idempotency), and whether it is a handshake to answer instead of enqueue.
+//! What a scheme knows about a verified delivery: its event type, the provider's delivery id, the
+//! deduplication id (from signed bytes only), and whether it is a handshake to answer instead of
+//! enqueue.
 //!
 //! Runs only after the signature is verified, so unauthenticated senders never reach the parsers.
 
@@ -13,8 +14,14 @@ use crate::verify::Scheme;
 pub struct Description {
     /// The provider's event type (`invoice.paid`, `push`, `app_mention`, `orders/create`, ...).
     pub event_type: Option<String>,
-    /// The provider's id for this delivery: the same on every retry, so a processor can dedupe.
+    /// The provider's id for this delivery, wherever the provider puts it (signed or not).
     pub delivery_id: Option<String>,
+    /// What processors and FIFO queues deduplicate on: the same on every retry, and taken only
+    /// from what the signature covers, so a captured delivery cannot be replayed under a fresh
+    /// id. The provider's id when it is signed (Stripe's and Slack's inside the body, Standard
+    /// Webhooks' `webhook-id`), else `sha256:<hex>` of the body (GitHub's `X-GitHub-Delivery`
+    /// and Shopify's `X-Shopify-Webhook-Id` are headers nobody signs).
+    pub dedup_id: String,
     /// A handshake to answer synchronously; such deliveries are never enqueued.
     pub handshake: Option<Handshake>,
 }
@@ -48,31 +55,55 @@ pub fn describe(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Description, MalformedBody> {
+    let mut description = describe_scheme(scheme, headers, body)?;
+    let signed_id = match scheme {
+        // Inside the signed body (Stripe's `id`, Slack's `event_id`), or the signed `webhook-id`.
+        Scheme::Stripe | Scheme::Slack | Scheme::StandardWebhooks => {
+            description.delivery_id.clone()
+        }
+        // The id is a header the signature does not cover.
+        Scheme::GitHub | Scheme::Shopify | Scheme::GenericHmac(_) => None,
+    };
+    description.dedup_id = signed_id.unwrap_or_else(|| body_digest(body));
+    Ok(description)
+}
+
+/// `sha256:<hex>` of a body: a deduplication id from signed bytes alone.
+pub fn body_digest(body: &[u8]) -> String {
+    use sha2::Digest as _;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(body)))
+}
+
+fn describe_scheme(
+    scheme: &Scheme,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Description, MalformedBody> {
     match scheme {
         Scheme::Stripe => {
             let event: TypedObject = json_object(body)?;
             Ok(Description {
                 event_type: event.r#type,
                 delivery_id: event.id,
-                handshake: None,
+                ..Description::default()
             })
         }
         Scheme::GitHub => Ok(Description {
             event_type: header(headers, "x-github-event"),
             delivery_id: header(headers, "x-github-delivery"),
-            handshake: None,
+            ..Description::default()
         }),
         Scheme::Shopify => Ok(Description {
             event_type: header(headers, "x-shopify-topic"),
             delivery_id: header(headers, "x-shopify-webhook-id"),
-            handshake: None,
+            ..Description::default()
         }),
         Scheme::StandardWebhooks => {
             let event: TypedObject = json_object(body)?;
             Ok(Description {
                 event_type: event.r#type,
                 delivery_id: header(headers, "webhook-id").or_else(|| header(headers, "svix-id")),
-                handshake: None,
+                ..Description::default()
             })
         }
         Scheme::Slack => describe_slack(body),
@@ -115,15 +146,15 @@ fn describe_slack(body: &[u8]) -> Result<Description, MalformedBody> {
             let challenge = event.challenge.ok_or(MalformedBody::MissingChallenge)?;
             return Ok(Description {
                 event_type: event.r#type,
-                delivery_id: None,
                 handshake: Some(Handshake::SlackUrlVerification { challenge }),
+                ..Description::default()
             });
         }
         let inner_type = event.event.and_then(|e| e.r#type);
         return Ok(Description {
             event_type: inner_type.or(event.r#type),
             delivery_id: event.event_id,
-            handshake: None,
+            ..Description::default()
         });
     }
     let mut description = Description::default();
@@ -191,9 +222,56 @@ mod tests {
             assert_eq!(stripe(body), Err(MalformedBody::NotJsonObject), "{body:?}");
         }
         // Fields of unexpected types are metadata we do not have, not malformed bodies.
+        let body = br#"{"id":5,"type":null}"#;
         assert_eq!(
-            stripe(br#"{"id":5,"type":null}"#),
-            Ok(Description::default())
+            stripe(body),
+            Ok(Description {
+                dedup_id: body_digest(body),
+                ..Description::default()
+            })
+        );
+    }
+
+    #[test]
+    fn dedup_ids_come_from_signed_bytes_only() {
+        let body = br#"{"id":"evt_1","type":"invoice.paid"}"#;
+        assert_eq!(stripe(body).unwrap().dedup_id, "evt_1");
+        // GitHub's and Shopify's ids are headers nobody signed: the body decides.
+        for (scheme, id_header) in [
+            (Scheme::GitHub, "X-GitHub-Delivery"),
+            (Scheme::Shopify, "X-Shopify-Webhook-Id"),
+        ] {
+            let first = describe(&scheme, &headers(&[(id_header, "a")]), b"{}").unwrap();
+            let replayed = describe(&scheme, &headers(&[(id_header, "b")]), b"{}").unwrap();
+            assert_eq!(first.delivery_id.as_deref(), Some("a"));
+            assert_eq!(first.dedup_id, replayed.dedup_id, "{scheme}");
+            assert_eq!(
+                first.dedup_id,
+                "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+            );
+        }
+        // Standard Webhooks signs webhook-id.
+        let sw = describe(
+            &Scheme::StandardWebhooks,
+            &headers(&[("webhook-id", "msg_1")]),
+            br#"{"type":"a"}"#,
+        )
+        .unwrap();
+        assert_eq!(sw.dedup_id, "msg_1");
+        // Slack: event_id inside the signed JSON; a form body (slash command) by its digest.
+        let event = br#"{"type":"event_callback","event_id":"Ev1","event":{"type":"app_mention"}}"#;
+        assert_eq!(
+            describe(&Scheme::Slack, &headers(&[]), event)
+                .unwrap()
+                .dedup_id,
+            "Ev1"
+        );
+        let form = b"command=%2Fdeploy&trigger_id=1.2.3";
+        assert_eq!(
+            describe(&Scheme::Slack, &headers(&[]), form)
+                .unwrap()
+                .dedup_id,
+            body_digest(form)
         );
     }
 

@@ -13,8 +13,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
-/// The envelope format version written by this library.
-pub const ENVELOPE_VERSION: u32 = 1;
+/// The envelope format version written by this library. Version 2 added `dedup_id`; version 1
+/// envelopes (without it) are still read.
+pub const ENVELOPE_VERSION: u32 = 2;
 
 /// Request headers never copied into an envelope: credentials of the caller, not of the provider.
 const DROPPED_HEADERS: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
@@ -28,8 +29,11 @@ pub struct Envelope {
     pub provider: String,
     /// The provider's event type, when the scheme knows where it lives.
     pub event_type: Option<String>,
-    /// The provider's delivery id (same on retries), for idempotent processing.
+    /// The provider's delivery id, wherever the provider puts it (signed or not).
     pub delivery_id: Option<String>,
+    /// What to deduplicate on: the same on retries and taken only from signed bytes
+    /// (`describe::Description::dedup_id`). `None` only in envelopes of version 1.
+    pub dedup_id: Option<String>,
     /// When ingest received the request.
     pub received_at: DateTime<Utc>,
     /// The request's `Content-Type`, if any.
@@ -73,6 +77,8 @@ struct Wire<'a> {
     event_type: Option<Cow<'a, str>>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     delivery_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    dedup_id: Option<Cow<'a, str>>,
     received_at: DateTime<Utc>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     content_type: Option<Cow<'a, str>>,
@@ -92,6 +98,7 @@ impl Envelope {
             provider: provider.into(),
             event_type: None,
             delivery_id: None,
+            dedup_id: None,
             received_at: Utc::now(),
             content_type: None,
             headers: BTreeMap::new(),
@@ -108,6 +115,12 @@ impl Envelope {
     /// Sets the provider's delivery id.
     pub fn with_delivery_id(mut self, delivery_id: impl Into<String>) -> Envelope {
         self.delivery_id = Some(delivery_id.into());
+        self
+    }
+
+    /// Sets the deduplication id.
+    pub fn with_dedup_id(mut self, dedup_id: impl Into<String>) -> Envelope {
+        self.dedup_id = Some(dedup_id.into());
         self
     }
 
@@ -137,6 +150,7 @@ impl Envelope {
             provider: Cow::Borrowed(&self.provider),
             event_type: self.event_type.as_deref().map(Cow::Borrowed),
             delivery_id: self.delivery_id.as_deref().map(Cow::Borrowed),
+            dedup_id: self.dedup_id.as_deref().map(Cow::Borrowed),
             received_at: self.received_at,
             content_type: self.content_type.as_deref().map(Cow::Borrowed),
             headers: Cow::Borrowed(&self.headers),
@@ -177,7 +191,7 @@ impl Envelope {
         }
         let version: Version =
             serde_json::from_str(json).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
-        if version.version != ENVELOPE_VERSION {
+        if !(1..=ENVELOPE_VERSION).contains(&version.version) {
             return Err(EnvelopeError::UnsupportedVersion(version.version));
         }
         let wire: Wire<'_> =
@@ -193,11 +207,21 @@ impl Envelope {
             provider: wire.provider.into_owned(),
             event_type: wire.event_type.map(Cow::into_owned),
             delivery_id: wire.delivery_id.map(Cow::into_owned),
+            dedup_id: wire.dedup_id.map(Cow::into_owned),
             received_at: wire.received_at,
             content_type: wire.content_type.map(Cow::into_owned),
             headers: wire.headers.into_owned(),
             body,
         })
+    }
+
+    /// What to deduplicate on: `dedup_id`, or, in a version 1 envelope, the delivery id (else the
+    /// envelope's own id).
+    pub fn dedup_key(&self) -> &str {
+        self.dedup_id
+            .as_deref()
+            .or(self.delivery_id.as_deref())
+            .unwrap_or(&self.id)
     }
 
     /// The body as text, when it is UTF-8.
@@ -260,6 +284,7 @@ mod tests {
             provider: "stripe".into(),
             event_type: Some("invoice.paid".into()),
             delivery_id: Some("evt_1".into()),
+            dedup_id: Some("evt_1".into()),
             received_at: DateTime::from_timestamp_millis(1_764_000_000_123).unwrap(),
             content_type: Some("application/json; charset=utf-8".into()),
             headers: BTreeMap::from([("stripe-signature".into(), "t=1,v1=ab".into())]),
@@ -304,6 +329,7 @@ mod tests {
         let mut envelope = sample(b"");
         envelope.event_type = None;
         envelope.delivery_id = None;
+        envelope.dedup_id = None;
         envelope.content_type = None;
         envelope.headers.clear();
         assert_eq!(Envelope::from_json(&envelope.to_json()).unwrap(), envelope);
@@ -314,8 +340,21 @@ mod tests {
         let json = sample(b"{}").to_json();
         assert_eq!(
             json,
-            r#"{"version":1,"id":"0193a0b2-0000-7000-8000-000000000001","provider":"stripe","event_type":"invoice.paid","delivery_id":"evt_1","received_at":"2025-11-24T16:00:00.123Z","content_type":"application/json; charset=utf-8","headers":{"stripe-signature":"t=1,v1=ab"},"body_encoding":"utf8","body":"{}"}"#
+            r#"{"version":2,"id":"0193a0b2-0000-7000-8000-000000000001","provider":"stripe","event_type":"invoice.paid","delivery_id":"evt_1","dedup_id":"evt_1","received_at":"2025-11-24T16:00:00.123Z","content_type":"application/json; charset=utf-8","headers":{"stripe-signature":"t=1,v1=ab"},"body_encoding":"utf8","body":"{}"}"#
         );
+    }
+
+    #[test]
+    fn version_1_envelopes_are_still_read_and_dedupe_on_the_delivery_id() {
+        let v1 = r#"{"version":1,"id":"e1","provider":"github","delivery_id":"d1","received_at":"2025-11-24T16:00:00.123Z","body_encoding":"utf8","body":"{}"}"#;
+        let envelope = Envelope::from_json(v1).unwrap();
+        assert_eq!(envelope.dedup_id, None);
+        assert_eq!(envelope.dedup_key(), "d1");
+        assert_eq!(sample(b"{}").dedup_key(), "evt_1");
+        assert!(matches!(
+            Envelope::from_json(&v1.replace("\"version\":1", "\"version\":3")),
+            Err(EnvelopeError::UnsupportedVersion(3))
+        ));
     }
 
     #[test]
@@ -330,10 +369,10 @@ mod tests {
         ));
         let newer = sample(b"x")
             .to_json()
-            .replacen(r#""version":1"#, r#""version":2"#, 1);
+            .replacen(r#""version":2"#, r#""version":3"#, 1);
         assert_eq!(
             Envelope::from_json(&newer),
-            Err(EnvelopeError::UnsupportedVersion(2))
+            Err(EnvelopeError::UnsupportedVersion(3))
         );
         let bad_b64 = sample(b"x").to_json().replace(
             r#""body_encoding":"utf8","body":"x""#,

@@ -3,7 +3,7 @@
 //! Order: size limit → verify → handshake → enqueue → respond. Only a message the queue
 //! accepted gets a 2xx; a rejected request (4xx) enqueues nothing. A 503 means the queue did
 //! not confirm in time: like any at-least-once pipeline, a send that timed out may still have
-//! been stored, so the provider's retry can arrive twice (processors dedupe on `delivery_id`).
+//! been stored, so the provider's retry can arrive twice (processors dedupe on `dedup_id`).
 
 use std::time::Instant;
 
@@ -222,6 +222,7 @@ impl<Q: Queue> Ingest<Q> {
             provider: self.provider.clone(),
             event_type: description.event_type,
             delivery_id: description.delivery_id,
+            dedup_id: Some(description.dedup_id),
             received_at: now,
             content_type: content_type(headers),
             headers: envelope_headers(headers),
@@ -237,7 +238,7 @@ impl<Q: Queue> Ingest<Q> {
                 .event_type
                 .clone()
                 .filter(|t| t.chars().all(sqs_allows)),
-            delivery_id: envelope.delivery_id.clone(),
+            dedup_id: envelope.dedup_id.clone(),
         };
         let size = message.size();
         if size > SQS_MAX_MESSAGE_BYTES {

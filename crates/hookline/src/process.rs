@@ -51,9 +51,17 @@ impl Delivery {
         self.envelope.event_type.as_deref()
     }
 
-    /// The provider's delivery id (same on retries): the key for idempotent processing.
+    /// The provider's delivery id, as the provider sent it. For GitHub and Shopify it is a header
+    /// the signature does not cover: deduplicate on [`Delivery::dedup_id`] instead.
     pub fn delivery_id(&self) -> Option<&str> {
         self.envelope.delivery_id.as_deref()
+    }
+
+    /// What to deduplicate on: the same on every retry of the provider, and taken only from what
+    /// the signature covers (the provider's id when signed, else the body's SHA-256), so a
+    /// captured delivery replayed under a fresh delivery id still deduplicates.
+    pub fn dedup_id(&self) -> &str {
+        self.envelope.dedup_key()
     }
 
     /// Parses the body as JSON into `T`.
@@ -231,6 +239,7 @@ mod tests {
             provider: "stripe".into(),
             event_type: Some("invoice.paid".into()),
             delivery_id: Some(format!("evt_{body}")),
+            dedup_id: Some(format!("evt_{body}")),
             received_at: chrono::DateTime::from_timestamp(1_764_400_000, 0).unwrap(),
             content_type: None,
             headers: BTreeMap::new(),

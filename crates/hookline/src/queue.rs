@@ -22,8 +22,8 @@ pub struct QueueMessage {
     pub provider: String,
     /// Event type, sent as the `event_type` message attribute when known.
     pub event_type: Option<String>,
-    /// The provider's delivery id: the FIFO deduplication id when known.
-    pub delivery_id: Option<String>,
+    /// The delivery's deduplication id (from signed bytes): the FIFO deduplication id.
+    pub dedup_id: Option<String>,
 }
 
 impl QueueMessage {
@@ -38,11 +38,11 @@ impl QueueMessage {
                 .map_or(0, |v| attribute("event_type", v))
     }
 
-    /// The FIFO deduplication id: the delivery id when SQS accepts it as one, its SHA-256
-    /// otherwise, and the body's SHA-256 when the provider gives no id (as SQS's content-based
+    /// The FIFO deduplication id: the delivery's dedup id when SQS accepts it as one, its
+    /// SHA-256 otherwise, and the message's SHA-256 when there is none (as SQS's content-based
     /// deduplication would).
     pub fn deduplication_id(&self) -> String {
-        match &self.delivery_id {
+        match &self.dedup_id {
             Some(id) if is_valid_deduplication_id(id) => id.clone(),
             Some(id) => hex::encode(sha2::Sha256::digest(id.as_bytes())),
             None => hex::encode(sha2::Sha256::digest(self.body.as_bytes())),
@@ -138,12 +138,12 @@ impl Queue for MemoryQueue {
 mod tests {
     use super::*;
 
-    fn message(delivery_id: Option<&str>) -> QueueMessage {
+    fn message(dedup_id: Option<&str>) -> QueueMessage {
         QueueMessage {
             body: "{}".into(),
             provider: "stripe".into(),
             event_type: Some("invoice.paid".into()),
-            delivery_id: delivery_id.map(str::to_owned),
+            dedup_id: dedup_id.map(str::to_owned),
         }
     }
 
@@ -157,7 +157,7 @@ mod tests {
     }
 
     #[test]
-    fn deduplication_id_is_the_delivery_id_when_sqs_accepts_it() {
+    fn deduplication_id_is_the_dedup_id_when_sqs_accepts_it() {
         assert_eq!(message(Some("evt_1")).deduplication_id(), "evt_1");
         let hashed = message(Some("id with spaces")).deduplication_id();
         assert_eq!(hashed.len(), 64);

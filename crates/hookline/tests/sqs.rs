@@ -19,7 +19,7 @@ fn message(delivery_id: &str) -> QueueMessage {
         body: format!(r#"{{"delivery":"{delivery_id}"}}"#),
         provider: "stripe".into(),
         event_type: Some("invoice.paid".into()),
-        delivery_id: Some(delivery_id.into()),
+        dedup_id: Some(delivery_id.into()),
     }
 }
 

@@ -4,7 +4,9 @@
 //!
 //! Configure the webhook with content type `application/json`. The ingest function has already
 //! verified `X-Hub-Signature-256`; `delivery.body()` holds the exact bytes GitHub sent.
-//! `delivery.delivery_id()` is `X-GitHub-Delivery`, the same on redeliveries: dedupe on it.
+//! Dedupe on `delivery.dedup_id()`, the body's SHA-256: GitHub signs no timestamp and not its
+//! `X-GitHub-Delivery` header (`delivery.delivery_id()`), so a captured delivery replayed under
+//! a fresh header still dedupes.
 //! Return an error to have the message retried; after the queue's `max_receive_count` it moves
 //! to the dead-letter queue.
 

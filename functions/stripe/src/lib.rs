@@ -3,7 +3,7 @@
 //!
 //! The ingest function has already verified the `Stripe-Signature`; `delivery.body()` holds the
 //! exact bytes Stripe sent. Stripe delivers at least once and not always in order: make each
-//! handler idempotent on `event.id` (also `delivery.delivery_id()`). Return an error to have the
+//! handler idempotent on `event.id` (also `delivery.dedup_id()`). Return an error to have the
 //! message retried; after the queue's `max_receive_count` it moves to the dead-letter queue.
 
 use std::collections::HashMap;
