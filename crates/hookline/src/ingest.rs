@@ -20,6 +20,11 @@ use crate::envelope::{Envelope, envelope_headers};
 use crate::queue::{Queue, QueueError, QueueMessage, SQS_MAX_MESSAGE_BYTES};
 use crate::verify::{Verifier, VerifyError};
 
+mod refresh;
+
+use refresh::Verifiers;
+pub use refresh::{SECRET_REFRESH_INTERVAL, SecretLoader};
+
 /// Default body limit: room for what fits one SQS message with the envelope around it. The
 /// serialised envelope is checked against the SQS limit too (escapes and base64 grow it).
 pub const DEFAULT_MAX_BODY_BYTES: usize = SQS_MAX_MESSAGE_BYTES - 32 * 1024;
@@ -113,7 +118,7 @@ pub enum Accepted {
 #[derive(Debug)]
 pub struct Ingest<Q> {
     provider: String,
-    verifier: Verifier,
+    verifiers: Verifiers,
     queue: Q,
     max_body_bytes: usize,
 }
@@ -123,7 +128,7 @@ impl<Q: Queue> Ingest<Q> {
     pub fn new(provider: impl Into<String>, verifier: Verifier, queue: Q) -> Self {
         Ingest {
             provider: provider.into(),
-            verifier,
+            verifiers: Verifiers::new(verifier),
             queue,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
@@ -132,6 +137,18 @@ impl<Q: Queue> Ingest<Q> {
     /// Sets the body limit in bytes.
     pub fn with_max_body_bytes(mut self, max_body_bytes: usize) -> Self {
         self.max_body_bytes = max_body_bytes;
+        self
+    }
+
+    /// Re-reads the secrets with `load` when a signature does not match, at most once per
+    /// `interval` ([`SECRET_REFRESH_INTERVAL`] on AWS): a secret changed while this instance runs
+    /// is picked up by the first delivery signed with it.
+    pub fn with_secret_refresh(
+        mut self,
+        load: SecretLoader,
+        interval: std::time::Duration,
+    ) -> Self {
+        self.verifiers = self.verifiers.with_refresh(load, interval);
         self
     }
 
@@ -211,8 +228,17 @@ impl<Q: Queue> Ingest<Q> {
         }
         let body = self.read_body(request)?;
         let headers = &request.headers;
-        self.verifier.verify(headers, &body, now.timestamp())?;
-        let description = describe(self.verifier.scheme(), headers, &body)?;
+        let verifier = self.verifiers.current();
+        match verifier.verify(headers, &body, now.timestamp()) {
+            Err(VerifyError::SignatureMismatch) => {
+                match self.verifiers.refreshed(&self.provider).await {
+                    Some(fresh) => fresh.verify(headers, &body, now.timestamp())?,
+                    None => return Err(VerifyError::SignatureMismatch.into()),
+                }
+            }
+            other => other?,
+        }
+        let description = describe(verifier.scheme(), headers, &body)?;
         delivery_id.clone_from(&description.delivery_id);
         if let Some(handshake) = description.handshake {
             return Ok(Accepted::Handshake(handshake));

@@ -14,7 +14,9 @@
 //! ```
 //!
 //! Configuration and secrets are loaded once, at cold start; any problem fails the init with a
-//! message naming what to fix, so a misconfigured function never accepts traffic.
+//! message naming what to fix, so a misconfigured function never accepts traffic. A Secrets
+//! Manager secret is read again when a signature does not match (at most once a minute), so a
+//! changed secret takes effect without waiting for new instances.
 
 use std::future::Future;
 
@@ -23,10 +25,10 @@ use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 use crate::config::{ConfigError, IngestConfig, ProcessorConfig};
-use crate::ingest::Ingest;
+use crate::ingest::{Ingest, SECRET_REFRESH_INTERVAL, SecretLoader};
 use crate::process::{BoxError, Delivery, process_batch_with};
 use crate::queue::SqsQueue;
-use crate::secrets::SecretError;
+use crate::secrets::{SecretError, SecretSource};
 use crate::verify::{KeyError, Verifier};
 
 /// Why a function could not start.
@@ -75,7 +77,20 @@ pub async fn ingest_from_env() -> Result<Ingest<SqsQueue>, InitError> {
     let secrets = config.secret_source.load().await?;
     let verifier = Verifier::new(config.scheme.clone(), &secrets, config.tolerance)?;
     let queue = SqsQueue::from_env(config.queue_url.clone()).await;
-    Ok(Ingest::new(config.provider, verifier, queue).with_max_body_bytes(config.max_body_bytes))
+    let ingest =
+        Ingest::new(config.provider, verifier, queue).with_max_body_bytes(config.max_body_bytes);
+    Ok(match config.secret_source {
+        // A secret in the environment cannot change under a running instance.
+        SecretSource::Env(_) => ingest,
+        SecretSource::SecretsManager { arn } => {
+            let client = aws_sdk_secretsmanager::Client::new(&aws_config::load_from_env().await);
+            let load: SecretLoader = Box::new(move || {
+                let (client, arn) = (client.clone(), arn.clone());
+                Box::pin(async move { crate::secrets::fetch(&client, &arn).await })
+            });
+            ingest.with_secret_refresh(load, SECRET_REFRESH_INTERVAL)
+        }
+    })
 }
 
 /// Runs an ingest function: API Gateway HTTP API (payload 2.0) in, SQS out.

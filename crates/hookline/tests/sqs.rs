@@ -234,3 +234,46 @@ async fn secrets_manager_values_load_once_with_rotation() {
         "{missing:?}"
     );
 }
+
+/// A secret changed in Secrets Manager while the instance runs is picked up by the first
+/// delivery signed with it, without a new instance.
+#[tokio::test]
+async fn a_changed_secret_is_read_again_after_a_mismatch() {
+    let moto = Moto::start();
+    let config = support::sdk_config(&moto).await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&config);
+    let arn = secrets
+        .create_secret()
+        .name("hookline/dev/stripe-rotating")
+        .secret_string("whsec_moto")
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let url = create_queue(&sqs, "stripe-rotating").await;
+    let (client, secret_arn) = (secrets.clone(), arn.clone());
+    let load: hookline::ingest::SecretLoader = Box::new(move || {
+        let (client, arn) = (client.clone(), secret_arn.clone());
+        Box::pin(async move { fetch(&client, &arn).await })
+    });
+    let ingest = stripe_ingest(SqsQueue::new(sqs, url)).with_secret_refresh(load, Duration::ZERO);
+
+    secrets
+        .put_secret_value()
+        .secret_id(&arn)
+        .secret_string("whsec_rotated")
+        .send()
+        .await
+        .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let body = r#"{"id":"evt_r","type":"invoice.paid"}"#;
+    let response = ingest
+        .handle(stripe_request("whsec_rotated", body, now))
+        .await;
+    assert_eq!(response.status_code, 200, "{:?}", response.body);
+    // The old secret is gone from the verifier now.
+    let response = ingest.handle(stripe_request("whsec_moto", body, now)).await;
+    assert_eq!(response.status_code, 401);
+}

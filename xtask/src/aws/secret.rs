@@ -166,7 +166,7 @@ pub fn set(
                 )
             })?;
         Ok(format!(
-            "wrote {} to {arn}. New ingest instances use it at once; running ones keep the previous value until they are recycled, so rotate by writing the new and the old secret together.\n",
+            "wrote {} to {arn}. New ingest instances use it at once; running ones read it again at the first delivery whose signature does not match (at most once a minute). To rotate, write the new and the old secret together until the provider signs with the new one.\n",
             if count == 1 {
                 "the secret".to_owned()
             } else {

@@ -621,3 +621,72 @@ async fn logs_carry_the_outcome_and_never_the_secret() {
         "a secret reached the logs"
     );
 }
+
+/// A loader that hands out `secret` and counts its calls.
+fn counting_loader(
+    secret: &'static str,
+) -> (SecretLoader, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&calls);
+    let load: SecretLoader = Box::new(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async move { Ok(vec![SigningSecret::new(secret)]) })
+    });
+    (load, calls)
+}
+
+#[tokio::test]
+async fn a_mismatch_reads_the_secrets_again_at_most_once_per_interval() {
+    let scheme = Scheme::GitHub;
+    let rotated = "rotated-secret";
+    let (load, calls) = counting_loader(rotated);
+    let ingest = ingest(scheme.clone(), MemoryQueue::new())
+        .with_secret_refresh(load, Duration::from_secs(3600));
+    let body = event_body();
+    // The happy path never reads the secrets.
+    let ok = ingest
+        .handle_at(
+            request("POST", &signed(&scheme, &body, NOW), &body, false),
+            now(),
+        )
+        .await;
+    assert_eq!(ok.status_code, 200);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // Signed with the new secret: refused until the interval since the cold start has passed.
+    let new_signature = vec![(
+        "x-hub-signature-256".to_owned(),
+        format!("sha256={}", hmac_sha256_hex(rotated.as_bytes(), &[&body])),
+    )];
+    let refused = ingest
+        .handle_at(request("POST", &new_signature, &body, false), now())
+        .await;
+    assert_eq!(refused.status_code, 401);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0);
+
+    let (load, calls) = counting_loader(rotated);
+    let ingest = ingest_with_refresh(scheme.clone(), load);
+    let accepted = ingest
+        .handle_at(request("POST", &new_signature, &body, false), now())
+        .await;
+    assert_eq!(accepted.status_code, 200, "{:?}", accepted.body);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // A forged signature right after: no second read within the interval.
+    let forged = vec![(
+        "x-hub-signature-256".to_owned(),
+        format!("sha256={}", hmac_sha256_hex(b"forged", &[&body])),
+    )];
+    let refused = ingest
+        .handle_at(request("POST", &forged, &body, false), now())
+        .await;
+    assert_eq!(refused.status_code, 401);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+/// An ingest whose refresh is due at once (the cold start is long ago) and then not again for
+/// an hour.
+fn ingest_with_refresh(scheme: Scheme, load: SecretLoader) -> Ingest<MemoryQueue> {
+    let due_now_then_hourly = Duration::from_secs(3600);
+    let ingest = ingest(scheme, MemoryQueue::new()).with_secret_refresh(load, due_now_then_hourly);
+    ingest.verifiers.backdate_last_read(due_now_then_hourly);
+    ingest
+}
