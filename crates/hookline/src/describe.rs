@@ -24,6 +24,22 @@ pub struct Description {
     pub dedup_id: String,
     /// A handshake to answer synchronously; such deliveries are never enqueued.
     pub handshake: Option<Handshake>,
+    /// How the provider wants the delivery acknowledged once it is queued.
+    pub acknowledgement: Acknowledgement,
+}
+
+/// How a queued delivery is acknowledged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Acknowledgement {
+    /// `200` with `{"status":"received","message_id":...}` as JSON: providers read only the
+    /// status, and the id helps whoever looks at the provider's delivery log.
+    #[default]
+    Json,
+    /// An empty `200`. Slack reads a body in answer to a slash command or an interaction as a
+    /// message to post (or a `response_action`): "If the response body is empty, the response
+    /// will be recognized as just an acknowledgment" (Slack's Java SDK guide, "Slash Commands";
+    /// Bolt's `ack()` without arguments answers the same).
+    Empty,
 }
 
 /// A request the provider sends to check the endpoint, answered without enqueuing.
@@ -157,7 +173,11 @@ fn describe_slack(body: &[u8]) -> Result<Description, MalformedBody> {
             ..Description::default()
         });
     }
-    let mut description = Description::default();
+    // A form: a slash command (`command=`) or an interaction (`payload=`).
+    let mut description = Description {
+        acknowledgement: Acknowledgement::Empty,
+        ..Description::default()
+    };
     for (key, value) in form_urlencoded::parse(body) {
         match &*key {
             "ssl_check" if value == "1" => description.handshake = Some(Handshake::SlackSslCheck),

@@ -15,7 +15,7 @@ use http::header::{CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, HeaderValue, Method};
 use serde_json::json;
 
-use crate::describe::{Handshake, MalformedBody, describe};
+use crate::describe::{Acknowledgement, Handshake, MalformedBody, describe};
 use crate::envelope::{Envelope, envelope_headers};
 use crate::queue::{Queue, QueueError, QueueMessage, SQS_MAX_MESSAGE_BYTES};
 use crate::verify::{Verifier, VerifyError};
@@ -109,6 +109,8 @@ pub enum Accepted {
         message_id: String,
         /// The envelope id assigned at ingest.
         envelope_id: String,
+        /// How to answer the provider.
+        acknowledgement: Acknowledgement,
     },
     /// A handshake, answered without enqueuing.
     Handshake(Handshake),
@@ -187,6 +189,7 @@ impl<Q: Queue> Ingest<Q> {
             Ok(Accepted::Queued {
                 message_id,
                 envelope_id,
+                ..
             }) => tracing::info!(
                 provider,
                 status,
@@ -243,6 +246,7 @@ impl<Q: Queue> Ingest<Q> {
         if let Some(handshake) = description.handshake {
             return Ok(Accepted::Handshake(handshake));
         }
+        let acknowledgement = description.acknowledgement;
         let envelope = Envelope {
             id: uuid::Uuid::now_v7().to_string(),
             provider: self.provider.clone(),
@@ -282,6 +286,7 @@ impl<Q: Queue> Ingest<Q> {
         Ok(Accepted::Queued {
             message_id,
             envelope_id: envelope.id,
+            acknowledgement,
         })
     }
 
@@ -331,6 +336,10 @@ fn content_type(headers: &HeaderMap) -> Option<String> {
 /// The HTTP answer for a result: JSON bodies, stable codes, nothing internal.
 pub fn respond(result: &Result<Accepted, IngestError>) -> ApiGatewayV2httpResponse {
     match result {
+        Ok(Accepted::Queued {
+            acknowledgement: Acknowledgement::Empty,
+            ..
+        }) => empty_ok(),
         Ok(Accepted::Queued { message_id, .. }) => json_response(
             200,
             &json!({ "status": "received", "message_id": message_id }),
@@ -338,11 +347,7 @@ pub fn respond(result: &Result<Accepted, IngestError>) -> ApiGatewayV2httpRespon
         Ok(Accepted::Handshake(Handshake::SlackUrlVerification { challenge })) => {
             json_response(200, &json!({ "challenge": challenge }))
         }
-        Ok(Accepted::Handshake(Handshake::SlackSslCheck)) => {
-            let mut response = ApiGatewayV2httpResponse::default();
-            response.status_code = 200;
-            response
-        }
+        Ok(Accepted::Handshake(Handshake::SlackSslCheck)) => empty_ok(),
         Err(err) => {
             let mut response = json_response(
                 i64::from(err.status()),
@@ -356,6 +361,13 @@ pub fn respond(result: &Result<Accepted, IngestError>) -> ApiGatewayV2httpRespon
             response
         }
     }
+}
+
+/// `200` with no body.
+fn empty_ok() -> ApiGatewayV2httpResponse {
+    let mut response = ApiGatewayV2httpResponse::default();
+    response.status_code = 200;
+    response
 }
 
 fn json_response(status: i64, body: &serde_json::Value) -> ApiGatewayV2httpResponse {

@@ -690,3 +690,30 @@ fn ingest_with_refresh(scheme: Scheme, load: SecretLoader) -> Ingest<MemoryQueue
     ingest.verifiers.backdate_last_read(due_now_then_hourly);
     ingest
 }
+
+#[tokio::test]
+async fn slack_forms_are_acknowledged_with_an_empty_200_and_events_with_json() {
+    let scheme = Scheme::Slack;
+    let ingest = ingest(scheme.clone(), MemoryQueue::new());
+    for form in [
+        &b"command=%2Fdeploy&text=prod&trigger_id=1.2.3&response_url=https%3A%2F%2Fhooks.slack.com%2Fx"[..],
+        b"payload=%7B%22type%22%3A%22block_actions%22%7D",
+    ] {
+        let response = ingest
+            .handle_at(request("POST", &signed(&scheme, form, NOW), form, false), now())
+            .await;
+        assert_eq!(response.status_code, 200);
+        // Slack would post any body as a message (or read it as a response_action).
+        assert_eq!(response.body, None);
+        assert!(response.headers.get(CONTENT_TYPE).is_none());
+    }
+    assert_eq!(ingest.queue().messages().len(), 2, "both forms are queued");
+    let event = event_body();
+    let response = ingest
+        .handle_at(
+            request("POST", &signed(&scheme, &event, NOW), &event, false),
+            now(),
+        )
+        .await;
+    assert_eq!(body_json(&response)["status"], "received");
+}
