@@ -250,22 +250,6 @@ mod tests {
 
     #[test]
     fn the_pull_request_comes_from_github_actions() {
-        let vars = |pairs: &'static [(&'static str, &'static str)]| {
-            move |var: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == var)
-                    .map(|(_, v)| (*v).to_owned())
-            }
-        };
-        assert_eq!(
-            github_pull_request(vars(&[("GITHUB_REF", "refs/pull/42/merge")])),
-            Some(42)
-        );
-        assert_eq!(
-            github_pull_request(vars(&[("GITHUB_REF", "refs/heads/main")])),
-            None
-        );
         let dir = tempfile::tempdir().unwrap();
         let event = dir.path().join("event.json");
         std::fs::write(
@@ -273,10 +257,18 @@ mod tests {
             r#"{"action": "closed", "pull_request": {"number": 7}}"#,
         )
         .unwrap();
-        let path: &'static str = Box::leak(event.display().to_string().into_boxed_str());
-        let pairs: &'static [(&str, &str)] = Box::leak(Box::new([("GITHUB_EVENT_PATH", path)]));
-        assert_eq!(github_pull_request(vars(pairs)), Some(7));
-        assert_eq!(github_pull_request(vars(&[])), None);
+        let event = event.display().to_string();
+        let github = |pairs: &[(&str, &str)]| {
+            let vars: std::collections::HashMap<String, String> = pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            github_pull_request(|var| vars.get(var).cloned())
+        };
+        assert_eq!(github(&[("GITHUB_REF", "refs/pull/42/merge")]), Some(42));
+        assert_eq!(github(&[("GITHUB_REF", "refs/heads/main")]), None);
+        assert_eq!(github(&[("GITHUB_EVENT_PATH", &event)]), Some(7));
+        assert_eq!(github(&[]), None);
     }
 
     #[test]

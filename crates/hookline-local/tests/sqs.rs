@@ -189,6 +189,53 @@ async fn messages_move_to_the_dlq_after_max_receive_count() {
     );
 }
 
+/// SQS Developer Guide, "Using dead-letter queues": a message moved to a standard DLQ keeps its
+/// enqueue timestamp; one moved to a FIFO DLQ gets a new one.
+#[tokio::test]
+async fn a_fifo_dlq_resets_the_enqueue_time_and_a_standard_one_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, client) = start(dir.path()).await;
+    for fifo in [false, true] {
+        let suffix = if fifo { ".fifo" } else { "" };
+        let mut dlq_attributes = vec![];
+        let mut attributes = vec![(QueueAttributeName::VisibilityTimeout, "0")];
+        if fifo {
+            dlq_attributes.push((QueueAttributeName::FifoQueue, "true"));
+            attributes.push((QueueAttributeName::FifoQueue, "true"));
+        }
+        let dlq = create(&client, &format!("moved-dlq{suffix}"), &dlq_attributes).await;
+        let policy = format!(
+            r#"{{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:moved-dlq{suffix}","maxReceiveCount":"1"}}"#
+        );
+        attributes.push((QueueAttributeName::RedrivePolicy, &policy));
+        let url = create(&client, &format!("moved{suffix}"), &attributes).await;
+        let mut send = client.send_message().queue_url(&url).message_body("poison");
+        if fifo {
+            send = send.message_group_id("g").message_deduplication_id("d");
+        }
+        send.send().await.unwrap();
+        let first = receive(&client, &url, 1).await;
+        let sent = first[0].attributes.as_ref().unwrap()
+            [&MessageSystemAttributeName::SentTimestamp]
+            .clone();
+        // Later than the send, whatever the clock's resolution.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(receive(&client, &url, 1).await.is_empty(), "moved instead");
+        let dead = receive(&client, &dlq, 1).await;
+        let moved = dead[0].attributes.as_ref().unwrap()
+            [&MessageSystemAttributeName::SentTimestamp]
+            .clone();
+        if fifo {
+            assert!(
+                moved.parse::<u64>().unwrap() > sent.parse::<u64>().unwrap(),
+                "{moved} vs {sent}"
+            );
+        } else {
+            assert_eq!(moved, sent);
+        }
+    }
+}
+
 #[tokio::test]
 async fn fifo_keeps_group_order_and_deduplicates() {
     let dir = tempfile::tempdir().unwrap();

@@ -500,14 +500,20 @@ impl Store {
         Ok(received)
     }
 
-    /// Moves a message to another queue as a fresh message with the same id and body.
+    /// Moves a message to another queue as a fresh message with the same id and body. It keeps
+    /// its enqueue time (and so its expiry) in a standard queue, and gets a new one in a FIFO
+    /// queue: "For standard queues, the expiration of a message is always based on its original
+    /// enqueue timestamp ... For FIFO queues, the enqueue timestamp resets when the message is
+    /// moved to a dead-letter queue" (SQS Developer Guide, "Using dead-letter queues").
     fn move_to(&mut self, seq: i64, target: &str, now_ms: i64) -> Result<(), SqsError> {
         self.receivable = true;
+        let fifo = self.queue(target)?.fifo();
         self.conn
             .execute(
                 "INSERT INTO messages (queue, id, body, attributes, sent_ms, visible_ms, group_id, dedup_id)
-                 SELECT ?2, id, body, attributes, sent_ms, ?3, group_id, dedup_id FROM messages WHERE seq = ?1",
-                params![seq, target, now_ms],
+                 SELECT ?2, id, body, attributes, CASE WHEN ?4 THEN ?3 ELSE sent_ms END, ?3, group_id, dedup_id
+                 FROM messages WHERE seq = ?1",
+                params![seq, target, now_ms, fifo],
             )
             .map_err(db_error)?;
         self.conn
