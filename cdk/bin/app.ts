@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * hookline's CDK app. It only wires: context → resolved manifest → one stack → cdk-nag.
- * Run it through `cargo xtask synth|deploy|destroy --stage <stage>`, which resolves hookline.toml
+ * Run it through `cargo xtask synth|deploy --stage <stage>`, which resolves hookline.toml
  * for the stage and passes `-c resolved=<path>`.
  */
 import { App, Validations } from 'aws-cdk-lib';

@@ -1,5 +1,5 @@
 /**
- * The app's inputs, from CDK context: what `cargo xtask synth|deploy|destroy` passes.
+ * The app's inputs, from CDK context: what `cargo xtask synth|deploy` passes.
  * `-c resolved=<path>` (required) is the resolved manifest of the stage, `-c assets=<dir>` where
  * `cargo xtask build` put the zips. Everything else is in the resolved document.
  */

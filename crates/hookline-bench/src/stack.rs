@@ -161,7 +161,7 @@ pub(crate) async fn measure(ctx: &Ctx, run: usize, m: &mut Metrics) -> Result<()
         processor.clone(),
         EventSourceSpec {
             queue: "stripe".into(),
-            queue_arn: "arn:aws:sqs:us-east-1:000000000000:stripe".into(),
+            queue_arn: hookline_local::aws_local::sqs_queue_arn("stripe"),
             batch_size: ctx.provider.queue.batch_size,
             window: Duration::from_secs(u64::from(ctx.provider.queue.max_batching_window_secs)),
             pollers: MAX_INSTANCES,

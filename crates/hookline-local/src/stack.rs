@@ -370,8 +370,10 @@ async fn setup_queues(
     dlq: &str,
 ) -> Result<(String, String), StackError> {
     let fifo = provider.queue.kind == QueueKind::Fifo;
-    let mut dlq_attributes =
-        BTreeMap::from([("MessageRetentionPeriod".to_owned(), "1209600".to_owned())]);
+    let mut dlq_attributes = BTreeMap::from([(
+        "MessageRetentionPeriod".to_owned(),
+        hookline_manifest::limits::DLQ_RETENTION_SECS.to_string(),
+    )]);
     let mut attributes = BTreeMap::from([
         (
             "VisibilityTimeout".to_owned(),

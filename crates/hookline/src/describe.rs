@@ -19,8 +19,8 @@ pub struct Description {
     /// What processors and FIFO queues deduplicate on: the same on every retry, and taken only
     /// from what the signature covers, so a captured delivery cannot be replayed under a fresh
     /// id. The provider's id when it is signed (Stripe's and Slack's inside the body, Standard
-    /// Webhooks' `webhook-id`), else `sha256:<hex>` of the body (GitHub's `X-GitHub-Delivery`
-    /// and Shopify's `X-Shopify-Webhook-Id` are headers nobody signs).
+    /// Webhooks' `webhook-id`), else `sha256:<hex>` of the event type and the body (GitHub's
+    /// `X-GitHub-Delivery` and Shopify's `X-Shopify-Webhook-Id` are headers nobody signs).
     pub dedup_id: String,
     /// A handshake to answer synchronously; such deliveries are never enqueued.
     pub handshake: Option<Handshake>,
@@ -72,22 +72,33 @@ pub fn describe(
     body: &[u8],
 ) -> Result<Description, MalformedBody> {
     let mut description = describe_scheme(scheme, headers, body)?;
-    let signed_id = match scheme {
+    description.dedup_id = match scheme {
         // Inside the signed body (Stripe's `id`, Slack's `event_id`), or the signed `webhook-id`.
-        Scheme::Stripe | Scheme::Slack | Scheme::StandardWebhooks => {
-            description.delivery_id.clone()
+        Scheme::Stripe | Scheme::Slack | Scheme::StandardWebhooks => description
+            .delivery_id
+            .clone()
+            .unwrap_or_else(|| body_digest(None, body)),
+        // The id is a header the signature does not cover. The event type (also a header) goes
+        // in too: two events of one object can carry the same bytes (Shopify's `orders/create`
+        // and `orders/paid` of an order created paid), and merging them would lose one.
+        Scheme::GitHub | Scheme::Shopify | Scheme::GenericHmac(_) => {
+            body_digest(description.event_type.as_deref(), body)
         }
-        // The id is a header the signature does not cover.
-        Scheme::GitHub | Scheme::Shopify | Scheme::GenericHmac(_) => None,
     };
-    description.dedup_id = signed_id.unwrap_or_else(|| body_digest(body));
     Ok(description)
 }
 
-/// `sha256:<hex>` of a body: a deduplication id from signed bytes alone.
-pub fn body_digest(body: &[u8]) -> String {
+/// `sha256:<hex>` of the body, after the event type and a newline when there is one: a
+/// deduplication id from the signed bytes.
+pub fn body_digest(event_type: Option<&str>, body: &[u8]) -> String {
     use sha2::Digest as _;
-    format!("sha256:{}", hex::encode(sha2::Sha256::digest(body)))
+    let mut digest = sha2::Sha256::new();
+    if let Some(event_type) = event_type {
+        digest.update(event_type.as_bytes());
+        digest.update(b"\n");
+    }
+    digest.update(body);
+    format!("sha256:{}", hex::encode(digest.finalize()))
 }
 
 fn describe_scheme(
@@ -246,7 +257,7 @@ mod tests {
         assert_eq!(
             stripe(body),
             Ok(Description {
-                dedup_id: body_digest(body),
+                dedup_id: body_digest(None, body),
                 ..Description::default()
             })
         );
@@ -291,8 +302,16 @@ mod tests {
             describe(&Scheme::Slack, &headers(&[]), form)
                 .unwrap()
                 .dedup_id,
-            body_digest(form)
+            body_digest(None, form)
         );
+        // One order, two topics, the same bytes: two deliveries.
+        let order = br#"{"id":820982911946154500,"financial_status":"paid"}"#;
+        let topic = |t: &str| {
+            describe(&Scheme::Shopify, &headers(&[("X-Shopify-Topic", t)]), order)
+                .unwrap()
+                .dedup_id
+        };
+        assert_ne!(topic("orders/create"), topic("orders/paid"));
     }
 
     #[test]

@@ -52,13 +52,12 @@ pub fn init_tracing() {
     use tracing_subscriber::util::SubscriberInitExt as _;
     // `Targets`, not `EnvFilter`: the same directives without span-field matching, and without
     // the regex engine in every function's binary.
+    let parse = |v: &str| v.parse::<tracing_subscriber::filter::Targets>().ok();
     let filter = std::env::var(crate::config::vars::LOG)
         .ok()
-        .and_then(|v| v.parse::<tracing_subscriber::filter::Targets>().ok())
-        .unwrap_or_else(|| {
-            tracing_subscriber::filter::Targets::new()
-                .with_default(tracing_subscriber::filter::LevelFilter::INFO)
-        });
+        .and_then(|v| parse(&v))
+        .or_else(|| parse(crate::config::DEFAULT_LOG))
+        .unwrap_or_default();
     let format = tracing_subscriber::fmt::layer()
         .json()
         .with_target(false)
@@ -74,22 +73,28 @@ pub fn init_tracing() {
 /// Builds the ingest of this function from its environment.
 pub async fn ingest_from_env() -> Result<Ingest<SqsQueue>, InitError> {
     let config = IngestConfig::from_env()?;
-    let secrets = config.secret_source.load().await?;
-    let verifier = Verifier::new(config.scheme.clone(), &secrets, config.tolerance)?;
-    let queue = SqsQueue::from_env(config.queue_url.clone()).await;
-    let ingest =
-        Ingest::new(config.provider, verifier, queue).with_max_body_bytes(config.max_body_bytes);
-    Ok(match config.secret_source {
+    let (secrets, refresh) = match &config.secret_source {
         // A secret in the environment cannot change under a running instance.
-        SecretSource::Env(_) => ingest,
+        SecretSource::Env(_) => (config.secret_source.load().await?, None),
         SecretSource::SecretsManager { arn } => {
+            // One client for the cold-start read and the re-reads after a mismatch.
             let client = aws_sdk_secretsmanager::Client::new(&aws_config::load_from_env().await);
+            let secrets = crate::secrets::fetch(&client, arn).await?;
+            let arn = arn.clone();
             let load: SecretLoader = Box::new(move || {
                 let (client, arn) = (client.clone(), arn.clone());
                 Box::pin(async move { crate::secrets::fetch(&client, &arn).await })
             });
-            ingest.with_secret_refresh(load, SECRET_REFRESH_INTERVAL)
+            (secrets, Some(load))
         }
+    };
+    let verifier = Verifier::new(config.scheme.clone(), &secrets, config.tolerance)?;
+    let queue = SqsQueue::from_env(config.queue_url.clone()).await;
+    let ingest =
+        Ingest::new(config.provider, verifier, queue).with_max_body_bytes(config.max_body_bytes);
+    Ok(match refresh {
+        Some(load) => ingest.with_secret_refresh(load, SECRET_REFRESH_INTERVAL),
+        None => ingest,
     })
 }
 

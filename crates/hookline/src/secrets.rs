@@ -75,7 +75,9 @@ impl SecretSource {
     /// Loads the secrets: at once for `Env`, with one Secrets Manager call otherwise.
     pub async fn load(&self) -> Result<Vec<SigningSecret>, SecretError> {
         match self {
-            SecretSource::Env(value) => parse_secret_value(value, "HOOKLINE_SIGNING_SECRET"),
+            SecretSource::Env(value) => {
+                parse_secret_value(value, crate::config::vars::SIGNING_SECRET)
+            }
             SecretSource::SecretsManager { arn } => {
                 let config = aws_config::load_from_env().await;
                 let client = aws_sdk_secretsmanager::Client::new(&config);

@@ -11,7 +11,7 @@ use aws_config::SdkConfig;
 use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata};
 
 use crate::aws::{AwsEnv, cdk, sdk};
-use crate::cmd::{Cmd, Plan, RealExec};
+use crate::cmd::{Plan, RealExec};
 use crate::project;
 
 /// The CDK's default bootstrap qualifier (`DefaultStackSynthesizer`'s `qualifier`).
@@ -75,14 +75,13 @@ pub fn run(args: Args) -> Result<()> {
 fn plan(root: &std::path::Path, account: &str, region: &str, policies: &[String]) -> Result<Plan> {
     let mut plan = Plan::default();
     cdk::npm_ci_if_needed(&mut plan, root)?;
-    let mut bootstrap = Cmd::new(cdk::CDK)
-        .dir("cdk")
-        .env("AWS_REGION", region)
-        .args([
-            "bootstrap",
-            "--no-notices",
-            &format!("aws://{account}/{region}"),
-        ]);
+    // From the repository root, where there is no cdk.json: in cdk/ the CLI would synthesize
+    // the app first (to find the environments it names), which needs a stage.
+    let mut bootstrap = cdk::cli_outside_the_app().env("AWS_REGION", region).args([
+        "bootstrap",
+        "--no-notices",
+        &format!("aws://{account}/{region}"),
+    ]);
     if !policies.is_empty() {
         bootstrap = bootstrap.args(["--cloudformation-execution-policies", &policies.join(",")]);
     }
@@ -139,8 +138,11 @@ mod tests {
             .render();
         assert_eq!(
             text.lines().last().unwrap(),
-            "cd cdk && AWS_REGION=eu-west-1 node_modules/.bin/cdk bootstrap --no-notices aws://123456789012/eu-west-1 --cloudformation-execution-policies arn:aws:iam::123456789012:policy/hookline-previews"
+            "AWS_REGION=eu-west-1 cdk/node_modules/.bin/cdk bootstrap --no-notices aws://123456789012/eu-west-1 --cloudformation-execution-policies arn:aws:iam::123456789012:policy/hookline-previews"
         );
+        // Run where no cdk.json names an app, the CLI bootstraps without synthesizing one.
+        assert!(!root.join("cdk.json").exists());
+        assert!(root.join("cdk/cdk.json").exists());
         let default = plan(&root, "1", "eu-west-1", &[]).unwrap().render();
         assert!(!default.contains("--cloudformation-execution-policies"));
     }

@@ -9,7 +9,7 @@ use crate::stage::StageStack;
 use crate::tools;
 
 /// The CDK CLI, relative to `cdk/`.
-pub const CDK: &str = "node_modules/.bin/cdk";
+const CDK: &str = "node_modules/.bin/cdk";
 
 /// Adds `npm ci` in `cdk/` when its packages are missing or older than `package-lock.json`.
 pub fn npm_ci_if_needed(plan: &mut Plan, root: &Path) -> Result<()> {
@@ -40,6 +40,11 @@ pub fn npm_ci_if_needed(plan: &mut Plan, root: &Path) -> Result<()> {
 /// A copy of the `package-lock.json` that `npm ci` installed.
 fn npm_stamp(root: &Path) -> PathBuf {
     root.join("cdk/node_modules/.hookline-package-lock.json")
+}
+
+/// The CDK CLI run from the repository root, where no `cdk.json` names an app (`bootstrap`).
+pub fn cli_outside_the_app() -> Cmd {
+    Cmd::new(format!("cdk/{CDK}"))
 }
 
 /// `cdk <subcommand> ... -c resolved=<file>` in `cdk/`: the app reads the stage's resolved

@@ -1,6 +1,7 @@
-//! `cargo xtask deploy --stage <s>`: checks the AWS credentials, builds every function (release,
-//! the manifest's architecture), bootstraps the account/region for the CDK when needed, deploys
-//! `<project>-<stage>` and prints the webhook URLs (`--json`: everything, for CI).
+//! `cargo xtask deploy --stage <s>`: checks the AWS credentials (STS) and that the account and
+//! region are bootstrapped (SSM, `cargo xtask bootstrap` otherwise), builds every function
+//! (release, the manifest's architecture), deploys `<project>-<stage>` from its resolved manifest
+//! and prints the webhook URLs (`--json`: everything, for CI). It never bootstraps.
 
 use std::path::{Path, PathBuf};
 
@@ -258,7 +259,7 @@ mod tests {
     }
 
     #[test]
-    fn dry_run_prints_build_bootstrap_and_deploy() {
+    fn dry_run_prints_the_preflight_calls_the_build_and_the_deploy() {
         let root = project::root();
         let manifest = project::manifest().unwrap();
         let (env, _home) = no_credentials();

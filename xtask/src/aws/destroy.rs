@@ -85,7 +85,8 @@ fn dry_run(target: &StageStack, args: &Args) -> String {
         "refused unless --force\n"
     });
     out.push_str(&format!(
-        "cloudformation:DeleteStack StackName=<its stack id>\n# then every 5 s until it is gone: cloudformation:DescribeStackEvents (new events are printed) and cloudformation:DescribeStacks\n# on DELETE_FAILED: the failed resources and why, then once more: cloudformation:DeleteStack StackName=<its stack id>{}\n",
+        "cloudformation:DeleteStack StackName=<its stack id>\n# then every {} s until it is gone: cloudformation:DescribeStackEvents (new events are printed) and cloudformation:DescribeStacks\n# on DELETE_FAILED: the failed resources and why, then once more: cloudformation:DeleteStack StackName=<its stack id>{}\n",
+        DeleteOptions::default().poll.as_secs(),
         if args.force_delete {
             " DeletionMode=FORCE_DELETE_STACK, and the skipped resources are listed"
         } else {

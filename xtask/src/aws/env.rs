@@ -1,11 +1,10 @@
 //! AWS credentials and region, from the standard chain, checked before anything is built.
 //!
-//! The check looks at what the chain reads (variables and the shared files) instead of calling
-//! `aws sts get-caller-identity`: it is instant, works offline and in tests, and needs no AWS
-//! CLI. It cannot know that credentials are *valid*; an expired or wrong key still fails at the
-//! first AWS call (cdk bootstrap), before anything is deployed. On an EC2 instance whose role
-//! provides the credentials (instance metadata, which only a network call can see), set
-//! `HOOKLINE_AWS_INSTANCE_ROLE=1`.
+//! This first check looks at what the chain reads (variables and the shared files): it is
+//! instant, works offline, and says how to provide credentials when there are none. Whether they
+//! are *valid* is the preflight's question (STS `GetCallerIdentity`, `sdk.rs`), which runs next.
+//! On an EC2 instance whose role provides the credentials (instance metadata, which only a
+//! network call can see), set `HOOKLINE_AWS_INSTANCE_ROLE=1`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

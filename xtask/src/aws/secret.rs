@@ -15,11 +15,11 @@ use crate::stage::{StageArgs, StageStack};
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]
-    pub action: Action,
+    pub action: SecretAction,
 }
 
 #[derive(clap::Subcommand)]
-pub enum Action {
+pub enum SecretAction {
     /// Write a provider's signing secret, read from stdin: one per line, several for rotation.
     Set(SetArgs),
 }
@@ -34,7 +34,7 @@ pub struct SetArgs {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let Action::Set(args) = args.action;
+    let SecretAction::Set(args) = args.action;
     let out = set(&args, &AwsEnv::from_process(), &mut read_stdin)?;
     print!("{out}");
     Ok(())

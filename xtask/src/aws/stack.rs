@@ -209,7 +209,7 @@ pub async fn delete(
     let mut status = stack.status.clone();
     // CloudFormation refuses DeleteStack while another operation runs (a deploy that CI
     // cancelled goes on): wait for it to end first.
-    if status.ends_with("_IN_PROGRESS") && status != "DELETE_IN_PROGRESS" {
+    if busy(&status) && status != "DELETE_IN_PROGRESS" {
         progress(&format!("{status}: waiting for it to end before deleting"));
         match settle(cfn, &stack.id, options).await? {
             None => return Ok(Deletion::NotFound),
@@ -263,6 +263,12 @@ pub async fn delete(
     }
 }
 
+/// Whether an operation runs on the stack. `REVIEW_IN_PROGRESS` (a change set created, never
+/// executed: a deploy cancelled in between) never ends by itself, and DeleteStack accepts it.
+fn busy(status: &str) -> bool {
+    status.ends_with("_IN_PROGRESS") && status != "REVIEW_IN_PROGRESS"
+}
+
 /// Waits until the stack is in no `*_IN_PROGRESS` status; `None` when it is gone.
 async fn settle(cfn: &Client, id: &str, options: DeleteOptions) -> Result<Option<String>> {
     let started = std::time::Instant::now();
@@ -270,7 +276,7 @@ async fn settle(cfn: &Client, id: &str, options: DeleteOptions) -> Result<Option
         let Some(stack) = describe(cfn, id).await? else {
             return Ok(None);
         };
-        if !stack.status.ends_with("_IN_PROGRESS") || started.elapsed() >= options.timeout {
+        if !busy(&stack.status) || started.elapsed() >= options.timeout {
             return Ok(Some(stack.status));
         }
         tokio::time::sleep(options.poll).await;
@@ -354,10 +360,21 @@ fn describe_event(event: &StackEvent) -> String {
     line
 }
 
-/// The resources of the latest operation that ended in `status`, oldest first, once each.
+/// The resources of the latest deletion that ended in `status`, oldest first, once each: the
+/// events after the stack's own latest `DELETE_IN_PROGRESS` (a resource that failed an earlier
+/// attempt and went on the retry is not reported).
 async fn resources_in(cfn: &Client, id: &str, status: &str) -> Result<Vec<ResourceProblem>> {
+    let events = events(cfn, id).await?;
+    // Newest first: up to the start of the latest deletion.
+    let latest: Vec<&StackEvent> = events
+        .iter()
+        .take_while(|e| {
+            !(e.resource_type() == Some("AWS::CloudFormation::Stack")
+                && e.resource_status().map(|s| s.as_str()) == Some("DELETE_IN_PROGRESS"))
+        })
+        .collect();
     let mut found: Vec<ResourceProblem> = Vec::new();
-    for event in events(cfn, id).await?.iter().rev() {
+    for event in latest.into_iter().rev() {
         let is_stack = event.resource_type() == Some("AWS::CloudFormation::Stack");
         if is_stack || event.resource_status().map(|s| s.as_str()) != Some(status) {
             continue;

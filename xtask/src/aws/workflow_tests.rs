@@ -96,6 +96,9 @@ fn assert_credentials_of_the_deploy_role(what: &str, job: &Value) {
     let region = step_running(job, "cargo xtask resolve --stage");
     let script = region["run"].as_str().unwrap();
     assert!(script.contains("| jq -r .stage.region"), "{what}: {script}");
+    // A failed resolve must stop the job, not pass on an empty region.
+    assert_eq!(region["shell"], "bash", "{what}: pipefail");
+    assert!(script.contains("test -n \"$region\""), "{what}: {script}");
     assert_eq!(region["id"], "region", "{what}");
     assert_eq!(
         region["env"]["AWS_REGION"], "${{ vars.AWS_REGION }}",

@@ -15,11 +15,11 @@ use crate::stage::StageStack;
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]
-    action: Action,
+    action: DlqAction,
 }
 
 #[derive(clap::Subcommand)]
-enum Action {
+enum DlqAction {
     /// List the messages in the provider's dead-letter queue.
     List(DlqArgs),
     /// Move every message of the dead-letter queue back to the provider's queue.
@@ -83,7 +83,7 @@ fn stage_dry_run(
 pub async fn local_client(endpoint: &str) -> Client {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
+        .region(aws_config::Region::new(hookline_local::aws_local::REGION))
         .credentials_provider(aws_sdk_sqs::config::Credentials::new(
             "hookline-local",
             "hookline-local",
@@ -103,8 +103,8 @@ pub fn run(args: Args) -> Result<()> {
         .build()?;
     runtime.block_on(async {
         let (target, redrive) = match &args.action {
-            Action::List(t) => (t, false),
-            Action::Redrive(t) => (t, true),
+            DlqAction::List(t) => (t, false),
+            DlqAction::Redrive(t) => (t, true),
         };
         let provider = manifest
             .provider(&target.provider)

@@ -20,7 +20,7 @@ pub struct Args {
 /// One step of the run; its `Ok` text is shown in the summary.
 type Action<'a> = Box<dyn FnMut() -> Result<String> + 'a>;
 
-struct Step {
+struct StepOutcome {
     name: &'static str,
     outcome: Result<String>,
     seconds: f64,
@@ -29,7 +29,7 @@ struct Step {
 pub fn run(args: Args) -> Result<()> {
     let root = project::root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut steps: Vec<Step> = Vec::new();
+    let mut steps: Vec<StepOutcome> = Vec::new();
     let mut tests = Counts::default();
     let mut jest = Counts::default();
     let mut fuzz = Counts::default();
@@ -142,7 +142,7 @@ pub fn run(args: Args) -> Result<()> {
         let started = Instant::now();
         let outcome = action();
         let failed = outcome.is_err();
-        steps.push(Step {
+        steps.push(StepOutcome {
             name,
             outcome,
             seconds: started.elapsed().as_secs_f64(),

@@ -13,7 +13,6 @@ use super::md5;
 use super::message::{AttributeValue, NewMessage, Received, Sent};
 use super::queue_attributes::QueueAttributes;
 use crate::aws_local::{self, SQS_SENDER_ID};
-// The old home of these, until every caller uses `crate::aws_local`.
 
 /// Approximate counts of a queue.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

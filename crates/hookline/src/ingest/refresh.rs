@@ -58,8 +58,10 @@ impl Verifiers {
         }
     }
 
-    /// After a mismatch: a verifier with freshly read secrets, when a read is due and the secrets
-    /// changed; `None` otherwise (no refresh configured, too soon, unreadable, or unchanged).
+    /// After a mismatch: a verifier with freshly read secrets, when a read is due; `None`
+    /// otherwise (no refresh configured, read less than an interval ago, or unreadable). A
+    /// delivery signed with a new secret that arrives within the interval after a read (which
+    /// forged requests can trigger) is refused once more; the provider's retry gets through.
     pub(crate) async fn refreshed(&self, provider: &str) -> Option<Arc<Verifier>> {
         let refresh = self.refresh.as_ref()?;
         {

@@ -287,4 +287,102 @@ mod failing {
         assert_eq!(left_behind.len(), 1);
         assert_eq!(left_behind[0].physical_id, "Queue-physical");
     }
+
+    /// A deploy cancelled between its change set and its execution leaves REVIEW_IN_PROGRESS,
+    /// which never ends by itself and which DeleteStack accepts: no waiting for it.
+    #[tokio::test]
+    async fn review_in_progress_is_deleted_at_once() {
+        let describe = mock!(Client::describe_stacks)
+            .sequence()
+            .output(|| stack_in(StackStatus::ReviewInProgress))
+            .output(|| DescribeStacksOutput::builder().build())
+            .times(10)
+            .build();
+        let events = mock!(Client::describe_stack_events)
+            .then_output(|| DescribeStackEventsOutput::builder().build());
+        let delete =
+            mock!(Client::delete_stack).then_output(|| DeleteStackOutput::builder().build());
+        let cfn = mock_client!(
+            aws_sdk_cloudformation,
+            RuleMode::MatchAny,
+            [&describe, &events, &delete]
+        );
+        let mut lines = Vec::new();
+        let deletion = stack::delete(&cfn, "shop-pr-7", fast(), &mut |l| lines.push(l.to_owned()))
+            .await
+            .unwrap();
+        assert!(deletion.is_gone(), "{deletion:?}");
+        assert_eq!(delete.num_calls(), 1);
+        assert!(
+            lines.iter().all(|l| !l.contains("waiting for it to end")),
+            "{lines:?}"
+        );
+        // Looked at once before deleting and once after: no polling for it to change.
+        assert_eq!(describe.num_calls(), 2);
+    }
+
+    /// Only the latest deletion's failures are reported: a resource that failed before and went
+    /// on the retry is not.
+    #[tokio::test]
+    async fn only_the_latest_deletions_failures_are_reported() {
+        let describe =
+            mock!(Client::describe_stacks).then_output(|| stack_in(StackStatus::DeleteFailed));
+        let history = || {
+            let event = |id: &str, logical: &str, kind: &str, status: ResourceStatus| {
+                StackEvent::builder()
+                    .event_id(id)
+                    .stack_id(ID)
+                    .stack_name("shop-pr-7")
+                    .logical_resource_id(logical)
+                    .resource_type(kind)
+                    .resource_status(status)
+                    .resource_status_reason("in use")
+                    .timestamp(aws_smithy_types::DateTime::from_secs(1))
+                    .build()
+            };
+            // Newest first: the second deletion failed on Topic; the first failed on Queue.
+            DescribeStackEventsOutput::builder()
+                .stack_events(event(
+                    "4",
+                    "Topic",
+                    "AWS::SNS::Topic",
+                    ResourceStatus::DeleteFailed,
+                ))
+                .stack_events(event(
+                    "3",
+                    "shop-pr-7",
+                    "AWS::CloudFormation::Stack",
+                    ResourceStatus::DeleteInProgress,
+                ))
+                .stack_events(event(
+                    "2",
+                    "Queue",
+                    "AWS::SQS::Queue",
+                    ResourceStatus::DeleteFailed,
+                ))
+                .stack_events(event(
+                    "1",
+                    "shop-pr-7",
+                    "AWS::CloudFormation::Stack",
+                    ResourceStatus::DeleteInProgress,
+                ))
+                .build()
+        };
+        let events = mock!(Client::describe_stack_events).then_output(history);
+        let delete =
+            mock!(Client::delete_stack).then_output(|| DeleteStackOutput::builder().build());
+        let cfn = mock_client!(
+            aws_sdk_cloudformation,
+            RuleMode::MatchAny,
+            [&describe, &events, &delete]
+        );
+        let deletion = stack::delete(&cfn, "shop-pr-7", fast(), &mut |_| {})
+            .await
+            .unwrap();
+        let Deletion::Failed { failed, .. } = &deletion else {
+            panic!("{deletion:?}")
+        };
+        let names: Vec<&str> = failed.iter().map(|f| f.logical_id.as_str()).collect();
+        assert_eq!(names, ["Topic"]);
+    }
 }
