@@ -111,6 +111,14 @@ pub struct StageStack {
 }
 
 impl StageStack {
+    /// Where a resolved stage lives: the resolved document already names both.
+    pub fn of(resolved: &Resolved) -> Self {
+        StageStack {
+            stack: resolved.stage.stack_name.clone(),
+            region: resolved.stage.region.clone(),
+        }
+    }
+
     /// The stack of `stage`, in the region the AWS environment or the manifest names.
     pub fn new(manifest: &Manifest, stage: &Stage, env: &AwsEnv) -> Self {
         StageStack {

@@ -56,9 +56,9 @@ pub fn deploy(
 ) -> Result<String> {
     let manifest = project::manifest()?;
     let stage = args.lifetime.stage(&args.stage.stage)?;
-    let target = StageStack::new(&manifest, &stage, env);
     let pr = args.lifetime.pull_request(&stage)?;
     let resolved = stage::resolve_stage(&manifest, stage, pr, env, args.alarm_email.as_deref())?;
+    let target = StageStack::of(&resolved);
     let outputs_file = format!("cdk.out/{}.outputs.json", target.stack);
     let plan = plan(
         root,

@@ -150,7 +150,8 @@ pub fn set(
             Some(arn) => arn.clone(),
             None => {
                 let cfn = aws_sdk_cloudformation::Client::new(&config);
-                stack::output(&cfn, &target.stack, &stage.name, &output).await?
+                let [arn] = stack::outputs(&cfn, &target.stack, &stage.name, [&output]).await?;
+                arn
             }
         };
         aws_sdk_secretsmanager::Client::new(&config)

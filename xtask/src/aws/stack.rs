@@ -113,20 +113,30 @@ pub async fn list(cfn: &Client) -> Result<Vec<StackInfo>> {
     }
 }
 
-/// One output of a deployed stack, or an error saying the stage is not deployed.
-pub async fn output(cfn: &Client, stack: &str, stage: &str, output: &str) -> Result<String> {
+/// Outputs of a deployed stack, in the order asked, read with one `DescribeStacks`; or an error
+/// saying the stage is not deployed.
+pub async fn outputs<const N: usize>(
+    cfn: &Client,
+    stack: &str,
+    stage: &str,
+    names: [&str; N],
+) -> Result<[String; N]> {
     let found = describe(cfn, stack).await?;
     let Some(info) = found else {
         bail!(
             "the stack {stack} does not exist: is the stage deployed (`cargo xtask deploy --stage {stage}`)?"
         );
     };
-    info.outputs.get(output).cloned().with_context(|| {
-        format!(
-            "the stack {stack} has no output {output} (status {}): deploy the stage again (`cargo xtask deploy --stage {stage}`)",
-            info.status
-        )
-    })
+    let mut values = names.map(|_| String::new());
+    for (value, name) in values.iter_mut().zip(names) {
+        *value = info.outputs.get(name).cloned().with_context(|| {
+            format!(
+                "the stack {stack} has no output {name} (status {}): deploy the stage again (`cargo xtask deploy --stage {stage}`)",
+                info.status
+            )
+        })?;
+    }
+    Ok(values)
 }
 
 /// How to delete.

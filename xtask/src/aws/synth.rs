@@ -47,9 +47,9 @@ pub fn synth(
 ) -> Result<Option<PathBuf>> {
     let manifest = project::manifest()?;
     let stage = args.lifetime.stage(&args.stage.stage)?;
-    let target = StageStack::new(&manifest, &stage, env);
     let pr = args.lifetime.pull_request(&stage)?;
     let resolved = stage::resolve_stage(&manifest, stage, pr, env, None)?;
+    let target = StageStack::of(&resolved);
     let assets = match &args.assets {
         Some(dir) => Some(
             std::fs::canonicalize(dir)
@@ -129,8 +129,8 @@ mod tests {
         let manifest = project::manifest().unwrap();
         let env = AwsEnv::default();
         let stage = hookline_manifest::Stage::new("pr-42", false, None).unwrap();
-        let target = StageStack::new(&manifest, &stage, &env);
         let resolved = stage::resolve_stage(&manifest, stage, None, &env, None).unwrap();
+        let target = StageStack::of(&resolved);
         let text = plan(&root, &resolved, &target, None).unwrap().render();
         let file = stage::resolved_path("pr-42");
         assert!(

@@ -58,8 +58,13 @@ async fn stage_queues(
     sdk::preflight(env, &config).await?;
     let cfn = aws_sdk_cloudformation::Client::new(&config);
     let names = hookline_manifest::provider_outputs(provider);
-    let queue_url = stack::output(&cfn, &target.stack, &stage.name, &names.queue_url).await?;
-    let dlq_url = stack::output(&cfn, &target.stack, &stage.name, &names.dlq_url).await?;
+    let [queue_url, dlq_url] = stack::outputs(
+        &cfn,
+        &target.stack,
+        &stage.name,
+        [&names.queue_url, &names.dlq_url],
+    )
+    .await?;
     Ok((Client::new(&config), queue_url, dlq_url))
 }
 
@@ -98,10 +103,7 @@ pub async fn local_client(endpoint: &str) -> Client {
 
 pub fn run(args: Args) -> Result<()> {
     let manifest = crate::project::manifest()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
+    sdk::runtime()?.block_on(async {
         let (target, redrive) = match &args.action {
             DlqAction::List(t) => (t, false),
             DlqAction::Redrive(t) => (t, true),
