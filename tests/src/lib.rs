@@ -179,12 +179,15 @@ pub fn signed(stack: &DevStack, provider: &str, body: &[u8]) -> Vec<(String, Str
         .find(|p| p.name == provider)
         .unwrap();
     let scheme: Scheme = info.scheme.parse().unwrap();
-    let signer = Signer::new(scheme, &info.secret).unwrap();
-    let mut headers = signer.headers(
-        body,
-        chrono::Utc::now().timestamp(),
-        &format!("msg_{}", uuid::Uuid::new_v4().simple()),
-    );
+    let signer = Signer::new(scheme, &info.signing_key).unwrap();
+    let mut headers = signer
+        .sign(&hookline::verify::Outgoing {
+            url: &info.webhook_url,
+            body,
+            timestamp: chrono::Utc::now().timestamp(),
+            delivery_id: &format!("msg_{}", uuid::Uuid::new_v4().simple()),
+        })
+        .headers;
     headers.push(("content-type".into(), "application/json".into()));
     headers
 }

@@ -69,7 +69,7 @@ async fn burst_then_kill(
     round: usize,
 ) -> BTreeSet<String> {
     let secret = std::fs::read_to_string(h.data.join("secrets/stripe")).unwrap();
-    let signer = Signer::new(Scheme::Stripe, secret.trim()).unwrap();
+    let signer = Signer::new("stripe".parse::<Scheme>().unwrap(), secret.trim()).unwrap();
     let url = format!("http://127.0.0.1:{port}/webhooks/stripe");
     let acked = Arc::new(Mutex::new(BTreeSet::new()));
     let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));

@@ -10,6 +10,7 @@
 //! - [`aws_local`]: the account, region and ARNs the local stack pretends to be.
 
 pub mod aws_local;
+pub mod credentials;
 pub mod event_source;
 pub mod gateway;
 pub mod lambda;

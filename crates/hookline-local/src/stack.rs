@@ -4,10 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use base64::Engine as _;
 use hookline_manifest::environment::{self, ResourceEnvironment, vars};
 use hookline_manifest::{Manifest, Provider, QueueKind};
 
@@ -72,8 +71,10 @@ pub struct ProviderInfo {
     pub scheme: String,
     /// Where to post its webhooks.
     pub webhook_url: String,
-    /// The local signing secret.
+    /// The local signing secret (for public-key schemes, the public key ingest verifies with).
     pub secret: String,
+    /// What a sender signs with: the secret, or the private key of public-key schemes.
+    pub signing_key: String,
     /// Its queue.
     pub queue_url: String,
     /// Its dead-letter queue.
@@ -94,6 +95,14 @@ pub enum StackError {
     /// A function binary is missing.
     #[error("{0} does not exist: build the functions first (`cargo xtask dev` does)")]
     MissingBinary(PathBuf),
+    /// A provider's settings cannot be used.
+    #[error("provider {provider}: {message}")]
+    Provider {
+        /// The provider.
+        provider: String,
+        /// What is wrong.
+        message: String,
+    },
     /// The queues could not be set up.
     #[error("setting up queue {queue}: {message}")]
     Queue {
@@ -128,56 +137,6 @@ pub fn queue_names(provider: &Provider) -> (String, String) {
             format!("{}-dlq.fifo", provider.name),
         ),
     }
-}
-
-/// The local signing secret of a provider, created on first use and kept in `data_dir/secrets/`.
-pub fn local_secret(data_dir: &Path, provider: &Provider) -> Result<String, StackError> {
-    let dir = data_dir.join("secrets");
-    let path = dir.join(&provider.name);
-    if let Ok(existing) = std::fs::read_to_string(&path)
-        && !existing.trim().is_empty()
-    {
-        return Ok(existing.trim().to_owned());
-    }
-    std::fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
-    let mut random = Vec::with_capacity(32);
-    random.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
-    random.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
-    let secret = match provider.signing.scheme.as_str() {
-        // The forms each provider shows in its dashboard.
-        "standard-webhooks" => format!(
-            "whsec_{}",
-            base64::engine::general_purpose::STANDARD.encode(&random[..24])
-        ),
-        "stripe" => format!(
-            "whsec_{}",
-            random
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        ),
-        _ => random.iter().map(|b| format!("{b:02x}")).collect(),
-    };
-    write_private(&path, &secret).map_err(io(format!("writing {}", path.display())))?;
-    Ok(secret)
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(content.as_bytes())
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
-    std::fs::write(path, content)
 }
 
 /// An ingest function's environment: the manifest's contract (`hookline_manifest::environment`,
@@ -241,7 +200,8 @@ impl DevStack {
         for provider in &config.manifest.providers {
             let (queue, dlq) = queue_names(provider);
             let (queue_url, dlq_url) = setup_queues(&store, provider, &queue, &dlq).await?;
-            let secret = local_secret(&config.data_dir, provider)?;
+            let credentials = crate::credentials::load_or_create(&config.data_dir, provider)?;
+            let secret = credentials.verify.clone();
             let ingest_binary = config.binaries.join(provider.ingest_binary());
             let process_binary = config
                 .processor_overrides
@@ -308,6 +268,7 @@ impl DevStack {
                 scheme: provider.signing.scheme.clone(),
                 webhook_url: String::new(),
                 secret,
+                signing_key: credentials.sign,
                 queue_url,
                 dlq_url,
             });

@@ -87,7 +87,6 @@ impl ResourceEnvironment {
 #[cfg(test)]
 mod tests {
     use hookline::config::{IngestConfig, ProcessorConfig};
-    use hookline::verify::Scheme;
 
     use super::*;
 
@@ -118,9 +117,10 @@ mod tests {
         assert_eq!(config.provider, "orders");
         assert_eq!(config.max_body_bytes, 4096);
         assert_eq!(config.tolerance.as_secs(), 60);
-        let Scheme::GenericHmac(generic) = config.scheme else {
+        let Some(generic) = config.scheme.generic_hmac_settings() else {
             panic!("not generic-hmac: {:?}", config.scheme)
         };
+        assert_eq!(p.scheme(), Ok(config.scheme.clone()));
         assert_eq!(generic.header(), "x-orders-sig");
         assert_eq!(generic.prefix.as_deref(), Some("v1="));
 

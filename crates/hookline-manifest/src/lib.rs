@@ -39,7 +39,7 @@ use std::path::Path;
 pub const MANIFEST_FILE: &str = "hookline.toml";
 
 /// The signature schemes the runtime library implements (`HOOKLINE_SCHEME`).
-pub const SCHEMES: [&str; 6] = hookline::verify::Scheme::NAMES;
+pub const SCHEMES: [&str; hookline::verify::Scheme::NAMES.len()] = hookline::verify::Scheme::NAMES;
 
 /// A validated manifest with every default filled in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,6 +254,13 @@ pub fn is_valid_name(name: &str) -> bool {
 }
 
 impl Provider {
+    /// The runtime's scheme with this provider's settings, read from the ingest environment
+    /// exactly as the function reads it.
+    pub fn scheme(&self) -> Result<hookline::Scheme, hookline::config::ConfigError> {
+        let env = environment::ingest(self);
+        hookline::config::scheme_from_lookup(|var| env.get(var).cloned())
+    }
+
     /// The crate directory, relative to the workspace root.
     pub fn crate_dir(&self) -> String {
         format!("functions/{}", self.name)

@@ -3,12 +3,13 @@
 //! | variable | meaning | default |
 //! |---|---|---|
 //! | `HOOKLINE_PROVIDER` | provider name from the manifest | required |
-//! | `HOOKLINE_SCHEME` | `stripe`, `github`, `slack`, `shopify`, `standard-webhooks`, `generic-hmac` | required (ingest) |
+//! | `HOOKLINE_SCHEME` | a scheme name ([`Scheme::NAMES`]) | required (ingest) |
 //! | `HOOKLINE_QUEUE_URL` | SQS queue URL (`.fifo` suffix = FIFO) | required (ingest) |
 //! | `HOOKLINE_SIGNING_SECRET` | the secret, or a JSON array of secrets in rotation (local) | one of these two |
 //! | `HOOKLINE_SIGNING_SECRET_ARN` | a Secrets Manager secret holding the same (deployed) | one of these two |
 //! | `HOOKLINE_TIMESTAMP_TOLERANCE_SECS` | allowed clock difference for signed timestamps | `300` |
 //! | `HOOKLINE_MAX_BODY_BYTES` | body limit | what fits one SQS message |
+//! | `HOOKLINE_PUBLIC_URL` | URL-signed schemes: the URL the provider calls, without query | rebuilt from the request |
 //! | `HOOKLINE_GENERIC_HEADER` | generic-hmac: signature header | `x-signature` |
 //! | `HOOKLINE_GENERIC_ALGORITHM` | generic-hmac: `sha1`, `sha256`, `sha512` | `sha256` |
 //! | `HOOKLINE_GENERIC_ENCODING` | generic-hmac: `hex` or `base64` | `hex` |
@@ -46,6 +47,8 @@ pub mod vars {
     pub const TIMESTAMP_TOLERANCE_SECS: &str = "HOOKLINE_TIMESTAMP_TOLERANCE_SECS";
     /// Body limit in bytes (ingest).
     pub const MAX_BODY_BYTES: &str = "HOOKLINE_MAX_BODY_BYTES";
+    /// The URL the provider is configured to call, without query (ingest, URL-signed schemes).
+    pub const PUBLIC_URL: &str = "HOOKLINE_PUBLIC_URL";
     /// generic-hmac: the signature header.
     pub const GENERIC_HEADER: &str = "HOOKLINE_GENERIC_HEADER";
     /// generic-hmac: `sha1`, `sha256` or `sha512`.
@@ -109,6 +112,8 @@ pub struct IngestConfig {
     pub tolerance: Duration,
     /// Body limit in bytes.
     pub max_body_bytes: usize,
+    /// The URL the provider calls, for URL-signed schemes behind a custom domain or a proxy.
+    pub public_url: Option<String>,
 }
 
 impl fmt::Debug for IngestConfig {
@@ -120,6 +125,7 @@ impl fmt::Debug for IngestConfig {
             .field("secret_source", &self.secret_source)
             .field("tolerance", &self.tolerance)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }
@@ -211,13 +217,7 @@ impl IngestConfig {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let vars = Vars(lookup);
         let provider = provider_name(&vars)?;
-        let scheme: Scheme = vars
-            .parsed(vars::SCHEME, str::parse)?
-            .ok_or(ConfigError::Missing { var: vars::SCHEME })?;
-        let scheme = match scheme {
-            Scheme::GenericHmac(defaults) => Scheme::GenericHmac(generic_hmac(&vars, defaults)?),
-            other => other,
-        };
+        let scheme = scheme(&vars)?;
         let queue_url = vars.required(vars::QUEUE_URL)?;
         if !(queue_url.starts_with("https://") || queue_url.starts_with("http://")) {
             return Err(ConfigError::Invalid {
@@ -245,6 +245,15 @@ impl IngestConfig {
             1,
             SQS_MAX_MESSAGE_BYTES as u64,
         )?;
+        let public_url = vars.optional(vars::PUBLIC_URL);
+        if let Some(url) = &public_url
+            && (!url.starts_with("https://") || url.contains(['?', '#']))
+        {
+            return Err(ConfigError::Invalid {
+                var: vars::PUBLIC_URL,
+                reason: format!("`{url}` is not an https URL without query or fragment"),
+            });
+        }
         Ok(IngestConfig {
             provider,
             scheme,
@@ -252,8 +261,25 @@ impl IngestConfig {
             secret_source,
             tolerance: Duration::from_secs(tolerance),
             max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            public_url,
         })
     }
+}
+
+/// The scheme an ingest environment names, with its settings: what [`IngestConfig`] reads, for
+/// tools that sign as the provider does.
+pub fn scheme_from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Scheme, ConfigError> {
+    scheme(&Vars(lookup))
+}
+
+fn scheme<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Scheme, ConfigError> {
+    let scheme: Scheme = vars
+        .parsed(vars::SCHEME, str::parse)?
+        .ok_or(ConfigError::Missing { var: vars::SCHEME })?;
+    Ok(match scheme.generic_hmac_settings() {
+        Some(defaults) => Scheme::generic_hmac(generic_hmac(vars, defaults.clone())?),
+        None => scheme,
+    })
 }
 
 fn generic_hmac<F: Fn(&str) -> Option<String>>(
@@ -336,7 +362,7 @@ mod tests {
     #[test]
     fn defaults_apply() {
         let c = config(&BASE).unwrap();
-        assert_eq!(c.scheme, Scheme::Stripe);
+        assert_eq!(c.scheme.name(), "stripe");
         assert_eq!(c.tolerance, Duration::from_secs(300));
         assert_eq!(c.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
         assert_eq!(c.secret_source, SecretSource::Env("whsec_topsecret".into()));
@@ -412,7 +438,7 @@ mod tests {
             ("HOOKLINE_GENERIC_PREFIX", "v1="),
         ]))
         .unwrap();
-        let Scheme::GenericHmac(g) = c.scheme else {
+        let Some(g) = c.scheme.generic_hmac_settings().cloned() else {
             panic!("not generic")
         };
         assert_eq!(

@@ -1,13 +1,14 @@
 //! What a scheme knows about a verified delivery: its event type, the provider's delivery id, the
-//! deduplication id (from signed bytes only), and whether it is a handshake to answer instead of
-//! enqueue.
+//! deduplication id (from signed bytes only), whether it is a handshake to answer instead of
+//! enqueue, and how to acknowledge it. Each scheme module fills a [`Description`]; this module
+//! holds the shapes and the helpers they share.
 //!
 //! Runs only after the signature is verified, so unauthenticated senders never reach the parsers.
 
 use http::HeaderMap;
 use serde::Deserialize;
 
-use crate::verify::Scheme;
+use crate::verify::{Request, Scheme};
 
 /// What the scheme found in a delivery.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,7 +20,7 @@ pub struct Description {
     /// What processors and FIFO queues deduplicate on: the same on every retry, and taken only
     /// from what the signature covers, so a captured delivery cannot be replayed under a fresh
     /// id. The provider's id when it is signed (Stripe's and Slack's inside the body, Standard
-    /// Webhooks' `webhook-id`), else `sha256:<hex>` of the event type and the body (GitHub's
+    /// Webhooks' `webhook-id`), else [`body_digest`] of the event type and the body (GitHub's
     /// `X-GitHub-Delivery` and Shopify's `X-Shopify-Webhook-Id` are headers nobody signs).
     pub dedup_id: String,
     /// A handshake to answer synchronously; such deliveries are never enqueued.
@@ -28,30 +29,101 @@ pub struct Description {
     pub acknowledgement: Acknowledgement,
 }
 
+impl Description {
+    /// A description whose dedup id is the provider's signed id, or the body's digest without it.
+    pub(crate) fn signed_id(
+        event_type: Option<String>,
+        delivery_id: Option<String>,
+        body: &[u8],
+    ) -> Description {
+        let dedup_id = delivery_id
+            .clone()
+            .unwrap_or_else(|| body_digest(None, body));
+        Description {
+            event_type,
+            delivery_id,
+            dedup_id,
+            ..Description::default()
+        }
+    }
+
+    /// A description whose delivery id is not signed: the dedup id is the digest of the event
+    /// type and the body. The event type goes in because two events of one object can carry the
+    /// same bytes (Shopify's `orders/create` and `orders/paid` of an order created paid), and
+    /// merging them would lose one.
+    pub(crate) fn unsigned_id(
+        event_type: Option<String>,
+        delivery_id: Option<String>,
+        body: &[u8],
+    ) -> Description {
+        let dedup_id = body_digest(event_type.as_deref(), body);
+        Description {
+            event_type,
+            delivery_id,
+            dedup_id,
+            ..Description::default()
+        }
+    }
+}
+
 /// How a queued delivery is acknowledged.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Acknowledgement {
     /// `200` with `{"status":"received","message_id":...}` as JSON: providers read only the
     /// status, and the id helps whoever looks at the provider's delivery log.
     #[default]
     Json,
-    /// An empty `200`. Slack reads a body in answer to a slash command or an interaction as a
-    /// message to post (or a `response_action`): "If the response body is empty, the response
-    /// will be recognized as just an acknowledgment" (Slack's Java SDK guide, "Slash Commands";
-    /// Bolt's `ack()` without arguments answers the same).
-    Empty,
+    /// The answer the provider expects instead (Slack's empty `200`, ...).
+    Answer(Answer),
+}
+
+/// A fixed HTTP answer a scheme gives on behalf of the receiver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The status code.
+    pub status: u16,
+    /// The content type, when there is a body.
+    pub content_type: Option<&'static str>,
+    /// The body (empty for none).
+    pub body: String,
+}
+
+impl Answer {
+    /// `200` with no body.
+    pub fn empty() -> Answer {
+        Answer {
+            status: 200,
+            content_type: None,
+            body: String::new(),
+        }
+    }
+
+    /// `200` with a JSON body.
+    pub fn json(body: &serde_json::Value) -> Answer {
+        Answer {
+            status: 200,
+            content_type: Some("application/json"),
+            body: body.to_string(),
+        }
+    }
+
+    /// `200` with a body of `content_type`.
+    pub fn text(content_type: &'static str, body: impl Into<String>) -> Answer {
+        Answer {
+            status: 200,
+            content_type: Some(content_type),
+            body: body.into(),
+        }
+    }
 }
 
 /// A request the provider sends to check the endpoint, answered without enqueuing.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Handshake {
-    /// Slack `url_verification`: answer with the challenge.
-    SlackUrlVerification {
-        /// The value to echo back.
-        challenge: String,
-    },
-    /// Slack `ssl_check=1`: answer 200 with an empty body.
-    SlackSslCheck,
+pub struct Handshake {
+    /// What the provider calls it (`url_verification`, `ssl_check`, ...), for the log.
+    pub kind: &'static str,
+    /// The answer the provider expects.
+    pub answer: Answer,
 }
 
 /// The body does not have the shape the provider always sends.
@@ -60,32 +132,19 @@ pub enum MalformedBody {
     /// The provider sends JSON objects and this is not one.
     #[error("the body is not a JSON object")]
     NotJsonObject,
-    /// A Slack `url_verification` without a `challenge` string.
-    #[error("the url_verification request has no challenge")]
-    MissingChallenge,
+    /// A handshake without the field its answer is made of.
+    #[error("the {handshake} request has no {field}")]
+    IncompleteHandshake {
+        /// The handshake's name.
+        handshake: &'static str,
+        /// The missing field.
+        field: &'static str,
+    },
 }
 
 /// Describes a delivery that `scheme` has already verified.
-pub fn describe(
-    scheme: &Scheme,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Description, MalformedBody> {
-    let mut description = describe_scheme(scheme, headers, body)?;
-    description.dedup_id = match scheme {
-        // Inside the signed body (Stripe's `id`, Slack's `event_id`), or the signed `webhook-id`.
-        Scheme::Stripe | Scheme::Slack | Scheme::StandardWebhooks => description
-            .delivery_id
-            .clone()
-            .unwrap_or_else(|| body_digest(None, body)),
-        // The id is a header the signature does not cover. The event type (also a header) goes
-        // in too: two events of one object can carry the same bytes (Shopify's `orders/create`
-        // and `orders/paid` of an order created paid), and merging them would lose one.
-        Scheme::GitHub | Scheme::Shopify | Scheme::GenericHmac(_) => {
-            body_digest(description.event_type.as_deref(), body)
-        }
-    };
-    Ok(description)
+pub fn describe(scheme: &Scheme, request: &Request<'_>) -> Result<Description, MalformedBody> {
+    scheme.spec().describe(request)
 }
 
 /// `sha256:<hex>` of the body, after the event type and a newline when there is one: a
@@ -101,110 +160,17 @@ pub fn body_digest(event_type: Option<&str>, body: &[u8]) -> String {
     format!("sha256:{}", hex::encode(digest.finalize()))
 }
 
-fn describe_scheme(
-    scheme: &Scheme,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Description, MalformedBody> {
-    match scheme {
-        Scheme::Stripe => {
-            let event: TypedObject = json_object(body)?;
-            Ok(Description {
-                event_type: event.r#type,
-                delivery_id: event.id,
-                ..Description::default()
-            })
-        }
-        Scheme::GitHub => Ok(Description {
-            event_type: header(headers, "x-github-event"),
-            delivery_id: header(headers, "x-github-delivery"),
-            ..Description::default()
-        }),
-        Scheme::Shopify => Ok(Description {
-            event_type: header(headers, "x-shopify-topic"),
-            delivery_id: header(headers, "x-shopify-webhook-id"),
-            ..Description::default()
-        }),
-        Scheme::StandardWebhooks => {
-            let event: TypedObject = json_object(body)?;
-            Ok(Description {
-                event_type: event.r#type,
-                delivery_id: header(headers, "webhook-id").or_else(|| header(headers, "svix-id")),
-                ..Description::default()
-            })
-        }
-        Scheme::Slack => describe_slack(body),
-        Scheme::GenericHmac(_) => Ok(Description::default()),
-    }
-}
-
+/// The `id` and `type` fields most providers put at the top of their JSON events.
 #[derive(Deserialize)]
-struct TypedObject {
+pub(crate) struct TypedObject {
     #[serde(default, deserialize_with = "lenient_string")]
-    id: Option<String>,
+    pub id: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
-    r#type: Option<String>,
+    pub r#type: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct SlackJson {
-    #[serde(default, deserialize_with = "lenient_string")]
-    r#type: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    challenge: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    event_id: Option<String>,
-    #[serde(default)]
-    event: Option<SlackInnerEvent>,
-}
-
-#[derive(Deserialize)]
-struct SlackInnerEvent {
-    #[serde(default, deserialize_with = "lenient_string")]
-    r#type: Option<String>,
-}
-
-/// Slack sends JSON for the Events API and form bodies for slash commands, interactivity
-/// (`payload=<json>`) and `ssl_check`.
-fn describe_slack(body: &[u8]) -> Result<Description, MalformedBody> {
-    if body.trim_ascii_start().first() == Some(&b'{') {
-        let event: SlackJson = json_object(body)?;
-        if event.r#type.as_deref() == Some("url_verification") {
-            let challenge = event.challenge.ok_or(MalformedBody::MissingChallenge)?;
-            return Ok(Description {
-                event_type: event.r#type,
-                handshake: Some(Handshake::SlackUrlVerification { challenge }),
-                ..Description::default()
-            });
-        }
-        let inner_type = event.event.and_then(|e| e.r#type);
-        return Ok(Description {
-            event_type: inner_type.or(event.r#type),
-            delivery_id: event.event_id,
-            ..Description::default()
-        });
-    }
-    // A form: a slash command (`command=`) or an interaction (`payload=`).
-    let mut description = Description {
-        acknowledgement: Acknowledgement::Empty,
-        ..Description::default()
-    };
-    for (key, value) in form_urlencoded::parse(body) {
-        match &*key {
-            "ssl_check" if value == "1" => description.handshake = Some(Handshake::SlackSslCheck),
-            "payload" => {
-                description.event_type = serde_json::from_str::<TypedObject>(&value)
-                    .ok()
-                    .and_then(|p| p.r#type);
-            }
-            "command" => description.event_type = Some("slash_command".to_owned()),
-            _ => {}
-        }
-    }
-    Ok(description)
-}
-
-fn json_object<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, MalformedBody> {
+/// The body as a JSON object of shape `T`.
+pub(crate) fn json_object<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, MalformedBody> {
     if body.trim_ascii_start().first() != Some(&b'{') {
         return Err(MalformedBody::NotJsonObject);
     }
@@ -212,14 +178,17 @@ fn json_object<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, Malformed
 }
 
 /// A string field, or `None` when it is absent, `null` or not a string: metadata is best effort.
-fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn lenient_string<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
     Ok(match serde_json::Value::deserialize(d)? {
         serde_json::Value::String(s) if !s.is_empty() => Some(s),
         _ => None,
     })
 }
 
-fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+/// A header's trimmed, non-empty text value.
+pub(crate) fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -231,10 +200,34 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::test_support::headers;
+
+    #[test]
+    fn digests_cover_the_event_type_and_every_body_byte() {
+        assert_eq!(
+            body_digest(None, b"{}"),
+            "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+        );
+        assert_ne!(body_digest(Some("a"), b"{}"), body_digest(Some("b"), b"{}"));
+        assert_ne!(body_digest(None, b"{}"), body_digest(None, b"{} "));
+    }
+}
+
+#[cfg(test)]
+mod scheme_tests {
+    //! What each scheme finds in deliveries it verified.
+    use super::*;
+    use crate::verify::test_support::{headers, scheme};
+
+    fn describe(
+        scheme: &Scheme,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Description, MalformedBody> {
+        super::describe(scheme, &Request::post(headers, body))
+    }
 
     fn stripe(body: &[u8]) -> Result<Description, MalformedBody> {
-        describe(&Scheme::Stripe, &HeaderMap::new(), body)
+        describe(&scheme("stripe"), &HeaderMap::new(), body)
     }
 
     #[test]
@@ -269,8 +262,8 @@ mod tests {
         assert_eq!(stripe(body).unwrap().dedup_id, "evt_1");
         // GitHub's and Shopify's ids are headers nobody signed: the body decides.
         for (scheme, id_header) in [
-            (Scheme::GitHub, "X-GitHub-Delivery"),
-            (Scheme::Shopify, "X-Shopify-Webhook-Id"),
+            (scheme("github"), "X-GitHub-Delivery"),
+            (scheme("shopify"), "X-Shopify-Webhook-Id"),
         ] {
             let first = describe(&scheme, &headers(&[(id_header, "a")]), b"{}").unwrap();
             let replayed = describe(&scheme, &headers(&[(id_header, "b")]), b"{}").unwrap();
@@ -283,7 +276,7 @@ mod tests {
         }
         // Standard Webhooks signs webhook-id.
         let sw = describe(
-            &Scheme::StandardWebhooks,
+            &scheme("standard-webhooks"),
             &headers(&[("webhook-id", "msg_1")]),
             br#"{"type":"a"}"#,
         )
@@ -292,14 +285,14 @@ mod tests {
         // Slack: event_id inside the signed JSON; a form body (slash command) by its digest.
         let event = br#"{"type":"event_callback","event_id":"Ev1","event":{"type":"app_mention"}}"#;
         assert_eq!(
-            describe(&Scheme::Slack, &headers(&[]), event)
+            describe(&scheme("slack"), &headers(&[]), event)
                 .unwrap()
                 .dedup_id,
             "Ev1"
         );
         let form = b"command=%2Fdeploy&trigger_id=1.2.3";
         assert_eq!(
-            describe(&Scheme::Slack, &headers(&[]), form)
+            describe(&scheme("slack"), &headers(&[]), form)
                 .unwrap()
                 .dedup_id,
             body_digest(None, form)
@@ -307,9 +300,13 @@ mod tests {
         // One order, two topics, the same bytes: two deliveries.
         let order = br#"{"id":820982911946154500,"financial_status":"paid"}"#;
         let topic = |t: &str| {
-            describe(&Scheme::Shopify, &headers(&[("X-Shopify-Topic", t)]), order)
-                .unwrap()
-                .dedup_id
+            describe(
+                &scheme("shopify"),
+                &headers(&[("X-Shopify-Topic", t)]),
+                order,
+            )
+            .unwrap()
+            .dedup_id
         };
         assert_ne!(topic("orders/create"), topic("orders/paid"));
     }
@@ -320,7 +317,7 @@ mod tests {
             ("X-GitHub-Event", "push"),
             ("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"),
         ]);
-        let d = describe(&Scheme::GitHub, &h, b"payload=%7B%7D");
+        let d = describe(&scheme("github"), &h, b"payload=%7B%7D");
         assert_eq!(
             d.map(|d| (d.event_type, d.delivery_id)),
             Ok((
@@ -332,7 +329,7 @@ mod tests {
             ("X-Shopify-Topic", "orders/create"),
             ("X-Shopify-Webhook-Id", "b54557e4"),
         ]);
-        let d = describe(&Scheme::Shopify, &h, b"not json either");
+        let d = describe(&scheme("shopify"), &h, b"not json either");
         assert_eq!(
             d.map(|d| (d.event_type, d.delivery_id)),
             Ok((Some("orders/create".into()), Some("b54557e4".into())))
@@ -343,7 +340,7 @@ mod tests {
     fn standard_webhooks_reads_type_and_id() {
         let h = headers(&[("svix-id", "msg_1")]);
         let d = describe(
-            &Scheme::StandardWebhooks,
+            &scheme("standard-webhooks"),
             &h,
             br#"{"type":"user.created","data":{}}"#,
         );
@@ -352,14 +349,14 @@ mod tests {
             Ok((Some("user.created".into()), Some("msg_1".into())))
         );
         assert_eq!(
-            describe(&Scheme::StandardWebhooks, &h, b"x"),
+            describe(&scheme("standard-webhooks"), &h, b"x"),
             Err(MalformedBody::NotJsonObject)
         );
     }
 
     #[test]
     fn slack_events_handshakes_and_forms() {
-        let slack = |body: &[u8]| describe(&Scheme::Slack, &HeaderMap::new(), body);
+        let slack = |body: &[u8]| describe(&scheme("slack"), &HeaderMap::new(), body);
         let d =
             slack(br#"{"type":"event_callback","event_id":"Ev1","event":{"type":"app_mention"}}"#);
         assert_eq!(
@@ -369,18 +366,27 @@ mod tests {
         let d = slack(br#"{"token":"t","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#);
         assert_eq!(
             d.map(|d| d.handshake),
-            Ok(Some(Handshake::SlackUrlVerification {
-                challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P".into()
+            Ok(Some(Handshake {
+                kind: "url_verification",
+                answer: Answer::json(
+                    &serde_json::json!({"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"})
+                ),
             }))
         );
         assert_eq!(
             slack(br#"{"type":"url_verification"}"#),
-            Err(MalformedBody::MissingChallenge)
+            Err(MalformedBody::IncompleteHandshake {
+                handshake: "url_verification",
+                field: "challenge"
+            })
         );
         assert_eq!(slack(b"{oops"), Err(MalformedBody::NotJsonObject));
         assert_eq!(
             slack(b"ssl_check=1&token=x").map(|d| d.handshake),
-            Ok(Some(Handshake::SlackSslCheck))
+            Ok(Some(Handshake {
+                kind: "ssl_check",
+                answer: Answer::empty()
+            }))
         );
         assert_eq!(
             slack(b"command=%2Fdeploy&text=now").map(|d| d.event_type),

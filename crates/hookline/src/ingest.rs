@@ -15,10 +15,10 @@ use http::header::{CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, HeaderValue, Method};
 use serde_json::json;
 
-use crate::describe::{Acknowledgement, Handshake, MalformedBody, describe};
+use crate::describe::{Acknowledgement, Answer, Handshake, MalformedBody, describe};
 use crate::envelope::{Envelope, envelope_headers};
 use crate::queue::{Queue, QueueError, QueueMessage, SQS_MAX_MESSAGE_BYTES};
-use crate::verify::{Verifier, VerifyError};
+use crate::verify::{Request, Verifier, VerifyError};
 
 mod refresh;
 
@@ -123,6 +123,7 @@ pub struct Ingest<Q> {
     verifiers: Verifiers,
     queue: Q,
     max_body_bytes: usize,
+    public_url: Option<String>,
 }
 
 impl<Q: Queue> Ingest<Q> {
@@ -133,7 +134,15 @@ impl<Q: Queue> Ingest<Q> {
             verifiers: Verifiers::new(verifier),
             queue,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            public_url: None,
         }
+    }
+
+    /// Sets the URL the provider is configured to call, for URL-signed schemes behind a custom
+    /// domain or a proxy; without it the URL is rebuilt from the API Gateway event.
+    pub fn with_public_url(mut self, public_url: Option<String>) -> Self {
+        self.public_url = public_url;
+        self
     }
 
     /// Sets the body limit in bytes.
@@ -200,9 +209,10 @@ impl<Q: Queue> Ingest<Q> {
                 latency_ms,
                 "webhook queued"
             ),
-            Ok(Accepted::Handshake(_)) => tracing::info!(
+            Ok(Accepted::Handshake(handshake)) => tracing::info!(
                 provider,
                 status,
+                handshake = handshake.kind,
                 request_id,
                 latency_ms,
                 "handshake answered"
@@ -231,17 +241,24 @@ impl<Q: Queue> Ingest<Q> {
         }
         let body = self.read_body(request)?;
         let headers = &request.headers;
+        let url = self.called_url(request);
+        let signed = Request {
+            method: Method::POST.as_str(),
+            url: &url,
+            headers,
+            body: &body,
+        };
         let verifier = self.verifiers.current();
-        match verifier.verify(headers, &body, now.timestamp()) {
+        match verifier.verify_request(&signed, now.timestamp()) {
             Err(VerifyError::SignatureMismatch) => {
                 match self.verifiers.refreshed(&self.provider).await {
-                    Some(fresh) => fresh.verify(headers, &body, now.timestamp())?,
+                    Some(fresh) => fresh.verify_request(&signed, now.timestamp())?,
                     None => return Err(VerifyError::SignatureMismatch.into()),
                 }
             }
             other => other?,
         }
-        let description = describe(verifier.scheme(), headers, &body)?;
+        let description = describe(verifier.scheme(), &signed)?;
         delivery_id.clone_from(&description.delivery_id);
         if let Some(handshake) = description.handshake {
             return Ok(Accepted::Handshake(handshake));
@@ -288,6 +305,33 @@ impl<Q: Queue> Ingest<Q> {
             envelope_id: envelope.id,
             acknowledgement,
         })
+    }
+
+    /// The URL the provider called: `https://{domainName}{rawPath}` from the payload 2.0 event
+    /// (API Gateway developer guide, "Create AWS Lambda proxy integrations for HTTP APIs"), or
+    /// the configured public URL instead, then `?{rawQueryString}` when there is one.
+    fn called_url(&self, request: &ApiGatewayV2httpRequest) -> String {
+        let mut url = match &self.public_url {
+            Some(public_url) => public_url.clone(),
+            None => format!(
+                "https://{}{}",
+                request
+                    .request_context
+                    .domain_name
+                    .as_deref()
+                    .unwrap_or_default(),
+                request.raw_path.as_deref().unwrap_or_default()
+            ),
+        };
+        if let Some(query) = request
+            .raw_query_string
+            .as_deref()
+            .filter(|q| !q.is_empty())
+        {
+            url.push('?');
+            url.push_str(query);
+        }
+        url
     }
 
     /// The raw body bytes, after the size limit.
@@ -337,17 +381,14 @@ fn content_type(headers: &HeaderMap) -> Option<String> {
 pub fn respond(result: &Result<Accepted, IngestError>) -> ApiGatewayV2httpResponse {
     match result {
         Ok(Accepted::Queued {
-            acknowledgement: Acknowledgement::Empty,
+            acknowledgement: Acknowledgement::Answer(answer),
             ..
-        }) => empty_ok(),
+        })
+        | Ok(Accepted::Handshake(Handshake { answer, .. })) => answer_response(answer),
         Ok(Accepted::Queued { message_id, .. }) => json_response(
             200,
             &json!({ "status": "received", "message_id": message_id }),
         ),
-        Ok(Accepted::Handshake(Handshake::SlackUrlVerification { challenge })) => {
-            json_response(200, &json!({ "challenge": challenge }))
-        }
-        Ok(Accepted::Handshake(Handshake::SlackSslCheck)) => empty_ok(),
         Err(err) => {
             let mut response = json_response(
                 i64::from(err.status()),
@@ -363,10 +404,18 @@ pub fn respond(result: &Result<Accepted, IngestError>) -> ApiGatewayV2httpRespon
     }
 }
 
-/// `200` with no body.
-fn empty_ok() -> ApiGatewayV2httpResponse {
+/// A scheme's fixed answer.
+fn answer_response(answer: &Answer) -> ApiGatewayV2httpResponse {
     let mut response = ApiGatewayV2httpResponse::default();
-    response.status_code = 200;
+    response.status_code = i64::from(answer.status);
+    if let Some(content_type) = answer.content_type {
+        response
+            .headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    if !answer.body.is_empty() {
+        response.body = Some(Body::Text(answer.body.clone()));
+    }
     response
 }
 

@@ -90,8 +90,9 @@ pub async fn ingest_from_env() -> Result<Ingest<SqsQueue>, InitError> {
     };
     let verifier = Verifier::new(config.scheme.clone(), &secrets, config.tolerance)?;
     let queue = SqsQueue::from_env(config.queue_url.clone()).await;
-    let ingest =
-        Ingest::new(config.provider, verifier, queue).with_max_body_bytes(config.max_body_bytes);
+    let ingest = Ingest::new(config.provider, verifier, queue)
+        .with_max_body_bytes(config.max_body_bytes)
+        .with_public_url(config.public_url);
     Ok(match refresh {
         Some(load) => ingest.with_secret_refresh(load, SECRET_REFRESH_INTERVAL),
         None => ingest,

@@ -46,7 +46,7 @@ fn bolt_ack() -> (i64, String) {
 async fn a_slash_command_is_acknowledged_as_bolt_acknowledges_it() {
     let secret = "8f742231b10e8888abcd99yyyzzz85a5";
     let verifier = Verifier::new(
-        Scheme::Slack,
+        "slack".parse::<Scheme>().unwrap(),
         &[SigningSecret::new(secret)],
         Duration::from_secs(300),
     )
@@ -55,10 +55,9 @@ async fn a_slash_command_is_acknowledged_as_bolt_acknowledges_it() {
     let body = "token=x&team_id=T1&command=%2Fdeploy&text=prod&trigger_id=1.2.3&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1";
     let now = chrono::Utc::now().timestamp();
     let mut headers = serde_json::Map::new();
-    for (name, value) in
-        Signer::new(Scheme::Slack, secret)
-            .unwrap()
-            .headers(body.as_bytes(), now, "")
+    for (name, value) in Signer::new("slack".parse().unwrap(), secret)
+        .unwrap()
+        .headers(body.as_bytes(), now, "")
     {
         headers.insert(name.to_ascii_lowercase(), Value::String(value));
     }

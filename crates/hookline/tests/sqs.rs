@@ -120,7 +120,7 @@ fn stripe_request(secret: &str, body: &str, t: i64) -> ApiGatewayV2httpRequest {
 
 fn stripe_ingest(queue: SqsQueue) -> Ingest<SqsQueue> {
     let verifier = Verifier::new(
-        Scheme::Stripe,
+        "stripe".parse::<Scheme>().unwrap(),
         &[SigningSecret::new("whsec_moto")],
         Duration::from_secs(300),
     )

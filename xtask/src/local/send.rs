@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use hookline::sign::Signer;
-use hookline::verify::{Algorithm, Encoding, GenericHmac, Scheme};
+use hookline::verify::Outgoing;
 use hookline_manifest::Provider;
 
 use crate::http;
@@ -119,50 +119,6 @@ fn sample(provider: &Provider, event: Option<&str>) -> Result<Sample> {
     }
 }
 
-/// The runtime scheme of a manifest provider.
-pub fn scheme(provider: &Provider) -> Result<Scheme> {
-    let scheme: Scheme = provider
-        .signing
-        .scheme
-        .parse()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    if let Scheme::GenericHmac(defaults) = scheme {
-        let signing = &provider.signing;
-        let algorithm: Algorithm = signing
-            .algorithm
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .unwrap_or(defaults.algorithm);
-        let encoding: Encoding = signing
-            .encoding
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .unwrap_or(defaults.encoding);
-        let header = signing
-            .header
-            .clone()
-            .unwrap_or_else(|| defaults.header().to_owned());
-        return Ok(Scheme::GenericHmac(
-            GenericHmac::new(&header, algorithm, encoding, signing.prefix.clone())
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
-        ));
-    }
-    Ok(scheme)
-}
-
-/// The delivery-id header each provider sends with every delivery (a new id per delivery).
-fn delivery_header(scheme: &Scheme) -> Option<&'static str> {
-    match scheme {
-        Scheme::GitHub => Some("X-GitHub-Delivery"),
-        Scheme::Shopify => Some("X-Shopify-Webhook-Id"),
-        _ => None,
-    }
-}
-
 pub fn run(args: Args) -> Result<()> {
     let manifest = crate::project::manifest()?;
     let provider = manifest.provider(&args.provider).with_context(|| {
@@ -173,20 +129,18 @@ pub fn run(args: Args) -> Result<()> {
             names.join(", ")
         )
     })?;
-    let scheme = scheme(provider)?;
+    let scheme = provider.scheme().map_err(|e| anyhow::anyhow!("{e}"))?;
     let secret = match &args.secret {
         Some(secret) => secret.clone(),
         None => {
-            let path = project::root()
-                .join(&args.data_dir)
-                .join("secrets")
-                .join(&provider.name);
-            std::fs::read_to_string(&path)
-                .map(|s| s.trim().to_owned())
+            let data_dir = project::root().join(&args.data_dir);
+            hookline_local::credentials::load(&data_dir, &provider.name)
+                .map(|credentials| credentials.sign)
                 .with_context(|| {
                     format!(
                         "no local secret at {}: start `cargo xtask dev` once, or pass --secret",
-                        path.display()
+                        hookline_local::credentials::secret_path(&data_dir, &provider.name)
+                            .display()
                     )
                 })?
         }
@@ -208,24 +162,23 @@ pub fn run(args: Args) -> Result<()> {
     let mut failures = 0;
     for _ in 0..args.count {
         let delivery_id = uuid::Uuid::new_v4().to_string();
+        let signed = signer.sign(&Outgoing {
+            url: &url,
+            body: &sample.body,
+            timestamp: chrono::Utc::now().timestamp(),
+            delivery_id: &delivery_id,
+        });
         let mut headers = vec![("Content-Type".to_owned(), sample.content_type.clone())];
         headers.extend(sample.headers.iter().cloned());
-        if let Some(name) = delivery_header(&scheme) {
-            headers.push((name.to_owned(), delivery_id.clone()));
-        }
-        headers.extend(signer.headers(
-            &sample.body,
-            chrono::Utc::now().timestamp(),
-            &format!("msg_{}", delivery_id.replace('-', "")),
-        ));
-        let mut body = sample.body.clone();
+        headers.extend(signed.headers);
+        let mut body = signed.body;
         if args.tamper {
             match body.first_mut() {
                 Some(first) => *first ^= 0x20,
                 None => body.push(b' '),
             }
         }
-        let response = http::post(&url, &headers, &body)?;
+        let response = http::post(&signed.url, &headers, &body)?;
         let text = String::from_utf8_lossy(&response.body);
         let message_id = serde_json::from_str::<serde_json::Value>(&text)
             .ok()

@@ -4,9 +4,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-use http::{HeaderMap, HeaderName};
+use http::HeaderName;
 
-use super::{Context, VerifyError, headers};
+use super::keys::Key;
+use super::{Context, Named, Outgoing, Request, SchemeSpec, Signed, VerifyError, headers};
+use crate::describe::{Description, MalformedBody};
 
 /// The hash function of a [`GenericHmac`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,21 +145,55 @@ impl GenericHmac {
         self.header.as_str()
     }
 
-    pub(crate) fn verify(
-        &self,
-        ctx: &Context<'_>,
-        headers: &HeaderMap,
-        body: &[u8],
-    ) -> Result<(), VerifyError> {
+    /// Settings fixed in code (GitHub's and Shopify's presets); `header` must be a lowercase
+    /// header name, checked by their tests.
+    pub(crate) fn preset(
+        header: &'static str,
+        algorithm: Algorithm,
+        encoding: Encoding,
+        prefix: Option<&str>,
+    ) -> GenericHmac {
+        GenericHmac {
+            header: HeaderName::from_static(header),
+            algorithm,
+            encoding,
+            prefix: prefix.map(str::to_owned),
+        }
+    }
+
+    /// The signature this scheme sends for `body`: prefix and encoded MAC.
+    pub(crate) fn header_value(&self, key: &Key, body: &[u8]) -> String {
+        let encoded = match self.encoding {
+            Encoding::Hex => key.mac_hex(&[body]),
+            Encoding::Base64 => key.mac_base64(&[body]),
+        };
+        format!("{}{encoded}", self.prefix.as_deref().unwrap_or_default())
+    }
+}
+
+impl Named for GenericHmac {
+    const NAME: &'static str = "generic-hmac";
+}
+
+impl SchemeSpec for GenericHmac {
+    fn signs_timestamp(&self) -> bool {
+        false
+    }
+
+    fn key(&self, secret: &str) -> Result<Key, &'static str> {
+        Key::hmac(self.algorithm, secret.as_bytes()).ok_or("a non-empty secret")
+    }
+
+    fn verify(&self, ctx: &Context<'_>, request: &Request<'_>) -> Result<(), VerifyError> {
         let name = self.header.as_str();
-        let value = headers::single(headers, name)?;
+        let value = headers::single(request.headers, name)?;
         let encoded = match &self.prefix {
             Some(prefix) => {
                 value
                     .strip_prefix(prefix.as_str())
                     .ok_or(VerifyError::MalformedHeader {
                         header: name.to_owned(),
-                        reason: "the value does not start with the configured prefix",
+                        reason: "the value does not start with the expected prefix",
                     })?
             }
             None => value,
@@ -167,11 +203,23 @@ impl GenericHmac {
             Encoding::Hex => headers::decode_hex(encoded, len, name)?,
             Encoding::Base64 => headers::decode_base64(encoded, len, name)?,
         };
-        if ctx.any_matches(&[body], &[signature]) {
-            Ok(())
-        } else {
-            Err(VerifyError::SignatureMismatch)
-        }
+        ctx.expect_mac(&[request.body], &[signature])
+    }
+
+    /// A generic sender signs neither an id nor a type: the body is all there is.
+    fn describe(&self, request: &Request<'_>) -> Result<Description, MalformedBody> {
+        Ok(Description::unsigned_id(None, None, request.body))
+    }
+
+    fn sign(&self, key: &Key, message: &Outgoing<'_>) -> Signed {
+        Signed::with_headers(
+            message,
+            vec![(self.header(), self.header_value(key, message.body))],
+        )
+    }
+
+    fn generic_hmac(&self) -> Option<&GenericHmac> {
+        Some(self)
     }
 }
 
@@ -185,7 +233,7 @@ mod tests {
     use super::*;
 
     fn scheme(header: &str, algorithm: &str, encoding: &str, prefix: Option<&str>) -> Scheme {
-        Scheme::GenericHmac(
+        Scheme::generic_hmac(
             GenericHmac::new(
                 header,
                 algorithm.parse().unwrap(),

@@ -1,38 +1,71 @@
-//! GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>`.
+//! GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>`, a preset of
+//! generic-hmac. The event type (`X-GitHub-Event`) and delivery id (`X-GitHub-Delivery`) are
+//! headers the signature does not cover, so the dedup id is the digest of type and body.
 //!
 //! The legacy SHA-1 `X-Hub-Signature` header is deliberately not accepted: GitHub always sends
 //! the SHA-256 one, and accepting SHA-1 alone would let a downgrade through.
 
-use http::HeaderMap;
-
-use super::{Context, VerifyError, headers};
+use super::keys::Key;
+use super::{Algorithm, Context, Encoding, GenericHmac, Named, Outgoing, Request, SchemeSpec};
+use super::{Signed, VerifyError};
+use crate::describe::{Description, MalformedBody, header};
 
 pub(crate) const SIGNATURE_HEADER: &str = "x-hub-signature-256";
+pub(crate) const EVENT_HEADER: &str = "x-github-event";
+pub(crate) const DELIVERY_HEADER: &str = "x-github-delivery";
 
-pub(crate) fn verify(
-    ctx: &Context<'_>,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<(), VerifyError> {
-    let value = headers::single(headers, SIGNATURE_HEADER)?;
-    let hex = value
-        .strip_prefix("sha256=")
-        .ok_or(VerifyError::MalformedHeader {
-            header: SIGNATURE_HEADER.to_owned(),
-            reason: "the value does not start with sha256=",
-        })?;
-    let signature = headers::decode_hex(hex, 32, SIGNATURE_HEADER)?;
-    if ctx.any_matches(&[body], &[signature]) {
-        Ok(())
-    } else {
-        Err(VerifyError::SignatureMismatch)
+/// The GitHub scheme.
+#[derive(Debug)]
+pub(crate) struct GitHub(GenericHmac);
+
+impl Default for GitHub {
+    fn default() -> Self {
+        GitHub(GenericHmac::preset(
+            SIGNATURE_HEADER,
+            Algorithm::Sha256,
+            Encoding::Hex,
+            Some("sha256="),
+        ))
+    }
+}
+
+impl Named for GitHub {
+    const NAME: &'static str = "github";
+}
+
+impl SchemeSpec for GitHub {
+    fn signs_timestamp(&self) -> bool {
+        false
+    }
+
+    fn verify(&self, ctx: &Context<'_>, request: &Request<'_>) -> Result<(), VerifyError> {
+        self.0.verify(ctx, request)
+    }
+
+    fn describe(&self, request: &Request<'_>) -> Result<Description, MalformedBody> {
+        Ok(Description::unsigned_id(
+            header(request.headers, EVENT_HEADER),
+            header(request.headers, DELIVERY_HEADER),
+            request.body,
+        ))
+    }
+
+    fn sign(&self, key: &Key, message: &Outgoing<'_>) -> Signed {
+        // The provider sends its id with every delivery, unsigned.
+        let mut signed = self.0.sign(key, message);
+        if !message.delivery_id.is_empty() {
+            signed
+                .headers
+                .push((DELIVERY_HEADER.to_owned(), message.delivery_id.to_owned()));
+        }
+        signed
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::VerifyError;
     use super::super::test_support::*;
-    use super::super::{Scheme, VerifyError};
 
     fn header(value: &str) -> http::HeaderMap {
         headers(&[("X-Hub-Signature-256", value)])
@@ -41,18 +74,18 @@ mod tests {
     #[test]
     fn published_vectors_verify() {
         // docs.github.com "Validating webhook deliveries".
-        let v = verifier(Scheme::GitHub, &["It's a Secret to Everybody"]);
+        let v = verifier(scheme("github"), &["It's a Secret to Everybody"]);
         let h = header("sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
         assert_eq!(v.verify(&h, b"Hello, World!", 0), Ok(()));
         // octokit/webhooks-methods.js test/sign.test.ts.
-        let v = verifier(Scheme::GitHub, &["mysecret"]);
+        let v = verifier(scheme("github"), &["mysecret"]);
         let h = header("sha256=4864d2759938a15468b5df9ade20bf161da9b4f737ea61794142f3484236bda3");
         assert_eq!(v.verify(&h, br#"{"foo":"bar"}"#, 0), Ok(()));
     }
 
     #[test]
     fn uppercase_hex_and_rotation_are_accepted() {
-        let v = verifier(Scheme::GitHub, &["old", "mysecret"]);
+        let v = verifier(scheme("github"), &["old", "mysecret"]);
         let h = header("sha256=4864D2759938A15468B5DF9ADE20BF161DA9B4F737EA61794142F3484236BDA3");
         assert_eq!(v.verify(&h, br#"{"foo":"bar"}"#, 0), Ok(()));
     }
@@ -60,12 +93,12 @@ mod tests {
     #[test]
     fn tampered_body_and_wrong_secret_fail() {
         let h = header("sha256=4864d2759938a15468b5df9ade20bf161da9b4f737ea61794142f3484236bda3");
-        let v = verifier(Scheme::GitHub, &["mysecret"]);
+        let v = verifier(scheme("github"), &["mysecret"]);
         assert_eq!(
             v.verify(&h, br#"{"foo":"baz"}"#, 0),
             Err(VerifyError::SignatureMismatch)
         );
-        let v = verifier(Scheme::GitHub, &["notmysecret"]);
+        let v = verifier(scheme("github"), &["notmysecret"]);
         assert_eq!(
             v.verify(&h, br#"{"foo":"bar"}"#, 0),
             Err(VerifyError::SignatureMismatch)
@@ -74,7 +107,7 @@ mod tests {
 
     #[test]
     fn empty_and_non_utf8_bodies_verify_when_signed() {
-        let v = verifier(Scheme::GitHub, &["s"]);
+        let v = verifier(scheme("github"), &["s"]);
         for body in [&b""[..], &[0xc3, 0x28, 0xff][..]] {
             let h = header(&format!("sha256={}", hmac_sha256_hex(b"s", &[body])));
             assert_eq!(v.verify(&h, body, 0), Ok(()));
@@ -83,7 +116,7 @@ mod tests {
 
     #[test]
     fn bad_headers_are_rejected() {
-        let v = verifier(Scheme::GitHub, &["mysecret"]);
+        let v = verifier(scheme("github"), &["mysecret"]);
         let body = br#"{"foo":"bar"}"#;
         let good = "4864d2759938a15468b5df9ade20bf161da9b4f737ea61794142f3484236bda3";
         let sha1_only = headers(&[(

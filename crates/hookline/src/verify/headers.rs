@@ -57,7 +57,7 @@ pub(crate) fn decode_hex(value: &str, len: usize, header: &str) -> Result<Vec<u8
 /// Decodes a standard-alphabet base64 signature of exactly `len` bytes (padding optional).
 pub(crate) fn decode_base64(value: &str, len: usize, header: &str) -> Result<Vec<u8>, VerifyError> {
     use base64::Engine as _;
-    let bytes = super::mac::BASE64
+    let bytes = super::keys::BASE64
         .decode(value)
         .map_err(|_| VerifyError::MalformedHeader {
             header: header.to_owned(),

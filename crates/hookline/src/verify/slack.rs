@@ -1,40 +1,142 @@
 //! Slack: `X-Slack-Signature: v0=<hex>` over `"v0:{X-Slack-Request-Timestamp}:{body}"`,
 //! HMAC-SHA256 keyed with the signing secret's bytes; timestamp within the tolerance.
+//!
+//! Slack sends JSON for the Events API (`url_verification` is a handshake answered with its
+//! challenge) and form bodies for slash commands, interactivity (`payload=<json>`) and
+//! `ssl_check=1` (a handshake answered with an empty 200). Forms are acknowledged with an empty
+//! 200: Slack reads any body there as a message to post.
 
-use http::HeaderMap;
+use serde::Deserialize;
+use serde_json::json;
 
-use super::{Context, VerifyError, headers, parse_unix_seconds};
+use super::keys::Key;
+use super::{Context, Named, Outgoing, Request, SchemeSpec, Signed, VerifyError};
+use super::{headers, parse_unix_seconds};
+use crate::describe::{Acknowledgement, Answer, Description, Handshake, MalformedBody};
+use crate::describe::{TypedObject, json_object, lenient_string};
 
 pub(crate) const SIGNATURE_HEADER: &str = "x-slack-signature";
 pub(crate) const TIMESTAMP_HEADER: &str = "x-slack-request-timestamp";
 
-pub(crate) fn verify(
-    ctx: &Context<'_>,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<(), VerifyError> {
-    let value = headers::single(headers, SIGNATURE_HEADER)?;
-    let timestamp = headers::single(headers, TIMESTAMP_HEADER)?;
-    let hex = value
-        .strip_prefix("v0=")
-        .ok_or(VerifyError::MalformedHeader {
-            header: SIGNATURE_HEADER.to_owned(),
-            reason: "the value does not start with v0=",
-        })?;
-    let signature = headers::decode_hex(hex, 32, SIGNATURE_HEADER)?;
-    let unix = parse_unix_seconds(timestamp, TIMESTAMP_HEADER)?;
-    ctx.check_timestamp(unix)?;
-    if ctx.any_matches(&[b"v0:", timestamp.as_bytes(), b":", body], &[signature]) {
-        Ok(())
-    } else {
-        Err(VerifyError::SignatureMismatch)
+/// The Slack scheme.
+#[derive(Debug, Default)]
+pub(crate) struct Slack;
+
+impl Named for Slack {
+    const NAME: &'static str = "slack";
+}
+
+impl SchemeSpec for Slack {
+    fn signs_timestamp(&self) -> bool {
+        true
     }
+
+    fn verify(&self, ctx: &Context<'_>, request: &Request<'_>) -> Result<(), VerifyError> {
+        let value = headers::single(request.headers, SIGNATURE_HEADER)?;
+        let timestamp = headers::single(request.headers, TIMESTAMP_HEADER)?;
+        let hex = value
+            .strip_prefix("v0=")
+            .ok_or(VerifyError::MalformedHeader {
+                header: SIGNATURE_HEADER.to_owned(),
+                reason: "the value does not start with v0=",
+            })?;
+        let signature = headers::decode_hex(hex, 32, SIGNATURE_HEADER)?;
+        let unix = parse_unix_seconds(timestamp, TIMESTAMP_HEADER)?;
+        ctx.check_timestamp(unix)?;
+        ctx.expect_mac(
+            &[b"v0:", timestamp.as_bytes(), b":", request.body],
+            &[signature],
+        )
+    }
+
+    fn describe(&self, request: &Request<'_>) -> Result<Description, MalformedBody> {
+        let body = request.body;
+        if body.trim_ascii_start().first() == Some(&b'{') {
+            let event: SlackJson = json_object(body)?;
+            if event.r#type.as_deref() == Some("url_verification") {
+                let challenge = event.challenge.ok_or(MalformedBody::IncompleteHandshake {
+                    handshake: "url_verification",
+                    field: "challenge",
+                })?;
+                return Ok(Description {
+                    handshake: Some(Handshake {
+                        kind: "url_verification",
+                        answer: Answer::json(&json!({ "challenge": challenge })),
+                    }),
+                    ..Description::signed_id(event.r#type, None, body)
+                });
+            }
+            let inner_type = event.event.and_then(|e| e.r#type);
+            // `event_id` is inside the signed body.
+            return Ok(Description::signed_id(
+                inner_type.or(event.r#type),
+                event.event_id,
+                body,
+            ));
+        }
+        // A form: a slash command (`command=`), an interaction (`payload=`) or `ssl_check`.
+        let mut event_type = None;
+        let mut ssl_check = false;
+        for (key, value) in form_urlencoded::parse(body) {
+            match &*key {
+                "ssl_check" if value == "1" => ssl_check = true,
+                "payload" => {
+                    event_type = serde_json::from_str::<TypedObject>(&value)
+                        .ok()
+                        .and_then(|p| p.r#type);
+                }
+                "command" => event_type = Some("slash_command".to_owned()),
+                _ => {}
+            }
+        }
+        Ok(Description {
+            handshake: ssl_check.then(|| Handshake {
+                kind: "ssl_check",
+                answer: Answer::empty(),
+            }),
+            // "If the response body is empty, the response will be recognized as just an
+            // acknowledgment" (Slack's Java SDK guide, "Slash Commands"; Bolt's `ack()` without
+            // arguments answers the same).
+            acknowledgement: Acknowledgement::Answer(Answer::empty()),
+            ..Description::signed_id(event_type, None, body)
+        })
+    }
+
+    fn sign(&self, key: &Key, message: &Outgoing<'_>) -> Signed {
+        let t = message.timestamp.to_string();
+        let signature = key.mac_hex(&[b"v0:", t.as_bytes(), b":", message.body]);
+        Signed::with_headers(
+            message,
+            vec![
+                (TIMESTAMP_HEADER, t),
+                (SIGNATURE_HEADER, format!("v0={signature}")),
+            ],
+        )
+    }
+}
+
+#[derive(Deserialize)]
+struct SlackJson {
+    #[serde(default, deserialize_with = "lenient_string")]
+    r#type: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    challenge: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    event_id: Option<String>,
+    #[serde(default)]
+    event: Option<SlackInnerEvent>,
+}
+
+#[derive(Deserialize)]
+struct SlackInnerEvent {
+    #[serde(default, deserialize_with = "lenient_string")]
+    r#type: Option<String>,
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::VerifyError;
     use super::super::test_support::*;
-    use super::super::{Scheme, VerifyError};
 
     // slackapi/python-slack-sdk tests/slack_sdk/signature/test_signature_verifier.py
     const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -51,7 +153,7 @@ mod tests {
 
     #[test]
     fn published_vector_verifies() {
-        let v = verifier(Scheme::Slack, &[SECRET]);
+        let v = verifier(scheme("slack"), &[SECRET]);
         assert_eq!(v.verify(&signed(SIG, &TS.to_string()), BODY, TS), Ok(()));
     }
 
@@ -59,16 +161,16 @@ mod tests {
     fn rotation_tampering_and_wrong_secret() {
         let h = signed(SIG, &TS.to_string());
         assert_eq!(
-            verifier(Scheme::Slack, &["other", SECRET]).verify(&h, BODY, TS),
+            verifier(scheme("slack"), &["other", SECRET]).verify(&h, BODY, TS),
             Ok(())
         );
-        let v = verifier(Scheme::Slack, &[SECRET]);
+        let v = verifier(scheme("slack"), &[SECRET]);
         assert_eq!(
             v.verify(&h, &BODY[1..], TS),
             Err(VerifyError::SignatureMismatch)
         );
         assert_eq!(
-            verifier(Scheme::Slack, &["other"]).verify(&h, BODY, TS),
+            verifier(scheme("slack"), &["other"]).verify(&h, BODY, TS),
             Err(VerifyError::SignatureMismatch)
         );
         // The timestamp is signed: changing it breaks the signature.
@@ -81,7 +183,7 @@ mod tests {
 
     #[test]
     fn stale_and_future_timestamps_fail() {
-        let v = verifier(Scheme::Slack, &[SECRET]);
+        let v = verifier(scheme("slack"), &[SECRET]);
         let h = signed(SIG, &TS.to_string());
         assert_eq!(v.verify(&h, BODY, TS - 300), Ok(()));
         assert!(matches!(
@@ -96,7 +198,7 @@ mod tests {
 
     #[test]
     fn empty_and_non_utf8_bodies_verify_when_signed() {
-        let v = verifier(Scheme::Slack, &["k"]);
+        let v = verifier(scheme("slack"), &["k"]);
         for body in [&b""[..], &[0xff, 0x00][..]] {
             let sig = format!("v0={}", hmac_sha256_hex(b"k", &[b"v0:7:", body]));
             assert_eq!(v.verify(&signed(&sig, "7"), body, 7), Ok(()));
@@ -105,7 +207,7 @@ mod tests {
 
     #[test]
     fn bad_headers_are_rejected() {
-        let v = verifier(Scheme::Slack, &[SECRET]);
+        let v = verifier(scheme("slack"), &[SECRET]);
         let ts = TS.to_string();
         let only_sig = headers(&[("X-Slack-Signature", SIG)]);
         assert_eq!(

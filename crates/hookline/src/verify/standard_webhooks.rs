@@ -5,14 +5,17 @@
 
 use http::HeaderMap;
 
-use super::{Context, VerifyError, headers, parse_unix_seconds};
+use super::keys::{BASE64, Key};
+use super::{Context, Credentials, Named, Outgoing, Request, SchemeSpec, Signed, VerifyError};
+use super::{headers, parse_unix_seconds};
+use crate::describe::{Description, MalformedBody, TypedObject, header, json_object};
 
 pub(crate) const ID_HEADERS: [&str; 2] = ["webhook-id", "svix-id"];
 const TIMESTAMP_HEADERS: [&str; 2] = ["webhook-timestamp", "svix-timestamp"];
 const SIGNATURE_HEADERS: [&str; 2] = ["webhook-signature", "svix-signature"];
 
 /// The first of the header names present, read as a single header.
-pub(crate) fn first_present<'a>(
+fn first_present<'a>(
     headers: &'a HeaderMap,
     names: [&'static str; 2],
 ) -> Result<(&'a str, &'static str), VerifyError> {
@@ -26,45 +29,102 @@ pub(crate) fn first_present<'a>(
     })
 }
 
-pub(crate) fn verify(
-    ctx: &Context<'_>,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<(), VerifyError> {
-    let (id, _) = first_present(headers, ID_HEADERS)?;
-    let (timestamp, timestamp_header) = first_present(headers, TIMESTAMP_HEADERS)?;
-    let (value, signature_header) = first_present(headers, SIGNATURE_HEADERS)?;
-    let mut signatures = Vec::new();
-    for entry in value.split(' ').filter(|e| !e.is_empty()) {
-        let (version, encoded) = entry.split_once(',').ok_or(VerifyError::MalformedHeader {
-            header: signature_header.to_owned(),
-            reason: "an entry is not of the form v1,<base64>",
-        })?;
-        // Other versions (e.g. asymmetric `v1a`) are skipped, as the specification says.
-        if version == "v1" {
-            signatures.push(headers::decode_base64(encoded, 32, signature_header)?);
+/// The Standard Webhooks scheme.
+#[derive(Debug, Default)]
+pub(crate) struct StandardWebhooks;
+
+impl Named for StandardWebhooks {
+    const NAME: &'static str = "standard-webhooks";
+}
+
+impl SchemeSpec for StandardWebhooks {
+    fn signs_timestamp(&self) -> bool {
+        true
+    }
+
+    /// The key is the base64 text after `whsec_`; libraries also accept it without the prefix.
+    fn key(&self, secret: &str) -> Result<Key, &'static str> {
+        use base64::Engine as _;
+        let encoded = secret.strip_prefix("whsec_").unwrap_or(secret);
+        BASE64
+            .decode(encoded)
+            .ok()
+            .and_then(|bytes| Key::hmac(super::Algorithm::Sha256, &bytes))
+            .ok_or("a Standard Webhooks key: `whsec_` followed by base64")
+    }
+
+    fn verify(&self, ctx: &Context<'_>, request: &Request<'_>) -> Result<(), VerifyError> {
+        let headers = request.headers;
+        let (id, _) = first_present(headers, ID_HEADERS)?;
+        let (timestamp, timestamp_header) = first_present(headers, TIMESTAMP_HEADERS)?;
+        let (value, signature_header) = first_present(headers, SIGNATURE_HEADERS)?;
+        // Other versions (e.g. asymmetric `v1a`) and malformed entries are skipped, as the
+        // specification's reference libraries do: one bad entry never hides a valid signature.
+        let signatures: Vec<Vec<u8>> = value
+            .split(' ')
+            .filter_map(|entry| entry.split_once(','))
+            .filter(|(version, _)| *version == "v1")
+            .filter_map(|(_, encoded)| headers::decode_base64(encoded, 32, signature_header).ok())
+            .collect();
+        if signatures.is_empty() {
+            return Err(VerifyError::MalformedHeader {
+                header: signature_header.to_owned(),
+                reason: "no well-formed v1 signature",
+            });
         }
+        let unix = parse_unix_seconds(timestamp, timestamp_header)?;
+        ctx.check_timestamp(unix)?;
+        let parts: [&[u8]; 5] = [
+            id.as_bytes(),
+            b".",
+            timestamp.as_bytes(),
+            b".",
+            request.body,
+        ];
+        ctx.expect_mac(&parts, &signatures)
     }
-    if signatures.is_empty() {
-        return Err(VerifyError::MalformedHeader {
-            header: signature_header.to_owned(),
-            reason: "no v1 signature",
-        });
+
+    /// `webhook-id` is signed; the event type is the body's `type`.
+    fn describe(&self, request: &Request<'_>) -> Result<Description, MalformedBody> {
+        let event: TypedObject = json_object(request.body)?;
+        let id = ID_HEADERS
+            .iter()
+            .find_map(|name| header(request.headers, name));
+        Ok(Description::signed_id(event.r#type, id, request.body))
     }
-    let unix = parse_unix_seconds(timestamp, timestamp_header)?;
-    ctx.check_timestamp(unix)?;
-    let parts: [&[u8]; 5] = [id.as_bytes(), b".", timestamp.as_bytes(), b".", body];
-    if ctx.any_matches(&parts, &signatures) {
-        Ok(())
-    } else {
-        Err(VerifyError::SignatureMismatch)
+
+    fn sign(&self, key: &Key, message: &Outgoing<'_>) -> Signed {
+        let t = message.timestamp.to_string();
+        let id = message.delivery_id;
+        let signature = key.mac_base64(&[id.as_bytes(), b".", t.as_bytes(), b".", message.body]);
+        Signed::with_headers(
+            message,
+            vec![
+                (ID_HEADERS[0], id.to_owned()),
+                (TIMESTAMP_HEADERS[0], t),
+                (SIGNATURE_HEADERS[0], format!("v1,{signature}")),
+            ],
+        )
+    }
+
+    fn local_credentials(&self, random: &[u8; 32]) -> Credentials {
+        use base64::Engine as _;
+        // The form the Svix dashboard shows: `whsec_` and 24 bytes of base64.
+        let secret = format!(
+            "whsec_{}",
+            base64::engine::general_purpose::STANDARD.encode(&random[..24])
+        );
+        Credentials {
+            verify: secret.clone(),
+            sign: secret,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::VerifyError;
     use super::super::test_support::*;
-    use super::super::{Scheme, VerifyError};
 
     // standard-webhooks/standard-webhooks libraries/python/tests/test_webhooks.py
     const KEY: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -83,16 +143,16 @@ mod tests {
 
     #[test]
     fn published_vector_verifies() {
-        let v = verifier(Scheme::StandardWebhooks, &[KEY]);
+        let v = verifier(scheme("standard-webhooks"), &[KEY]);
         assert_eq!(v.verify(&signed(SIG), BODY, TS), Ok(()));
         // The key without its prefix is the same key.
-        let bare = verifier(Scheme::StandardWebhooks, &[&KEY[6..]]);
+        let bare = verifier(scheme("standard-webhooks"), &[&KEY[6..]]);
         assert_eq!(bare.verify(&signed(SIG), BODY, TS), Ok(()));
     }
 
     #[test]
     fn svix_headers_are_accepted() {
-        let v = verifier(Scheme::StandardWebhooks, &[KEY]);
+        let v = verifier(scheme("standard-webhooks"), &[KEY]);
         let h = headers(&[
             ("svix-id", ID),
             ("svix-timestamp", &TS.to_string()),
@@ -103,7 +163,7 @@ mod tests {
 
     #[test]
     fn several_signatures_and_other_versions() {
-        let v = verifier(Scheme::StandardWebhooks, &[KEY]);
+        let v = verifier(scheme("standard-webhooks"), &[KEY]);
         let other = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
         let h = signed(&format!("v1a,c29tZXRoaW5nIGVsc2U= {other} {SIG}"));
         assert_eq!(v.verify(&h, BODY, TS), Ok(()));
@@ -115,16 +175,30 @@ mod tests {
         );
     }
 
+    /// The reference JavaScript library skips entries it cannot read (the Python one raises):
+    /// one malformed entry never hides a valid signature (issue 13, item 6).
+    #[test]
+    fn malformed_entries_are_skipped() {
+        let v = verifier(scheme("standard-webhooks"), &[KEY]);
+        let h = signed(&format!("garbage v1,not*base64 v1,AAAA v1, {SIG}"));
+        assert_eq!(v.verify(&h, BODY, TS), Ok(()));
+        assert_eq!(
+            v.verify(&signed("garbage v1,not*base64"), BODY, TS)
+                .map_err(|e| e.code()),
+            Err("malformed_signature")
+        );
+    }
+
     #[test]
     fn rotation_tampering_and_wrong_secret() {
-        let rotated = verifier(Scheme::StandardWebhooks, &["whsec_dGVzdA==", KEY]);
+        let rotated = verifier(scheme("standard-webhooks"), &["whsec_dGVzdA==", KEY]);
         assert_eq!(rotated.verify(&signed(SIG), BODY, TS), Ok(()));
-        let v = verifier(Scheme::StandardWebhooks, &[KEY]);
+        let v = verifier(scheme("standard-webhooks"), &[KEY]);
         assert_eq!(
             v.verify(&signed(SIG), br#"{"test": 2432232315}"#, TS),
             Err(VerifyError::SignatureMismatch)
         );
-        let wrong = verifier(Scheme::StandardWebhooks, &["whsec_dGVzdA=="]);
+        let wrong = verifier(scheme("standard-webhooks"), &["whsec_dGVzdA=="]);
         assert_eq!(
             wrong.verify(&signed(SIG), BODY, TS),
             Err(VerifyError::SignatureMismatch)
@@ -140,7 +214,7 @@ mod tests {
 
     #[test]
     fn stale_and_future_timestamps_fail() {
-        let v = verifier(Scheme::StandardWebhooks, &[KEY]);
+        let v = verifier(scheme("standard-webhooks"), &[KEY]);
         assert!(matches!(
             v.verify(&signed(SIG), BODY, TS + 301),
             Err(VerifyError::TimestampTooOld { .. })
@@ -153,7 +227,7 @@ mod tests {
 
     #[test]
     fn empty_and_non_utf8_bodies_verify_when_signed() {
-        let v = verifier(Scheme::StandardWebhooks, &["whsec_dGVzdA=="]);
+        let v = verifier(scheme("standard-webhooks"), &["whsec_dGVzdA=="]);
         for body in [&b""[..], &[0xfe, 0xff][..]] {
             let sig = hmac_sha256_base64(b"test", &[b"id1.9.", body]);
             let h = headers(&[
@@ -167,7 +241,7 @@ mod tests {
 
     #[test]
     fn bad_headers_are_rejected() {
-        let v = verifier(Scheme::StandardWebhooks, &[KEY]);
+        let v = verifier(scheme("standard-webhooks"), &[KEY]);
         for missing in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
             let mut h = signed(SIG);
             h.remove(missing);

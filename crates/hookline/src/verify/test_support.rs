@@ -48,3 +48,8 @@ pub(crate) fn standard_webhooks_key(secret: &str) -> Vec<u8> {
         .decode(secret.trim_start_matches("whsec_"))
         .unwrap()
 }
+
+/// A registered scheme by name, with its defaults.
+pub(crate) fn scheme(name: &str) -> Scheme {
+    name.parse().unwrap()
+}
