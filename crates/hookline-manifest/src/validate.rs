@@ -374,10 +374,14 @@ fn resolve_provider(
             DEFAULT_MAX_BODY_BYTES,
             MAX_BODY_BYTES,
         )?,
+        // The provider's own libraries' tolerance (Paddle 5 s, Linear 60 s, Twitch 10 min).
         timestamp_tolerance_secs: ctx.int(
             &i.timestamp_tolerance_secs,
             &at("ingest.timestamp_tolerance_secs"),
-            DEFAULT_TOLERANCE_SECS,
+            signing
+                .scheme
+                .parse::<hookline::Scheme>()
+                .map_or(DEFAULT_TOLERANCE_SECS, |s| s.default_tolerance().as_secs()),
             TOLERANCE_SECS,
         )?,
         timeout_secs: u32_of(ctx.int(

@@ -7,7 +7,7 @@
 //! | `HOOKLINE_QUEUE_URL` | SQS queue URL (`.fifo` suffix = FIFO) | required (ingest) |
 //! | `HOOKLINE_SIGNING_SECRET` | the secret, or a JSON array of secrets in rotation (local) | one of these two |
 //! | `HOOKLINE_SIGNING_SECRET_ARN` | a Secrets Manager secret holding the same (deployed) | one of these two |
-//! | `HOOKLINE_TIMESTAMP_TOLERANCE_SECS` | allowed clock difference for signed timestamps | `300` |
+//! | `HOOKLINE_TIMESTAMP_TOLERANCE_SECS` | allowed clock difference for signed timestamps | the scheme's ([`Scheme::default_tolerance`]) |
 //! | `HOOKLINE_MAX_BODY_BYTES` | body limit | what fits one SQS message |
 //! | `HOOKLINE_PUBLIC_URL` | URL-signed schemes: the URL the provider calls, without query | rebuilt from the request |
 //! | `HOOKLINE_GENERIC_HEADER` | generic-hmac: signature header | `x-signature` |
@@ -28,7 +28,7 @@ use crate::ingest::DEFAULT_MAX_BODY_BYTES;
 use crate::process::DEFAULT_CONCURRENCY;
 use crate::queue::SQS_MAX_MESSAGE_BYTES;
 use crate::secrets::SecretSource;
-use crate::verify::{DEFAULT_TOLERANCE, GenericHmac, Scheme};
+use crate::verify::{GenericHmac, Scheme};
 
 /// The variables a function reads, by name: the contract between the manifest's writer and
 /// this reader.
@@ -235,7 +235,7 @@ impl IngestConfig {
         };
         let tolerance = vars.number(
             vars::TIMESTAMP_TOLERANCE_SECS,
-            DEFAULT_TOLERANCE.as_secs(),
+            scheme.default_tolerance().as_secs(),
             1,
             MAX_TOLERANCE_SECS,
         )?;

@@ -142,9 +142,10 @@ pub enum MalformedBody {
     },
 }
 
-/// Describes a delivery that `scheme` has already verified.
+/// Describes a delivery that `scheme` has already verified, without its keys: a handshake
+/// whose answer needs the key (Zoom's) cannot be answered (see [`crate::Verifier::describe`]).
 pub fn describe(scheme: &Scheme, request: &Request<'_>) -> Result<Description, MalformedBody> {
-    scheme.spec().describe(request)
+    scheme.spec().describe(request, &[])
 }
 
 /// `sha256:<hex>` of the body, after the event type and a newline when there is one: a

@@ -15,7 +15,7 @@ use http::header::{CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, HeaderValue, Method};
 use serde_json::json;
 
-use crate::describe::{Acknowledgement, Answer, Handshake, MalformedBody, describe};
+use crate::describe::{Acknowledgement, Answer, Handshake, MalformedBody};
 use crate::envelope::{Envelope, envelope_headers};
 use crate::queue::{Queue, QueueError, QueueMessage, SQS_MAX_MESSAGE_BYTES};
 use crate::verify::{Request, Verifier, VerifyError};
@@ -248,17 +248,21 @@ impl<Q: Queue> Ingest<Q> {
             headers,
             body: &body,
         };
-        let verifier = self.verifiers.current();
-        match verifier.verify_request(&signed, now.timestamp()) {
+        let current = self.verifiers.current();
+        let verifier = match current.verify_request(&signed, now.timestamp()) {
+            Ok(()) => current,
             Err(VerifyError::SignatureMismatch) => {
                 match self.verifiers.refreshed(&self.provider).await {
-                    Some(fresh) => fresh.verify_request(&signed, now.timestamp())?,
+                    Some(fresh) => {
+                        fresh.verify_request(&signed, now.timestamp())?;
+                        fresh
+                    }
                     None => return Err(VerifyError::SignatureMismatch.into()),
                 }
             }
-            other => other?,
-        }
-        let description = describe(verifier.scheme(), &signed)?;
+            Err(other) => return Err(other.into()),
+        };
+        let description = verifier.describe(&signed)?;
         delivery_id.clone_from(&description.delivery_id);
         if let Some(handshake) = description.handshake {
             return Ok(Accepted::Handshake(handshake));

@@ -207,7 +207,7 @@ impl SchemeSpec for GenericHmac {
     }
 
     /// A generic sender signs neither an id nor a type: the body is all there is.
-    fn describe(&self, request: &Request<'_>) -> Result<Description, MalformedBody> {
+    fn describe(&self, request: &Request<'_>, _keys: &[Key]) -> Result<Description, MalformedBody> {
         Ok(Description::unsigned_id(None, None, request.body))
     }
 

@@ -42,7 +42,7 @@ impl SchemeSpec for GitHub {
         self.0.verify(ctx, request)
     }
 
-    fn describe(&self, request: &Request<'_>) -> Result<Description, MalformedBody> {
+    fn describe(&self, request: &Request<'_>, _keys: &[Key]) -> Result<Description, MalformedBody> {
         Ok(Description::unsigned_id(
             header(request.headers, EVENT_HEADER),
             header(request.headers, DELIVERY_HEADER),

@@ -13,11 +13,15 @@ mod generic;
 mod github;
 pub(crate) mod headers;
 pub(crate) mod keys;
+mod linear;
+mod paddle;
 mod scheme;
 mod shopify;
 mod slack;
 mod standard_webhooks;
 mod stripe;
+mod twitch;
+mod zoom;
 
 use std::fmt;
 use std::time::Duration;
@@ -125,6 +129,16 @@ impl Verifier {
             now_unix,
         };
         self.scheme.spec().verify(&ctx, request)
+    }
+}
+
+impl Verifier {
+    /// Describes a delivery this verifier accepted: event type, ids, handshake and answer.
+    pub fn describe(
+        &self,
+        request: &Request<'_>,
+    ) -> Result<crate::describe::Description, crate::describe::MalformedBody> {
+        self.scheme.spec().describe(request, &self.keys)
     }
 }
 

@@ -9,12 +9,13 @@
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::HeaderMap;
 
 use super::keys::{Key, hex_secret};
-use super::{Context, GenericHmac, VerifyError};
-use super::{github, shopify, slack, standard_webhooks, stripe};
+use super::{Context, DEFAULT_TOLERANCE, GenericHmac, VerifyError};
+use super::{github, linear, paddle, shopify, slack, standard_webhooks, stripe, twitch, zoom};
 use crate::describe::{Description, MalformedBody};
 
 /// A delivery as the provider sent it.
@@ -102,6 +103,11 @@ pub(crate) trait SchemeSpec: fmt::Debug + Send + Sync + 'static {
     /// Whether the scheme signs a timestamp (and so rejects stale deliveries).
     fn signs_timestamp(&self) -> bool;
 
+    /// The tolerance the provider's own libraries apply to its signed timestamps.
+    fn default_tolerance(&self) -> Duration {
+        DEFAULT_TOLERANCE
+    }
+
     /// The verifying key for a secret as the provider shows it, or what such a secret looks
     /// like (for the error message). Most providers key an HMAC-SHA256 with the secret's bytes.
     fn key(&self, secret: &str) -> Result<Key, &'static str> {
@@ -117,8 +123,9 @@ pub(crate) trait SchemeSpec: fmt::Debug + Send + Sync + 'static {
     /// Verifies one delivery against every key in `ctx`.
     fn verify(&self, ctx: &Context<'_>, request: &Request<'_>) -> Result<(), VerifyError>;
 
-    /// Describes a delivery this scheme has verified.
-    fn describe(&self, request: &Request<'_>) -> Result<Description, MalformedBody>;
+    /// Describes a delivery this scheme has verified with one of `keys` (a handshake's answer
+    /// may need the key: Zoom's does).
+    fn describe(&self, request: &Request<'_>, keys: &[Key]) -> Result<Description, MalformedBody>;
 
     /// Signs a delivery as the provider does, with a key from [`SchemeSpec::signing_key`].
     fn sign(&self, key: &Key, message: &Outgoing<'_>) -> Signed;
@@ -177,6 +184,11 @@ impl Scheme {
     /// Whether the scheme signs a timestamp (and so rejects stale deliveries).
     pub fn signs_timestamp(&self) -> bool {
         self.spec.signs_timestamp()
+    }
+
+    /// The timestamp tolerance when none is configured: the provider's libraries' own.
+    pub fn default_tolerance(&self) -> Duration {
+        self.spec.default_tolerance()
     }
 
     /// The generic-hmac settings, when this is generic-hmac.
@@ -240,13 +252,17 @@ const fn register<S: Named>() -> Registration {
 }
 
 /// Every scheme hookline implements, one line each.
-const REGISTRY: [Registration; 6] = [
+const REGISTRY: [Registration; 10] = [
     register::<stripe::Stripe>(),
     register::<github::GitHub>(),
     register::<slack::Slack>(),
     register::<shopify::Shopify>(),
     register::<standard_webhooks::StandardWebhooks>(),
     register::<GenericHmac>(),
+    register::<zoom::Zoom>(),
+    register::<twitch::Twitch>(),
+    register::<paddle::Paddle>(),
+    register::<linear::Linear>(),
 ];
 
 /// Other names a scheme is known by (not offered in the manifest).

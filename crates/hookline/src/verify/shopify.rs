@@ -40,7 +40,7 @@ impl SchemeSpec for Shopify {
         self.0.verify(ctx, request)
     }
 
-    fn describe(&self, request: &Request<'_>) -> Result<Description, MalformedBody> {
+    fn describe(&self, request: &Request<'_>, _keys: &[Key]) -> Result<Description, MalformedBody> {
         Ok(Description::unsigned_id(
             header(request.headers, TOPIC_HEADER),
             header(request.headers, WEBHOOK_ID_HEADER),

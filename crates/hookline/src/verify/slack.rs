@@ -49,7 +49,7 @@ impl SchemeSpec for Slack {
         )
     }
 
-    fn describe(&self, request: &Request<'_>) -> Result<Description, MalformedBody> {
+    fn describe(&self, request: &Request<'_>, _keys: &[Key]) -> Result<Description, MalformedBody> {
         let body = request.body;
         if body.trim_ascii_start().first() == Some(&b'{') {
             let event: SlackJson = json_object(body)?;

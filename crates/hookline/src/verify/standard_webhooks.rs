@@ -85,7 +85,7 @@ impl SchemeSpec for StandardWebhooks {
     }
 
     /// `webhook-id` is signed; the event type is the body's `type`.
-    fn describe(&self, request: &Request<'_>) -> Result<Description, MalformedBody> {
+    fn describe(&self, request: &Request<'_>, _keys: &[Key]) -> Result<Description, MalformedBody> {
         let event: TypedObject = json_object(request.body)?;
         let id = ID_HEADERS
             .iter()

@@ -56,7 +56,7 @@ impl SchemeSpec for Stripe {
         ctx.expect_mac(&[timestamp.as_bytes(), b".", request.body], &signatures)
     }
 
-    fn describe(&self, request: &Request<'_>) -> Result<Description, MalformedBody> {
+    fn describe(&self, request: &Request<'_>, _keys: &[Key]) -> Result<Description, MalformedBody> {
         let event: TypedObject = json_object(request.body)?;
         Ok(Description::signed_id(event.r#type, event.id, request.body))
     }
