@@ -163,7 +163,13 @@ pub fn fuzz_verify(scheme: Option<&str>, data: &[u8]) {
                 &scheme,
                 &hookline::verify::Request::post(&headers, body),
             );
-            if let Some((i, byte)) = body.iter().enumerate().next_back() {
+            // Mailgun signs a token inside the body, not the body.
+            if let Some((i, byte)) = body
+                .iter()
+                .enumerate()
+                .next_back()
+                .filter(|_| scheme.signs_body())
+            {
                 let mut changed = body.to_vec();
                 changed[i] = byte.wrapping_add(1);
                 assert!(
@@ -292,21 +298,31 @@ pub fn check_ingest(
         None => String::new(),
     };
     assert_no_secret(&setup.secret, &body, "a response");
-    if !body.is_empty() && serde_json::from_str::<serde_json::Value>(&body).is_err() {
-        panic!("ingest answered a body that is not JSON: {body}");
+    let content_type = response
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if !body.is_empty() {
+        match content_type {
+            Some("application/json") => {
+                if serde_json::from_str::<serde_json::Value>(&body).is_err() {
+                    panic!("ingest answered JSON that does not parse: {body}");
+                }
+            }
+            Some(_) => {}
+            None => panic!("ingest answered a body without a content type: {body}"),
+        }
     }
     match status {
         200..=299 => {
             assert!(queued.len() <= 1, "one request queued {}", queued.len());
+            // A queued delivery is answered `"status":"received"` or the way its provider
+            // expects (Slack's empty 200, Twilio's TwiML, Discord's deferred response); a
+            // handshake queues nothing and never says received.
             let says_received = body.contains(r#""status":"received""#);
-            // Slack's plain acknowledgement of a slash command or an interaction is an empty
-            // 200 (a body would be posted as a message); anything else queued says so.
-            let slack_ack = body.is_empty() && setup.scheme == "slack";
-            assert_eq!(
-                says_received || (slack_ack && queued.len() == 1),
-                queued.len() == 1,
-                "the 2xx body and the queue disagree: {body}"
-            );
+            if says_received {
+                assert_eq!(queued.len(), 1, "said received but queued nothing: {body}");
+            }
             if let Some(message) = queued.first() {
                 let envelope = match Envelope::from_json(&message.body) {
                     Ok(envelope) => envelope,

@@ -88,7 +88,10 @@ mod tests {
                 Ok(()),
                 "{name}"
             );
-            // The signature covers the body.
+            // The signature covers the body (Mailgun signs only a token inside it).
+            if !scheme.signs_body() {
+                continue;
+            }
             let mut changed = signed.body.clone();
             changed.push(b' ');
             let request = Request {

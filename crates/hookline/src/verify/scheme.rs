@@ -15,7 +15,8 @@ use http::HeaderMap;
 
 use super::keys::{Key, hex_secret};
 use super::{Context, DEFAULT_TOLERANCE, GenericHmac, VerifyError};
-use super::{github, linear, paddle, shopify, slack, standard_webhooks, stripe, twitch, zoom};
+use super::{discord, github, hubspot, linear, mailgun, paddle, sendgrid, shopify, slack};
+use super::{square, standard_webhooks, stripe, twilio, twitch, zoom};
 use crate::describe::{Description, MalformedBody};
 
 /// A delivery as the provider sent it.
@@ -103,6 +104,11 @@ pub(crate) trait SchemeSpec: fmt::Debug + Send + Sync + 'static {
     /// Whether the scheme signs a timestamp (and so rejects stale deliveries).
     fn signs_timestamp(&self) -> bool;
 
+    /// Whether the signature covers the body (all but Mailgun, which signs a token in it).
+    fn signs_body(&self) -> bool {
+        true
+    }
+
     /// The tolerance the provider's own libraries apply to its signed timestamps.
     fn default_tolerance(&self) -> Duration {
         DEFAULT_TOLERANCE
@@ -186,6 +192,11 @@ impl Scheme {
         self.spec.signs_timestamp()
     }
 
+    /// Whether the signature covers the body (a changed body is refused).
+    pub fn signs_body(&self) -> bool {
+        self.spec.signs_body()
+    }
+
     /// The timestamp tolerance when none is configured: the provider's libraries' own.
     pub fn default_tolerance(&self) -> Duration {
         self.spec.default_tolerance()
@@ -252,7 +263,7 @@ const fn register<S: Named>() -> Registration {
 }
 
 /// Every scheme hookline implements, one line each.
-const REGISTRY: [Registration; 10] = [
+const REGISTRY: [Registration; 16] = [
     register::<stripe::Stripe>(),
     register::<github::GitHub>(),
     register::<slack::Slack>(),
@@ -263,6 +274,12 @@ const REGISTRY: [Registration; 10] = [
     register::<twitch::Twitch>(),
     register::<paddle::Paddle>(),
     register::<linear::Linear>(),
+    register::<twilio::Twilio>(),
+    register::<square::Square>(),
+    register::<hubspot::HubSpot>(),
+    register::<discord::Discord>(),
+    register::<mailgun::Mailgun>(),
+    register::<sendgrid::SendGrid>(),
 ];
 
 /// Other names a scheme is known by (not offered in the manifest).
