@@ -45,6 +45,10 @@ fn hex32(text: &str) -> Option<[u8; 32]> {
 }
 
 impl SchemeSpec for Discord {
+    fn public_key(&self) -> bool {
+        true
+    }
+
     fn signs_timestamp(&self) -> bool {
         true
     }

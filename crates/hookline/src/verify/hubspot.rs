@@ -40,6 +40,10 @@ impl Named for HubSpot {
 }
 
 impl SchemeSpec for HubSpot {
+    fn signs_url(&self) -> bool {
+        true
+    }
+
     fn signs_timestamp(&self) -> bool {
         true
     }

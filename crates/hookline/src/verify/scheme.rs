@@ -104,6 +104,16 @@ pub(crate) trait SchemeSpec: fmt::Debug + Send + Sync + 'static {
     /// Whether the scheme signs a timestamp (and so rejects stale deliveries).
     fn signs_timestamp(&self) -> bool;
 
+    /// Whether the signature covers the URL the provider called (Twilio, Square, HubSpot).
+    fn signs_url(&self) -> bool {
+        false
+    }
+
+    /// Whether the scheme verifies with a public key (and signs with its private half).
+    fn public_key(&self) -> bool {
+        false
+    }
+
     /// Whether the signature covers the body (all but Mailgun, which signs a token in it).
     fn signs_body(&self) -> bool {
         true
@@ -190,6 +200,17 @@ impl Scheme {
     /// Whether the scheme signs a timestamp (and so rejects stale deliveries).
     pub fn signs_timestamp(&self) -> bool {
         self.spec.signs_timestamp()
+    }
+
+    /// Whether the signature covers the URL the provider called.
+    pub fn signs_url(&self) -> bool {
+        self.spec.signs_url()
+    }
+
+    /// Whether the scheme verifies with a public key: the secret ingest holds is public, and
+    /// senders sign with its private half.
+    pub fn uses_public_keys(&self) -> bool {
+        self.spec.public_key()
     }
 
     /// Whether the signature covers the body (a changed body is refused).

@@ -33,6 +33,10 @@ impl Named for SendGrid {
 }
 
 impl SchemeSpec for SendGrid {
+    fn public_key(&self) -> bool {
+        true
+    }
+
     fn signs_timestamp(&self) -> bool {
         true
     }

@@ -21,6 +21,10 @@ impl Named for Square {
 }
 
 impl SchemeSpec for Square {
+    fn signs_url(&self) -> bool {
+        true
+    }
+
     fn signs_timestamp(&self) -> bool {
         false
     }

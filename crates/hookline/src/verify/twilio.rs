@@ -34,6 +34,10 @@ impl Named for Twilio {
 }
 
 impl SchemeSpec for Twilio {
+    fn signs_url(&self) -> bool {
+        true
+    }
+
     fn signs_timestamp(&self) -> bool {
         false
     }
