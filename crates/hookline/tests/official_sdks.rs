@@ -80,12 +80,14 @@ fn the_providers_sdks_and_hookline_agree() {
         let scheme: Scheme = name.parse().unwrap();
         let credentials = scheme.local_credentials(&[u8::try_from(seed).unwrap() + 1; 32]);
         let signer = Signer::new(scheme.clone(), &credentials.sign).unwrap();
-        let signed = signer.sign(&Outgoing {
-            url: URL,
-            body: &body,
-            timestamp: now,
-            delivery_id: "d1b2c3",
-        });
+        let signed = signer
+            .sign(&Outgoing {
+                url: URL,
+                body: &body,
+                timestamp: now,
+                delivery_id: "d1b2c3",
+            })
+            .unwrap();
         let headers: serde_json::Map<String, Value> = signed
             .headers
             .iter()

@@ -81,6 +81,11 @@ impl SchemeSpec for Mailgun {
         })
     }
 
+    fn can_sign(&self, body: &[u8]) -> bool {
+        !is_json(body)
+            || serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body).is_ok()
+    }
+
     /// Mailgun signs inside the body: a JSON object gets a `signature` object (re-serialised), a
     /// form gets the three fields appended. The token is derived from the delivery id.
     fn sign(&self, key: &Key, message: &Outgoing<'_>) -> Signed {

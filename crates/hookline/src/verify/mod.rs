@@ -38,7 +38,7 @@ use http::HeaderMap;
 pub use error::{KeyError, VerifyError};
 pub use generic::{Algorithm, Encoding, GenericHmac, GenericHmacError};
 use keys::Key;
-pub use scheme::{Credentials, Outgoing, Request, Scheme, Signed, UnknownScheme};
+pub use scheme::{Credentials, Outgoing, Request, Scheme, Signed, UnknownScheme, Unsignable};
 pub(crate) use scheme::{Named, SchemeSpec};
 
 /// Default tolerance between a signed timestamp and the receiver's clock, in both directions.

@@ -83,6 +83,14 @@ impl Signed {
     }
 }
 
+/// A body the scheme cannot carry a signature in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the {scheme} scheme signs inside a JSON object, and this body is not one")]
+pub struct Unsignable {
+    /// The scheme's name.
+    pub scheme: &'static str,
+}
+
 /// A local stack's key pair for a provider: what ingest verifies with and what `send` signs
 /// with. The same string for shared secrets; a public and a private key for public-key schemes.
 #[derive(Clone, PartialEq, Eq)]
@@ -142,6 +150,11 @@ pub(crate) trait SchemeSpec: fmt::Debug + Send + Sync + 'static {
     /// Describes a delivery this scheme has verified with one of `keys` (a handshake's answer
     /// may need the key: Zoom's does).
     fn describe(&self, request: &Request<'_>, keys: &[Key]) -> Result<Description, MalformedBody>;
+
+    /// Whether the scheme can sign `body` (Linear and Mailgun sign inside a JSON object).
+    fn can_sign(&self, _body: &[u8]) -> bool {
+        true
+    }
 
     /// Signs a delivery as the provider does, with a key from [`SchemeSpec::signing_key`].
     fn sign(&self, key: &Key, message: &Outgoing<'_>) -> Signed;
@@ -231,6 +244,11 @@ impl Scheme {
     /// New local credentials for this scheme from 32 random bytes.
     pub fn local_credentials(&self, random: &[u8; 32]) -> Credentials {
         self.spec.local_credentials(random)
+    }
+
+    /// Whether the scheme can sign `body` (Linear and Mailgun sign inside a JSON object).
+    pub fn can_sign(&self, body: &[u8]) -> bool {
+        self.spec.can_sign(body)
     }
 
     pub(crate) fn spec(&self) -> &dyn SchemeSpec {
