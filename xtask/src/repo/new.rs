@@ -336,7 +336,7 @@ mod tests {
             "paypal",
             None,
             &[],
-            "unknown template `paypal`: the templates are generic-hmac, github, shopify, slack, standard-webhooks, stripe",
+            "unknown template `paypal`: the templates are generic-hmac, github, linear, paddle, shopify, slack, standard-webhooks, stripe, twitch, zoom",
         );
         fails_cleanly(
             MANIFEST,
