@@ -187,6 +187,7 @@ pub fn signed(stack: &DevStack, provider: &str, body: &[u8]) -> Vec<(String, Str
             timestamp: chrono::Utc::now().timestamp(),
             delivery_id: &format!("msg_{}", uuid::Uuid::new_v4().simple()),
         })
+        .unwrap()
         .headers;
     headers.push(("content-type".into(), "application/json".into()));
     headers

@@ -85,7 +85,9 @@ async fn burst_then_kill(
             for n in 0..200 {
                 let id = format!("evt_r{round}_{worker}_{n}");
                 let body = format!(r#"{{"id":"{id}","object":"event","type":"invoice.paid","created":1764400000,"livemode":false,"data":{{"object":{{"id":"in_1"}}}}}}"#);
-                let headers = signer.headers(body.as_bytes(), chrono::Utc::now().timestamp(), "");
+                let headers = signer
+                    .headers(body.as_bytes(), chrono::Utc::now().timestamp(), "")
+                    .unwrap();
                 sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 match post(&url, &headers, body.as_bytes()).await {
                     Ok((200, _, _)) => {

@@ -125,7 +125,7 @@ pub fn signed_headers(body: &[u8]) -> Result<Vec<(String, String)>> {
         body,
         chrono::Utc::now().timestamp(),
         &format!("msg_{}", uuid::Uuid::new_v4().simple()),
-    );
+    )?;
     headers.push(("content-type".into(), "application/json".into()));
     Ok(headers)
 }

@@ -36,6 +36,7 @@ pub fn ingest(provider: &Provider) -> Environment {
         (vars::GENERIC_ALGORITHM, &s.algorithm),
         (vars::GENERIC_ENCODING, &s.encoding),
         (vars::GENERIC_PREFIX, &s.prefix),
+        (vars::PUBLIC_URL, &s.public_url),
     ] {
         if let Some(value) = value {
             env.insert(var.into(), value.clone());
@@ -130,6 +131,28 @@ mod tests {
             (config.provider.as_str(), config.concurrency),
             ("orders", 3)
         );
+    }
+
+    #[test]
+    fn a_url_signed_scheme_gets_its_public_url_and_its_own_tolerance() {
+        let p = provider(
+            "[providers.signing]\nscheme = \"twilio\"\npublic_url = \"https://hooks.example.com/sms\"\n",
+        );
+        let mut env = ingest(&p);
+        let names = ResourceEnvironment::names();
+        env.insert(
+            names.queue_url,
+            "http://127.0.0.1:9324/000000000000/orders".into(),
+        );
+        env.insert(names.signing_secret, "s3cret".into());
+        let config = IngestConfig::from_lookup(|var| env.get(var).cloned()).unwrap();
+        assert_eq!(config.scheme.name(), "twilio");
+        assert_eq!(
+            config.public_url.as_deref(),
+            Some("https://hooks.example.com/sms")
+        );
+        let paddle = ingest(&provider("[providers.signing]\nscheme = \"paddle\"\n"));
+        assert_eq!(paddle[vars::TIMESTAMP_TOLERANCE_SECS], "5");
     }
 
     #[test]

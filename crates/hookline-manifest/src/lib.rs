@@ -119,6 +119,10 @@ pub struct Signing {
     pub encoding: Option<String>,
     /// generic-hmac: text before the signature.
     pub prefix: Option<String>,
+    /// URL-signed schemes (Twilio, Square, HubSpot): the https URL the provider is configured
+    /// to call, without query, when it is not the API's own (a custom domain with an API
+    /// mapping, a proxy). `None`: rebuilt from each request.
+    pub public_url: Option<String>,
 }
 
 /// Ingest function settings.

@@ -49,6 +49,7 @@ pub(crate) struct RawSigning {
     pub algorithm: Option<Spanned<String>>,
     pub encoding: Option<Spanned<String>>,
     pub prefix: Option<Spanned<String>>,
+    pub public_url: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]

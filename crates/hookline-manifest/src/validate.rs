@@ -303,6 +303,29 @@ fn resolve_provider(
             ));
         }
     };
+    if let Some(url) = &signing.public_url {
+        let signs_url = scheme
+            .parse::<hookline::Scheme>()
+            .is_ok_and(|s| s.signs_url());
+        if !signs_url {
+            return Err(ctx.error(
+                Some(url.span()),
+                &at("signing.public_url"),
+                format!(
+                    "only applies to schemes that sign the URL they are called at, not `{scheme}`"
+                ),
+            ));
+        }
+        let text = url.get_ref();
+        let host = text.strip_prefix("https://").unwrap_or_default();
+        if host.is_empty() || host.starts_with('/') || text.contains(['?', '#', ' ']) {
+            return Err(ctx.error(
+                Some(url.span()),
+                &at("signing.public_url"),
+                "not an https URL without query or fragment (https://host/path)",
+            ));
+        }
+    }
     let generic_fields = [
         ("signing.header", &signing.header),
         ("signing.algorithm", &signing.algorithm),
@@ -364,6 +387,7 @@ fn resolve_provider(
         algorithm: signing.algorithm.map(Spanned::into_inner),
         encoding: signing.encoding.map(Spanned::into_inner),
         prefix: signing.prefix.map(Spanned::into_inner),
+        public_url: signing.public_url.map(Spanned::into_inner),
     };
 
     let i = &raw.ingest;

@@ -311,14 +311,25 @@ impl<Q: Queue> Ingest<Q> {
         })
     }
 
-    /// The URL the provider called: `https://{domainName}{rawPath}` from the payload 2.0 event
-    /// (API Gateway developer guide, "Create AWS Lambda proxy integrations for HTTP APIs"), or
-    /// the configured public URL instead, then `?{rawQueryString}` when there is one.
+    /// The URL the provider called: `{proto}://{domainName}{rawPath}` from the payload 2.0 event
+    /// (API Gateway developer guide, "Create AWS Lambda proxy integrations for HTTP APIs"), with
+    /// `proto` from the `x-forwarded-proto` header API Gateway adds (`https` on AWS; the local
+    /// gateway says `http`), then `?{rawQueryString}` when there is one. "If you use API mappings
+    /// to connect your stage to a custom domain name, rawPath won't provide the API mapping
+    /// value" (same page): such deployments configure the public URL instead.
     fn called_url(&self, request: &ApiGatewayV2httpRequest) -> String {
+        let proto = match request
+            .headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+        {
+            Some("http") => "http",
+            _ => "https",
+        };
         let mut url = match &self.public_url {
             Some(public_url) => public_url.clone(),
             None => format!(
-                "https://{}{}",
+                "{proto}://{}{}",
                 request
                     .request_context
                     .domain_name

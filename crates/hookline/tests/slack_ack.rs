@@ -58,6 +58,7 @@ async fn a_slash_command_is_acknowledged_as_bolt_acknowledges_it() {
     for (name, value) in Signer::new("slack".parse().unwrap(), secret)
         .unwrap()
         .headers(body.as_bytes(), now, "")
+        .unwrap()
     {
         headers.insert(name.to_ascii_lowercase(), Value::String(value));
     }

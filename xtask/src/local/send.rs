@@ -162,12 +162,14 @@ pub fn run(args: Args) -> Result<()> {
     let mut failures = 0;
     for _ in 0..args.count {
         let delivery_id = uuid::Uuid::new_v4().to_string();
-        let signed = signer.sign(&Outgoing {
-            url: &url,
-            body: &sample.body,
-            timestamp: chrono::Utc::now().timestamp(),
-            delivery_id: &delivery_id,
-        });
+        let signed = signer
+            .sign(&Outgoing {
+                url: &url,
+                body: &sample.body,
+                timestamp: chrono::Utc::now().timestamp(),
+                delivery_id: &delivery_id,
+            })
+            .with_context(|| format!("signing the sample for {}", provider.name))?;
         let mut headers = vec![("Content-Type".to_owned(), sample.content_type.clone())];
         headers.extend(sample.headers.iter().cloned());
         headers.extend(signed.headers);

@@ -17,11 +17,21 @@ pub(crate) const BASE64: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// A key a scheme verifies (or signs) with.
+// A verifier holds one key per active secret: the HMAC state stays inline, the size is moot.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub(crate) enum Key {
     /// A shared secret already absorbed into an HMAC state: signing clones the state instead of
     /// re-hashing the key on every request.
     Hmac(HmacKey),
+    /// An Ed25519 public key (verifying).
+    Ed25519Public(ed25519_dalek::VerifyingKey),
+    /// An Ed25519 private key (signing, for tools and tests).
+    Ed25519Private(Box<ed25519_dalek::SigningKey>),
+    /// An ECDSA P-256 public key (verifying).
+    P256Public(p256::ecdsa::VerifyingKey),
+    /// An ECDSA P-256 private key (signing, for tools and tests).
+    P256Private(Box<p256::ecdsa::SigningKey>),
 }
 
 /// A keyed HMAC state of one algorithm.
@@ -61,7 +71,6 @@ impl Key {
             }
             mac.finalize().into_bytes().to_vec()
         }
-        #[allow(unreachable_patterns)]
         match self {
             Key::Hmac(HmacKey::Sha1(mac)) => Some(run(mac, parts)),
             Key::Hmac(HmacKey::Sha256(mac)) => Some(run(mac, parts)),

@@ -67,6 +67,10 @@ impl SchemeSpec for Linear {
         ))
     }
 
+    fn can_sign(&self, body: &[u8]) -> bool {
+        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body).is_ok()
+    }
+
     /// Linear stamps the body it signs: a JSON object's `webhookTimestamp` is set to the send
     /// time (the object re-serialised); other bodies are signed as they are.
     fn sign(&self, key: &Key, message: &Outgoing<'_>) -> Signed {

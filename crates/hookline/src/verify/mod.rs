@@ -8,19 +8,26 @@
 //! Signatures are compared in constant time, and no error message ever contains a secret or a
 //! signature.
 
+mod discord;
 mod error;
 mod generic;
 mod github;
 pub(crate) mod headers;
+mod hubspot;
 pub(crate) mod keys;
 mod linear;
+mod mailgun;
 mod paddle;
 mod scheme;
+mod sendgrid;
 mod shopify;
 mod slack;
+mod square;
 mod standard_webhooks;
 mod stripe;
+mod twilio;
 mod twitch;
+mod url;
 mod zoom;
 
 use std::fmt;
@@ -31,7 +38,7 @@ use http::HeaderMap;
 pub use error::{KeyError, VerifyError};
 pub use generic::{Algorithm, Encoding, GenericHmac, GenericHmacError};
 use keys::Key;
-pub use scheme::{Credentials, Outgoing, Request, Scheme, Signed, UnknownScheme};
+pub use scheme::{Credentials, Outgoing, Request, Scheme, Signed, UnknownScheme, Unsignable};
 pub(crate) use scheme::{Named, SchemeSpec};
 
 /// Default tolerance between a signed timestamp and the receiver's clock, in both directions.
@@ -162,6 +169,11 @@ pub(crate) struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// The keys to verify with (every active secret's).
+    pub(crate) fn keys(&self) -> &[Key] {
+        self.keys
+    }
+
     /// True when any key's MAC over `parts` equals any of `candidates` (constant time per pair).
     pub(crate) fn any_mac_matches(&self, parts: &[&[u8]], candidates: &[Vec<u8>]) -> bool {
         self.keys.iter().any(|key| {

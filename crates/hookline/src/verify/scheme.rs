@@ -15,7 +15,8 @@ use http::HeaderMap;
 
 use super::keys::{Key, hex_secret};
 use super::{Context, DEFAULT_TOLERANCE, GenericHmac, VerifyError};
-use super::{github, linear, paddle, shopify, slack, standard_webhooks, stripe, twitch, zoom};
+use super::{discord, github, hubspot, linear, mailgun, paddle, sendgrid, shopify, slack};
+use super::{square, standard_webhooks, stripe, twilio, twitch, zoom};
 use crate::describe::{Description, MalformedBody};
 
 /// A delivery as the provider sent it.
@@ -82,6 +83,14 @@ impl Signed {
     }
 }
 
+/// A body the scheme cannot carry a signature in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the {scheme} scheme signs inside a JSON object, and this body is not one")]
+pub struct Unsignable {
+    /// The scheme's name.
+    pub scheme: &'static str,
+}
+
 /// A local stack's key pair for a provider: what ingest verifies with and what `send` signs
 /// with. The same string for shared secrets; a public and a private key for public-key schemes.
 #[derive(Clone, PartialEq, Eq)]
@@ -102,6 +111,21 @@ impl fmt::Debug for Credentials {
 pub(crate) trait SchemeSpec: fmt::Debug + Send + Sync + 'static {
     /// Whether the scheme signs a timestamp (and so rejects stale deliveries).
     fn signs_timestamp(&self) -> bool;
+
+    /// Whether the signature covers the URL the provider called (Twilio, Square, HubSpot).
+    fn signs_url(&self) -> bool {
+        false
+    }
+
+    /// Whether the scheme verifies with a public key (and signs with its private half).
+    fn public_key(&self) -> bool {
+        false
+    }
+
+    /// Whether the signature covers the body (all but Mailgun, which signs a token in it).
+    fn signs_body(&self) -> bool {
+        true
+    }
 
     /// The tolerance the provider's own libraries apply to its signed timestamps.
     fn default_tolerance(&self) -> Duration {
@@ -126,6 +150,11 @@ pub(crate) trait SchemeSpec: fmt::Debug + Send + Sync + 'static {
     /// Describes a delivery this scheme has verified with one of `keys` (a handshake's answer
     /// may need the key: Zoom's does).
     fn describe(&self, request: &Request<'_>, keys: &[Key]) -> Result<Description, MalformedBody>;
+
+    /// Whether the scheme can sign `body` (Linear and Mailgun sign inside a JSON object).
+    fn can_sign(&self, _body: &[u8]) -> bool {
+        true
+    }
 
     /// Signs a delivery as the provider does, with a key from [`SchemeSpec::signing_key`].
     fn sign(&self, key: &Key, message: &Outgoing<'_>) -> Signed;
@@ -186,6 +215,22 @@ impl Scheme {
         self.spec.signs_timestamp()
     }
 
+    /// Whether the signature covers the URL the provider called.
+    pub fn signs_url(&self) -> bool {
+        self.spec.signs_url()
+    }
+
+    /// Whether the scheme verifies with a public key: the secret ingest holds is public, and
+    /// senders sign with its private half.
+    pub fn uses_public_keys(&self) -> bool {
+        self.spec.public_key()
+    }
+
+    /// Whether the signature covers the body (a changed body is refused).
+    pub fn signs_body(&self) -> bool {
+        self.spec.signs_body()
+    }
+
     /// The timestamp tolerance when none is configured: the provider's libraries' own.
     pub fn default_tolerance(&self) -> Duration {
         self.spec.default_tolerance()
@@ -199,6 +244,11 @@ impl Scheme {
     /// New local credentials for this scheme from 32 random bytes.
     pub fn local_credentials(&self, random: &[u8; 32]) -> Credentials {
         self.spec.local_credentials(random)
+    }
+
+    /// Whether the scheme can sign `body` (Linear and Mailgun sign inside a JSON object).
+    pub fn can_sign(&self, body: &[u8]) -> bool {
+        self.spec.can_sign(body)
     }
 
     pub(crate) fn spec(&self) -> &dyn SchemeSpec {
@@ -252,7 +302,7 @@ const fn register<S: Named>() -> Registration {
 }
 
 /// Every scheme hookline implements, one line each.
-const REGISTRY: [Registration; 10] = [
+const REGISTRY: [Registration; 16] = [
     register::<stripe::Stripe>(),
     register::<github::GitHub>(),
     register::<slack::Slack>(),
@@ -263,6 +313,12 @@ const REGISTRY: [Registration; 10] = [
     register::<twitch::Twitch>(),
     register::<paddle::Paddle>(),
     register::<linear::Linear>(),
+    register::<twilio::Twilio>(),
+    register::<square::Square>(),
+    register::<hubspot::HubSpot>(),
+    register::<discord::Discord>(),
+    register::<mailgun::Mailgun>(),
+    register::<sendgrid::SendGrid>(),
 ];
 
 /// Other names a scheme is known by (not offered in the manifest).

@@ -194,6 +194,7 @@ mod tests {
         let mut h = headers(
             &signer
                 .headers(body, NOW, ID)
+                .unwrap()
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect::<Vec<_>>(),

@@ -163,7 +163,11 @@ fn signed_head(scheme_name: &str, sample: &Sample) -> Result<Vec<(String, String
         Signer::new(scheme, seed_secret(scheme_name)).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut head = vec![("content-type".to_owned(), sample.content_type.clone())];
     head.extend(sample.headers.iter().cloned());
-    head.extend(signer.headers(&sample.body, SEED_NOW, "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"));
+    head.extend(
+        signer
+            .headers(&sample.body, SEED_NOW, "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W")
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
     Ok(head)
 }
 
