@@ -336,7 +336,7 @@ mod tests {
             "paypal",
             None,
             &[],
-            "unknown template `paypal`: the templates are generic-hmac, github, shopify, slack, standard-webhooks, stripe",
+            "unknown template `paypal`: the templates are discord, generic-hmac, github, hubspot, linear, mailgun, paddle, sendgrid, shopify, slack, square, standard-webhooks, stripe, twilio, twitch, zoom",
         );
         fails_cleanly(
             MANIFEST,

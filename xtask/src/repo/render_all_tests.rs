@@ -69,7 +69,10 @@ fn every_template_renders_to_a_crate_that_builds_tests_and_lints_clean() {
     };
     copy(&root.join("templates"), &ws.path().join("templates"));
     let all = templates::list(&root).unwrap();
-    assert!(all.len() >= 6, "the six built-in templates are expected");
+    assert!(
+        all.len() >= 16,
+        "the sixteen built-in templates are expected"
+    );
     let mut fmt = vec!["fmt".to_owned(), "--check".to_owned()];
     for template in &all {
         let name = format!("check-{}", template.name);
