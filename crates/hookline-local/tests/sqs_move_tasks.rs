@@ -239,3 +239,44 @@ async fn a_cancelled_task_stops_and_keeps_the_rest() {
         Some("InvalidParameterValue")
     );
 }
+
+/// A message sent to the DLQ directly has no source queue to return to. What SQS does then is
+/// not documented; locally the task fails and says why (`FailureReason`, "only included if the
+/// task status is FAILED", ListMessageMoveTasksResultEntry), and the message stays.
+#[tokio::test]
+async fn a_task_without_destination_fails_on_a_message_with_no_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, client) = start(dir.path()).await;
+    let (_queue, dlq) = dead_letters(&client, "direct", 0).await;
+    client
+        .send_message()
+        .queue_url(&dlq)
+        .message_body("sent here")
+        .send()
+        .await
+        .unwrap();
+    let source = format!("{ARN}direct-dlq");
+    client
+        .start_message_move_task()
+        .source_arn(&source)
+        .send()
+        .await
+        .unwrap();
+    let task = finished(&client, &source).await;
+    assert_eq!(task.status.as_deref(), Some("FAILED"));
+    assert!(
+        task.failure_reason
+            .unwrap()
+            .contains("give a DestinationArn"),
+        "the reason names the fix"
+    );
+    assert_eq!(
+        count(
+            &client,
+            &dlq,
+            QueueAttributeName::ApproximateNumberOfMessages
+        )
+        .await,
+        1
+    );
+}
