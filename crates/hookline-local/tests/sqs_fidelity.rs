@@ -46,8 +46,10 @@ async fn receive_with_visibility(
         .unwrap_or_default()
 }
 
-/// SQS Developer Guide, "FIFO queue logic": while any message of a group is in flight, the
-/// group returns nothing, even when an earlier one of its messages is visible again.
+/// "Inflight messages block delivery of available messages within the same message group" (AWS
+/// Knowledge Center, "Why doesn't my Amazon SQS FIFO queue return all messages ...?"): while any
+/// message of a group is in flight, the group returns nothing, even an earlier one of its
+/// messages that is visible again.
 #[tokio::test]
 async fn a_fifo_group_is_blocked_while_any_of_its_messages_is_in_flight() {
     let dir = tempfile::tempdir().unwrap();
@@ -71,8 +73,8 @@ async fn a_fifo_group_is_blocked_while_any_of_its_messages_is_in_flight() {
     );
 }
 
-/// SQS Developer Guide, "FIFO queue logic": "Amazon SQS first attempts to return as many
-/// messages with the same message group ID as possible".
+/// SQS Developer Guide, "FIFO queue delivery logic in Amazon SQS": "Amazon SQS first attempts to
+/// return as many messages with the same message group ID as possible".
 #[tokio::test]
 async fn a_fifo_receive_fills_its_batch_from_one_group_first() {
     let dir = tempfile::tempdir().unwrap();
@@ -142,8 +144,8 @@ async fn visibility_changes_with_stale_handles_succeed_and_change_nothing() {
 
 /// A FIFO queue refuses DeleteMessage with an expired handle ("The receipt handle has expired",
 /// observed: aws-sdk-js issue 1750); a standard queue answers 200 to an earlier receive's handle
-/// without deleting ("the request succeeds, but the message will not be deleted", SQS API
-/// Reference, DeleteMessage).
+/// without deleting ("If you use an old ReceiptHandle, the request will succeed, but the message
+/// might not be deleted", SQS API Reference, DeleteMessage).
 #[tokio::test]
 async fn deletes_with_stale_handles_follow_the_queue_type() {
     let dir = tempfile::tempdir().unwrap();
@@ -208,9 +210,9 @@ async fn deletes_with_stale_handles_follow_the_queue_type() {
     );
 }
 
-/// SQS Developer Guide, "High throughput for FIFO queues": with `DeduplicationScope`
-/// `messageGroup` a deduplication id is unique within its group only; `perMessageGroupId` is
-/// allowed only with that scope (SQS API Reference, SetQueueAttributes).
+/// `DeduplicationScope` "specifies whether message deduplication occurs at the message group or
+/// queue level"; `perMessageGroupId` "is allowed only when the value for DeduplicationScope is
+/// messageGroup" (SQS API Reference, SetQueueAttributes).
 #[tokio::test]
 async fn deduplication_per_message_group() {
     let dir = tempfile::tempdir().unwrap();
@@ -378,7 +380,8 @@ async fn tags_are_stored_and_returned() {
     assert_eq!(tags(url).await, None, "no tags: the map is left out");
 }
 
-/// SSE-SQS is on by default for new queues (SQS Developer Guide, "Encryption at rest"); a FIFO
+/// SSE-SQS is on by default for new queues (AWS Compute Blog, "Announcing server-side encryption
+/// with Amazon Simple Queue Service-managed encryption keys (SSE-SQS) by default"); a FIFO
 /// queue reports `DeduplicationScope` and `FifoThroughputLimit` (SQS API Reference,
 /// GetQueueAttributes).
 #[tokio::test]

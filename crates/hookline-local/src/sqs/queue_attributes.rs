@@ -321,8 +321,11 @@ impl QueueAttributes {
     }
 
     /// Every attribute SQS reports, with defaults, except the computed counts and times. New
-    /// queues are encrypted with SQS-managed keys unless given a KMS key ("SSE-SQS is enabled by
-    /// default for newly created queues", SQS Developer Guide, "Encryption at rest"); a FIFO
+    /// queues are encrypted with SQS-managed keys unless given a KMS key: "all newly created
+    /// queues using HTTPS (TLS) and Signature Version 4 endpoints are encrypted using SQS-owned
+    /// encryption (SSE-SQS) by default" (AWS Compute Blog, "Announcing server-side encryption
+    /// with Amazon Simple Queue Service-managed encryption keys (SSE-SQS) by default"; the local
+    /// endpoint is plain HTTP, but it stands for the HTTPS one deployed code uses); a FIFO
     /// queue reports its deduplication scope and throughput limit, `queue` and `perQueue` unless
     /// set (SQS API Reference, SetQueueAttributes).
     pub fn reported(&self) -> BTreeMap<String, String> {

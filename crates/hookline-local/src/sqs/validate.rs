@@ -122,11 +122,13 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Most tags a queue has (SQS Developer Guide, "Amazon SQS cost allocation tags").
+/// Most tags a queue has: "Adding more than 50 tags to a queue isn't recommended" (SQS API
+/// Reference, TagQueue), and 50 is the quota ("Quotas related to queues", SQS Developer Guide).
 const MAX_TAGS: usize = 50;
 
-/// Checks a queue's tags against the limits of the same page: at most 50, keys of 1 to 128
-/// characters, values of at most 256.
+/// Checks a queue's tags against the quotas of that page: at most 50, keys of 1 to 128
+/// characters, values of at most 256. Tags are case-sensitive, and a new tag with the key of an
+/// existing one replaces it (TagQueue).
 pub fn tags(tags: &std::collections::BTreeMap<String, String>) -> Result<(), SqsError> {
     if tags.len() > MAX_TAGS {
         return Err(SqsError::invalid(format!(

@@ -84,11 +84,13 @@ impl Store {
     }
 
     /// The FIFO messages a receive may return, in the order it takes them. A group with any
-    /// message in flight returns nothing ("no more messages in the same message group are
-    /// returned until the in-flight message is deleted or becomes visible", SQS Developer
-    /// Guide, "FIFO queue logic"), wherever that message sits in the group. And a batch is
-    /// filled from one group before the next: "Amazon SQS first attempts to return as many
-    /// messages with the same message group ID as possible" (same page).
+    /// message in flight returns nothing, wherever that message sits in the group: "Inflight
+    /// messages block delivery of available messages within the same message group" (AWS
+    /// Knowledge Center, "Why doesn't my Amazon SQS FIFO queue return all messages or messages
+    /// in other message groups?"; the SQS Developer Guide, "FIFO queue delivery logic in Amazon
+    /// SQS", says the same of a received message). And a batch is filled from one group before
+    /// the next: "Amazon SQS first attempts to return as many messages with the same message
+    /// group ID as possible" (same Developer Guide page).
     fn fifo_candidates(&self, name: &str, now_ms: i64) -> Result<Vec<Row>, SqsError> {
         let all = self.rows(name, None, i64::MAX)?;
         let blocked: HashSet<String> = all
@@ -248,8 +250,9 @@ impl Store {
     }
 
     /// Deletes a received message. A handle of a message already gone is not an error, nor, in
-    /// a standard queue, an earlier receive's handle ("the request succeeds, but the message
-    /// will not be deleted", SQS API Reference, DeleteMessage). A FIFO queue refuses a handle
+    /// a standard queue, an earlier receive's handle ("If you use an old ReceiptHandle, the
+    /// request will succeed, but the message might not be deleted", SQS API Reference,
+    /// DeleteMessage; here it is not deleted). A FIFO queue refuses a handle
     /// whose visibility timeout ran out: "Value ... for parameter ReceiptHandle is invalid.
     /// Reason: The receipt handle has expired." (observed; aws-sdk-js issue 1750).
     pub fn delete(&mut self, name: &str, receipt: &str, now_ms: i64) -> Result<(), SqsError> {

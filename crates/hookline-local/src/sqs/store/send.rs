@@ -11,10 +11,11 @@ use crate::sqs::queue_attributes::QueueAttributes;
 /// FIFO deduplication interval.
 const DEDUP_MS: i64 = 5 * 60 * 1000;
 
-/// The key a FIFO message is deduplicated under. With `DeduplicationScope=messageGroup` "the
-/// deduplication ID is unique within a message group" (SQS Developer Guide, "High throughput
-/// for FIFO queues"), so the group is part of the key; the length prefix keeps `a` + `b/c` and
-/// `a/b` + `c` apart.
+/// The key a FIFO message is deduplicated under. `DeduplicationScope` "specifies whether message
+/// deduplication occurs at the message group or queue level" (SQS API Reference,
+/// SetQueueAttributes; observed at the group level by LocalStack's AWS-validated test in its
+/// pull request 10274), so with `messageGroup` the group is part of the key; the length prefix
+/// keeps `a` + `b/c` and `a/b` + `c` apart.
 fn dedup_key(queue: &QueueAttributes, group: &str, dedup: &str) -> String {
     if queue.dedup_per_group() {
         format!("{}:{group}{dedup}", group.len())
