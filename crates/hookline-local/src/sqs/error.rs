@@ -105,15 +105,6 @@ impl SqsError {
         )
     }
 
-    /// The message is not in flight (for visibility changes).
-    pub fn not_inflight() -> Self {
-        Self::new(
-            "MessageNotInflight",
-            "AWS.SimpleQueueService.MessageNotInflight",
-            "The message referred to isn't in flight.",
-        )
-    }
-
     /// The body has characters SQS does not allow.
     pub fn invalid_contents() -> Self {
         Self::new(
