@@ -26,6 +26,8 @@ const LISTING_VISIBILITY_SECS: i32 = 60;
 pub struct Listing {
     /// The messages seen, oldest first.
     pub messages: Vec<Message>,
+    /// `ApproximateNumberOfMessages` when the listing started.
+    pub expected: u64,
     /// Messages in flight (being received elsewhere), which a listing cannot see.
     pub in_flight: u64,
 }
@@ -94,6 +96,7 @@ pub async fn collect(client: &Client, url: &str) -> Result<Listing> {
     }
     Ok(Listing {
         messages,
+        expected,
         in_flight,
     })
 }
@@ -129,6 +132,17 @@ pub fn render(listing: &Listing) -> String {
         }
     }
     out.push_str(&format!("{} message(s)", listing.messages.len()));
+    let unseen = listing
+        .expected
+        .saturating_sub(listing.messages.len() as u64);
+    if unseen > 0 {
+        // A FIFO queue returns nothing more of a message group while some of it is in flight
+        // (SQS Developer Guide, "FIFO queue delivery logic in Amazon SQS"), and hookline's FIFO
+        // queues have one group per provider: a listing sees the first 10.
+        out.push_str(&format!(
+            "; {unseen} more not returned (a FIFO queue hides the rest of a message group while part of it is being read)"
+        ));
+    }
     if listing.in_flight > 0 {
         out.push_str(&format!(
             "; {} more in flight (being received elsewhere), not listed",

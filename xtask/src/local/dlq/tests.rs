@@ -96,6 +96,42 @@ async fn list_reads_every_message_and_leaves_them_visible() {
     }
 }
 
+/// A FIFO DLQ returns at most one batch of a message group while the batch is in flight: the
+/// listing says how many it could not see.
+#[tokio::test]
+async fn a_fifo_listing_says_what_it_could_not_see() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, client) = local(dir.path()).await;
+    let dlq = client
+        .create_queue()
+        .queue_name("q-dlq.fifo")
+        .attributes(QueueAttributeName::FifoQueue, "true")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    for i in 0..15 {
+        client
+            .send_message()
+            .queue_url(&dlq)
+            .message_body(format!("dead {i}"))
+            .message_group_id("acme")
+            .message_deduplication_id(format!("d{i}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let listing = list::collect(&client, &dlq).await.unwrap();
+    assert_eq!(listing.messages.len(), 10);
+    assert!(
+        list::render(&listing).ends_with("10 message(s); 5 more not returned (a FIFO queue hides the rest of a message group while part of it is being read)\n"),
+        "{}",
+        list::render(&listing)
+    );
+    assert_eq!(visible(&client, &dlq).await, 15, "all visible again");
+}
+
 /// `redrive` is an SQS message move task (ListMessageMoveTasks shows it), run to its end: on the
 /// local endpoint, since moto does not implement the move task actions.
 #[tokio::test]
