@@ -614,7 +614,9 @@ async fn the_trace_header_travels_with_the_message() {
 }
 
 /// ReceiveMessage's `MessageAttributeNames`: "All or .*", or "all message attributes starting
-/// with a prefix, for example bar.*" (SQS API Reference).
+/// with a prefix, for example bar.*" (SQS API Reference), the prefix being what comes before
+/// `.*`, and `*` meaning all, as LocalStack's AWS-validated snapshot test
+/// `test_receive_message_message_attribute_names_filters` records SQS answering.
 #[tokio::test]
 async fn message_attribute_names_select_all_or_by_prefix() {
     let dir = tempfile::tempdir().unwrap();
@@ -634,17 +636,21 @@ async fn message_attribute_names_select_all_or_by_prefix() {
         .send_message()
         .queue_url(&url)
         .message_body("m")
-        .message_attributes("bar.one", value.clone())
-        .message_attributes("bar.two", value.clone())
-        .message_attributes("other", value)
+        .message_attributes("Help.Me", value.clone())
+        .message_attributes("Hello", value.clone())
+        .message_attributes("General", value)
         .send()
         .await
         .unwrap();
+    let all = vec!["General", "Hello", "Help.Me"];
     for (names, expected) in [
-        (vec!["All"], vec!["bar.one", "bar.two", "other"]),
-        (vec![".*"], vec!["bar.one", "bar.two", "other"]),
-        (vec!["bar.*"], vec!["bar.one", "bar.two"]),
-        (vec!["other"], vec!["other"]),
+        (vec!["All"], all.clone()),
+        (vec![".*"], all.clone()),
+        (vec!["*"], all),
+        (vec!["Hel.*"], vec!["Hello", "Help.Me"]),
+        (vec!["Help.*"], vec!["Help.Me"]),
+        (vec!["Foo", "Hello"], vec!["Hello"]),
+        (vec!["Foo", "Help"], vec![]),
     ] {
         let mut request = client.receive_message().queue_url(&url);
         for name in &names {
@@ -659,5 +665,10 @@ async fn message_attribute_names_select_all_or_by_prefix() {
             .collect();
         keys.sort();
         assert_eq!(keys, expected, "{names:?}");
+        assert_eq!(
+            got[0].md5_of_message_attributes.is_some(),
+            !expected.is_empty(),
+            "the digest covers what is returned: {names:?}"
+        );
     }
 }

@@ -10,14 +10,25 @@ use crate::sqs::SqsError;
 use crate::sqs::message::{AttributeValue, Received};
 use crate::sqs::writer::StoreHandle;
 
-fn wanted(names: &[String], name: &str) -> bool {
+/// Whether ReceiveMessage's `MessageAttributeNames` ask for the message attribute `name`: "All"
+/// or ".*" for all of them, or "all message attributes starting with a prefix, for example
+/// bar.*" (SQS API Reference, ReceiveMessage). The prefix is what comes before `.*`, with no
+/// dot required after it, and `*` also means all: so SQS answers (LocalStack's AWS-validated
+/// snapshot test `test_receive_message_message_attribute_names_filters`: `Hel.*` returns
+/// `Hello` and `Help.Me`).
+fn wanted_attribute(names: &[String], name: &str) -> bool {
     names.iter().any(|n| {
-        n == "All"
-            || n == ".*"
+        matches!(n.as_str(), "All" | ".*" | "*")
             || n == name
             || n.strip_suffix(".*")
-                .is_some_and(|prefix| name.starts_with(&format!("{prefix}.")))
+                .is_some_and(|prefix| name.starts_with(prefix))
     })
+}
+
+/// Whether `AttributeNames`/`MessageSystemAttributeNames` ask for the system attribute `name`:
+/// "All", or its name.
+fn wanted_system(names: &[String], name: &str) -> bool {
+    names.iter().any(|n| n == "All" || n == name)
 }
 
 fn message_out(m: Received, request: &ReceiveRequest) -> Value {
@@ -30,7 +41,7 @@ fn message_out(m: Received, request: &ReceiveRequest) -> Value {
     let system: BTreeMap<&String, &String> = m
         .system
         .iter()
-        .filter(|(k, _)| wanted(&system_names, k))
+        .filter(|(k, _)| wanted_system(&system_names, k))
         .collect();
     let mut out = json!({
         "MessageId": m.message_id,
@@ -44,7 +55,7 @@ fn message_out(m: Received, request: &ReceiveRequest) -> Value {
     let selected: Vec<(&String, &AttributeValue)> = m
         .attributes
         .iter()
-        .filter(|(k, _)| wanted(&request.message_attribute_names, k))
+        .filter(|(k, _)| wanted_attribute(&request.message_attribute_names, k))
         .collect();
     if let Some(md5) = crate::sqs::md5::of_attributes(selected.iter().copied()) {
         out["MD5OfMessageAttributes"] = md5.into();
