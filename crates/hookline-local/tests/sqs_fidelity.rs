@@ -410,19 +410,36 @@ async fn queue_attributes_report_sqs_defaults() {
     assert_eq!(fifo[&QueueAttributeName::FifoThroughputLimit], "perQueue");
 }
 
-/// SQS leaves empty lists out of its JSON answers: an empty receive answers `{}`.
+/// SQS leaves empty lists out of its JSON answers: an empty receive answers `{}` (observed), a
+/// batch whose entries all succeed has no `Failed` (async-aws issue 1620) and one whose entries
+/// all fail no `Successful` (opentelemetry-python-contrib issue 4744).
 #[tokio::test]
 async fn empty_lists_are_left_out_of_answers() {
     let dir = tempfile::tempdir().unwrap();
     let (server, client) = start(dir.path()).await;
     let url = create(&client, "quiet", &[]).await;
-    let (status, json) = raw(
-        &server.endpoint(),
-        "AmazonSQS.ReceiveMessage",
-        &serde_json::json!({ "QueueUrl": url }).to_string(),
+    let call = |action: &str, body: serde_json::Value| {
+        let endpoint = server.endpoint();
+        let target = format!("AmazonSQS.{action}");
+        async move { raw(&endpoint, &target, &body.to_string()).await }
+    };
+    let (status, json) = call("ReceiveMessage", serde_json::json!({ "QueueUrl": url })).await;
+    assert_eq!((status, json), (200, serde_json::json!({})));
+    let entry = |id: &str, body: &str| serde_json::json!({ "Id": id, "MessageBody": body });
+    let (_, all_sent) = call(
+        "SendMessageBatch",
+        serde_json::json!({ "QueueUrl": url, "Entries": [entry("a", "1"), entry("b", "2")] }),
     )
     .await;
-    assert_eq!((status, json), (200, serde_json::json!({})));
+    assert_eq!(all_sent["Successful"].as_array().unwrap().len(), 2);
+    assert!(all_sent.get("Failed").is_none(), "{all_sent}");
+    let (_, all_failed) = call(
+        "SendMessageBatch",
+        serde_json::json!({ "QueueUrl": url, "Entries": [entry("c", "\u{1}")] }),
+    )
+    .await;
+    assert_eq!(all_failed["Failed"].as_array().unwrap().len(), 1);
+    assert!(all_failed.get("Successful").is_none(), "{all_failed}");
 }
 
 /// SendMessageBatch: "the maximum total payload size (the sum of the individual lengths of all
