@@ -73,6 +73,34 @@ async fn a_fifo_group_is_blocked_while_any_of_its_messages_is_in_flight() {
     );
 }
 
+/// A message still in its delivery delay is not in flight: the messages of its group sent
+/// before it are delivered, those after it wait (SQS Developer Guide, "Amazon SQS delay queues":
+/// delayed messages are invisible, not received).
+#[tokio::test]
+async fn a_delayed_fifo_message_holds_back_only_what_follows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, client) = start(dir.path()).await;
+    let url = create(&client, "delayed.fifo", &[FIFO]).await;
+    send_fifo(&client, &url, "g", "1", "before").await;
+    client
+        .set_queue_attributes()
+        .queue_url(&url)
+        .attributes(QueueAttributeName::DelaySeconds, "900")
+        .send()
+        .await
+        .unwrap();
+    send_fifo(&client, &url, "g", "2", "delayed").await;
+    client
+        .set_queue_attributes()
+        .queue_url(&url)
+        .attributes(QueueAttributeName::DelaySeconds, "0")
+        .send()
+        .await
+        .unwrap();
+    send_fifo(&client, &url, "g", "3", "after").await;
+    assert_eq!(bodies(&receive(&client, &url, 10).await), ["before"]);
+}
+
 /// SQS Developer Guide, "FIFO queue delivery logic in Amazon SQS": "Amazon SQS first attempts to
 /// return as many messages with the same message group ID as possible".
 #[tokio::test]

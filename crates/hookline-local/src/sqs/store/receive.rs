@@ -93,15 +93,21 @@ impl Store {
     /// group ID as possible" (same Developer Guide page).
     fn fifo_candidates(&self, name: &str, now_ms: i64) -> Result<Vec<Row>, SqsError> {
         let all = self.rows(name, None, i64::MAX)?;
-        let blocked: HashSet<String> = all
+        let mut blocked: HashSet<String> = all
             .iter()
-            .filter(|row| row.visible_ms > now_ms)
+            .filter(|row| row.visible_ms > now_ms && row.receive_count > 0)
             .map(|row| row.group_id.clone().unwrap_or_default())
             .collect();
         let mut groups: Vec<(String, Vec<Row>)> = Vec::new();
         for row in all {
             let group = row.group_id.clone().unwrap_or_default();
             if blocked.contains(&group) {
+                continue;
+            }
+            // A delayed message (never received) is not in flight: the group's earlier messages
+            // are delivered, its later ones wait behind it, in order.
+            if row.visible_ms > now_ms {
+                blocked.insert(group);
                 continue;
             }
             match groups.iter_mut().find(|(g, _)| *g == group) {
