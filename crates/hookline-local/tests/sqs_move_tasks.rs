@@ -280,3 +280,39 @@ async fn a_task_without_destination_fails_on_a_message_with_no_source() {
         1
     );
 }
+
+/// A task cannot outlive the endpoint that steps it: after a restart it is FAILED, says why,
+/// and no longer counts as the queue's active task.
+#[tokio::test]
+async fn a_task_interrupted_by_a_restart_is_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, client) = start(dir.path()).await;
+    dead_letters(&client, "restarted", 5).await;
+    let source = format!("{ARN}restarted-dlq");
+    client
+        .start_message_move_task()
+        .source_arn(&source)
+        .max_number_of_messages_per_second(1)
+        .send()
+        .await
+        .unwrap();
+    server.shutdown().await;
+    let (_server, client) = start(dir.path()).await;
+    let task = tasks(&client, &source, 1).await.remove(0);
+    assert_eq!(task.status.as_deref(), Some("FAILED"));
+    assert!(
+        task.failure_reason
+            .unwrap()
+            .contains("stopped while the task was running")
+    );
+    client
+        .start_message_move_task()
+        .source_arn(&source)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        finished(&client, &source).await.status.as_deref(),
+        Some("COMPLETED")
+    );
+}
