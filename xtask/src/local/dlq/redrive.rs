@@ -14,6 +14,9 @@ use super::sdk_error;
 /// How often progress is read while a task runs.
 const PROGRESS_POLL: Duration = Duration::from_secs(1);
 
+/// How many polls may pass before a started task shows up in ListMessageMoveTasks.
+const LISTING_POLLS: u32 = 30;
+
 /// A queue's ARN.
 pub async fn queue_arn(client: &Client, url: &str) -> Result<String> {
     let attributes = client
@@ -69,6 +72,11 @@ pub struct Outcome {
 pub async fn redrive(client: &Client, dlq_url: &str, queue_url: &str) -> Result<Outcome> {
     let dlq_arn = queue_arn(client, dlq_url).await?;
     let queue_arn = queue_arn(client, queue_url).await?;
+    // The task listed before this one, so that a listing that does not show the new task yet
+    // is not read as its outcome.
+    let previous = latest_task(client, &dlq_arn)
+        .await?
+        .map(|t| t.started_timestamp);
     let started = client
         .start_message_move_task()
         .source_arn(&dlq_arn)
@@ -95,9 +103,19 @@ pub async fn redrive(client: &Client, dlq_url: &str, queue_url: &str) -> Result<
     let mut shown = None;
     let mut interrupt = std::pin::pin!(tokio::signal::ctrl_c());
     let mut cancelled = false;
+    let mut unlisted = 0;
     loop {
-        let Some(task) = latest_task(client, &dlq_arn).await? else {
-            bail!("the redrive task of {dlq_arn} is not listed (ListMessageMoveTasks)");
+        let listed = latest_task(client, &dlq_arn).await?.filter(|task| {
+            task.task_handle.as_deref() == Some(handle.as_str())
+                || previous.is_none_or(|earlier| task.started_timestamp > earlier)
+        });
+        let Some(task) = listed else {
+            unlisted += 1;
+            if unlisted > LISTING_POLLS {
+                bail!("the redrive task of {dlq_arn} is not listed (ListMessageMoveTasks)");
+            }
+            tokio::time::sleep(PROGRESS_POLL).await;
+            continue;
         };
         let progress = (
             task.approximate_number_of_messages_moved,

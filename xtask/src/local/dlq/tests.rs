@@ -166,6 +166,29 @@ async fn redrive_moves_the_dead_letters_back_with_a_move_task() {
     );
 }
 
+/// A second redrive reports its own task, not the one listed before it.
+#[tokio::test]
+async fn each_redrive_reports_its_own_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, client) = local(dir.path()).await;
+    let (queue, dlq) = queues_with_dead_letters(&client, 4).await;
+    assert_eq!(
+        redrive::redrive(&client, &dlq, &queue).await.unwrap().moved,
+        4
+    );
+    for i in 0..2 {
+        client
+            .send_message()
+            .queue_url(&dlq)
+            .message_body(format!("again {i}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let second = redrive::redrive(&client, &dlq, &queue).await.unwrap();
+    assert_eq!((second.moved, second.to_move), (2, Some(2)));
+}
+
 /// A redrive while another runs says how to stop it; `cancel` stops the running one and then
 /// finds none.
 #[tokio::test]
