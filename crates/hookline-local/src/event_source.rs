@@ -202,19 +202,26 @@ impl Poller {
             .map(|m| m.receipt_handle.clone())
             .collect();
         let queue = self.spec.queue.clone();
+        // Each delete on its own: one refused handle (a FIFO handle whose visibility timeout ran
+        // out while the function ran) must not undo the others.
         let deleted = self
             .store
             .call(move |s| {
-                for receipt in &receipts {
-                    s.delete(&queue, receipt)?;
-                }
-                Ok(())
+                let now = chrono::Utc::now().timestamp_millis();
+                Ok(receipts
+                    .iter()
+                    .filter_map(|receipt| s.savepoint(|s| s.delete(&queue, receipt, now)).err())
+                    .collect::<Vec<_>>())
             })
             .await;
-        if let Err(err) = deleted {
+        let failures = match deleted {
+            Ok(failures) => failures,
+            Err(err) => vec![err],
+        };
+        for err in failures {
             self.logs.line(
                 &self.function_name(),
-                &format!("[hookline] deleting processed messages failed: {err}"),
+                &format!("[hookline] deleting a processed message failed (it will be received again): {err}"),
             );
         }
     }

@@ -365,17 +365,19 @@ async fn setup_queues(
         let now = chrono::Utc::now().timestamp_millis();
         let lookup = name.clone();
         let url = store
-            .call(move |s| match s.create_queue(&lookup, &attributes, now) {
-                Ok(url) => Ok(url),
-                // The manifest changed since the queue was made: apply the new settings.
-                Err(e) if e.code == "QueueNameExists" => {
-                    let mut changes = attributes.clone();
-                    changes.remove("FifoQueue");
-                    s.set_queue_attributes(&lookup, &changes, now)
-                        .map(|()| s.url(&lookup))
-                }
-                Err(e) => Err(e),
-            })
+            .call(
+                move |s| match s.create_queue(&lookup, &attributes, &BTreeMap::new(), now) {
+                    Ok(url) => Ok(url),
+                    // The manifest changed since the queue was made: apply the new settings.
+                    Err(e) if e.code == "QueueNameExists" => {
+                        let mut changes = attributes.clone();
+                        changes.remove("FifoQueue");
+                        s.set_queue_attributes(&lookup, &changes, now)
+                            .map(|()| s.url(&lookup))
+                    }
+                    Err(e) => Err(e),
+                },
+            )
             .await
             .map_err(|e| StackError::Queue {
                 queue: name.clone(),
