@@ -198,16 +198,21 @@ async fn handle(
         Ok(Ok(body)) => body,
     };
     let event = event(&method, &uri, &headers, &body, peer);
-    match tokio::time::timeout(
+    let answer = tokio::time::timeout(
         INTEGRATION_TIMEOUT,
         function.invoke(Bytes::from(event.to_string())),
     )
-    .await
-    {
+    .await;
+    if let Ok(Err(err)) = &answer {
+        // What the HTTP API's access log says in `$context.integrationErrorMessage`.
+        function.log(&format!("API Gateway answered an error: {err}"));
+    }
+    match answer {
         Err(_) | Ok(Err(InvokeError::Timeout)) => {
             message(StatusCode::GATEWAY_TIMEOUT, "Service Unavailable")
         }
-        Ok(Err(InvokeError::Function(_))) => {
+        // Lambda reports an init failure as a function error.
+        Ok(Err(InvokeError::Function(_) | InvokeError::Init(_))) => {
             message(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
         }
         Ok(Err(InvokeError::Crashed(_) | InvokeError::Unavailable(_))) => {
