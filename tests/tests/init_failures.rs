@@ -47,7 +47,7 @@ async fn an_ingest_that_fails_its_init_fails_each_request_at_once_and_is_not_res
         // Lambda's words for a runtime that exits during init, in hookline's line.
         "[hookline] init failed (1 in a row): Runtime.ExitError: Runtime exited with error",
         // What the gateway answered, and why.
-        "[hookline] API Gateway answered an error: the function failed to initialize: Runtime.ExitError",
+        "[hookline] API Gateway answered 500: the function failed to initialize: Runtime.ExitError",
     ] {
         assert!(lines.contains(expected), "no {expected:?} in:\n{lines}");
     }

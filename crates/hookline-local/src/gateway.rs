@@ -1,10 +1,11 @@
 //! An API Gateway HTTP API on loopback: one `POST` route per provider, each request turned into
-//! a payload-2.0 event for the provider's ingest function ([`event`]), and the proxy response
-//! turned back.
-//! API Gateway's limits apply: 10 MB bodies (413) and a 30 s integration timeout (504). The
-//! server itself is bounded too: at most `max_connections` connections (more are closed at once),
-//! headers of at most `max_header_bytes` (431), and clients that send their headers or body too
-//! slowly are cut off (slowloris), so memory stays bounded whatever the clients do.
+//! a payload-2.0 event for the provider's ingest function ([`event`]), and the proxy response or
+//! the HTTP API's own error turned back ([`answer`]). The HTTP API's quotas apply as on AWS: the
+//! request line and header values (10,240 bytes), the body (10 MiB), Lambda's 6 MB event, the
+//! 30 s integration timeout. The server itself is bounded too: at most `max_connections`
+//! connections (more are closed at once), heads of at most `max_header_bytes` (431, before
+//! anything is parsed), and clients that send their headers or body too slowly are cut off
+//! (slowloris), so memory stays bounded whatever the clients do.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -14,24 +15,28 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
-use serde_json::{Value, json};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
+use hookline_manifest::limits::{
+    HTTP_API_INTEGRATION_TIMEOUT_SECS, HTTP_API_MAX_PAYLOAD_BYTES,
+    HTTP_API_MAX_REQUEST_LINE_AND_HEADERS_BYTES,
+};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::lambda::{Function, InvokeError};
+use crate::lambda::Function;
 
+pub mod answer;
 pub mod event;
 
+pub use answer::proxy_response;
 pub use event::{event, http_api_request};
 
 /// API Gateway's payload limit.
-pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+pub const MAX_BODY_BYTES: usize = HTTP_API_MAX_PAYLOAD_BYTES;
 /// API Gateway's integration timeout.
-pub const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(30);
+pub const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(HTTP_API_INTEGRATION_TIMEOUT_SECS);
 
 struct Routes {
     by_path: BTreeMap<String, Function>,
@@ -45,7 +50,8 @@ pub struct GatewayLimits {
     pub max_connections: usize,
     /// Time allowed to send the request headers.
     pub header_read_timeout: Duration,
-    /// Largest request head (request line and headers); larger ones get 431.
+    /// Largest request head hyper reads (request line, header names and values), a bound on
+    /// memory above the HTTP API's own quota; larger ones get 431 with no body.
     pub max_header_bytes: usize,
     /// Time allowed to send the body once the headers are in (408 after).
     pub body_read_timeout: Duration,
@@ -67,15 +73,6 @@ pub struct Gateway {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
-}
-
-fn message(status: StatusCode, text: &str) -> Response {
-    (
-        status,
-        [("content-type", "application/json")],
-        json!({ "message": text }).to_string(),
-    )
-        .into_response()
 }
 
 impl Gateway {
@@ -179,12 +176,17 @@ async fn handle(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    if request_line_and_headers_bytes(&method, &uri, &headers)
+        > HTTP_API_MAX_REQUEST_LINE_AND_HEADERS_BYTES
+    {
+        return answer::request_head_too_large();
+    }
     let Some(function) = routes
         .by_path
         .get(uri.path())
         .filter(|_| method == Method::POST)
     else {
-        return message(StatusCode::NOT_FOUND, "Not Found");
+        return answer::message(StatusCode::NOT_FOUND, "Not Found");
     };
     let body = match tokio::time::timeout(
         routes.body_read_timeout,
@@ -192,83 +194,43 @@ async fn handle(
     )
     .await
     {
-        Err(_) => return message(StatusCode::REQUEST_TIMEOUT, "Request Timeout"),
-        Ok(Err(_)) => return message(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
+        Err(_) => return answer::message(StatusCode::REQUEST_TIMEOUT, "Request Timeout"),
+        Ok(Err(_)) => return answer::payload_too_large(),
         Ok(Ok(body)) => body,
     };
     let event = event(&method, &uri, &headers, &body, peer);
-    let answer = tokio::time::timeout(
+    // What the HTTP API's access log says in `$context.integrationErrorMessage`.
+    let failed = |answer: Response, why: &str| {
+        function.log(&format!(
+            "API Gateway answered {}: {why}",
+            answer.status().as_u16()
+        ));
+        answer
+    };
+    match tokio::time::timeout(
         INTEGRATION_TIMEOUT,
         function.invoke(Bytes::from(event.to_string())),
     )
-    .await;
-    if let Ok(Err(err)) = &answer {
-        // What the HTTP API's access log says in `$context.integrationErrorMessage`.
-        function.log(&format!("API Gateway answered an error: {err}"));
-    }
-    match answer {
-        Err(_) | Ok(Err(InvokeError::Timeout)) => {
-            message(StatusCode::GATEWAY_TIMEOUT, "Service Unavailable")
-        }
-        // Lambda reports an init failure as a function error.
-        Ok(Err(InvokeError::Function(_) | InvokeError::Init(_))) => {
-            message(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
-        }
-        Ok(Err(InvokeError::Crashed(_) | InvokeError::Unavailable(_))) => {
-            message(StatusCode::BAD_GATEWAY, "Internal Server Error")
-        }
-        Ok(Ok(payload)) => proxy_response(&payload)
-            .unwrap_or_else(|| message(StatusCode::BAD_GATEWAY, "Internal Server Error")),
+    .await
+    {
+        Err(_) => failed(
+            answer::integration_timeout(),
+            "no answer within the integration timeout",
+        ),
+        Ok(Err(err)) => failed(answer::invoke_failed(&err), &err.to_string()),
+        Ok(Ok(payload)) => proxy_response(&payload).unwrap_or_else(|| {
+            failed(
+                answer::invalid_response(),
+                "the function's answer is not a proxy response",
+            )
+        }),
     }
 }
 
-/// Maps the function's answer as API Gateway does: a `statusCode` object is a proxy response;
-/// other JSON is a 200 body. `None` when the answer is not JSON (API Gateway's 502).
-pub fn proxy_response(payload: &[u8]) -> Option<Response> {
-    let value: Value = serde_json::from_slice(payload).ok()?;
-    let Some(status) = value.get("statusCode") else {
-        return Some(
-            (
-                StatusCode::OK,
-                [("content-type", "application/json")],
-                value.to_string(),
-            )
-                .into_response(),
-        );
-    };
-    let status = StatusCode::from_u16(u16::try_from(status.as_u64()?).ok()?).ok()?;
-    let body = match value.get("body") {
-        Some(Value::String(text))
-            if value.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) =>
-        {
-            base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .ok()?
-        }
-        Some(Value::String(text)) => text.clone().into_bytes(),
-        _ => Vec::new(),
-    };
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    for source in ["headers", "multiValueHeaders"] {
-        if let Some(Value::Object(map)) = value.get(source) {
-            for (name, values) in map {
-                let values: Vec<&str> = match values {
-                    Value::String(s) => vec![s.as_str()],
-                    Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
-                    _ => Vec::new(),
-                };
-                for v in values {
-                    if let (Ok(name), Ok(v)) = (
-                        HeaderName::from_bytes(name.as_bytes()),
-                        HeaderValue::from_str(v),
-                    ) {
-                        headers.append(name, v);
-                    }
-                }
-            }
-        }
-    }
-    Some(response)
+/// What the HTTP API's quota on the request line and header values counts: the request line
+/// as sent (`POST /path?query HTTP/1.1`) and every header value.
+fn request_line_and_headers_bytes(method: &Method, uri: &Uri, headers: &HeaderMap) -> usize {
+    let target = uri.path_and_query().map_or(1, |p| p.as_str().len());
+    let request_line = method.as_str().len() + 1 + target + 1 + "HTTP/1.1".len();
+    request_line + headers.values().map(|v| v.len()).sum::<usize>()
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::routing::{get, post};
+use hookline_manifest::limits::LAMBDA_MAX_REQUEST_PAYLOAD_BYTES;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::process::Command;
@@ -41,11 +42,12 @@ pub struct FunctionSpec {
     pub max_instances: usize,
 }
 
-/// Why an invocation did not return a response. All but `Unavailable` are what Lambda reports as
-/// a function error (`X-Amz-Function-Error: Unhandled`).
+/// Why an invocation did not return a response. All but `RequestTooLarge` and `Unavailable` are
+/// what Lambda reports as a function error (`X-Amz-Function-Error: Unhandled`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvokeError {
-    /// The function reported an error (`/response` was not called; `/error` was).
+    /// The function reported an error (`/response` was not called; `/error` was), or its response
+    /// was over Lambda's limit.
     #[error("the function returned an error: {0}")]
     Function(String),
     /// The instance exited during the invocation.
@@ -58,6 +60,14 @@ pub enum InvokeError {
     /// started, before asking for an invocation): `errorType: errorMessage`, as Lambda reports it.
     #[error("the function failed to initialize: {0}")]
     Init(String),
+    /// The event is over Lambda's synchronous payload limit; nothing was invoked.
+    #[error("the event is {size} bytes, over Lambda's {limit}-byte invocation payload limit")]
+    RequestTooLarge {
+        /// The event's size.
+        size: usize,
+        /// Lambda's limit.
+        limit: usize,
+    },
     /// The function is shutting down.
     #[error("the function is unavailable: {0}")]
     Unavailable(String),
@@ -158,6 +168,12 @@ impl Function {
     /// Invokes the function synchronously and waits for its response.
     pub async fn invoke(&self, payload: Bytes) -> Result<Bytes, InvokeError> {
         let inner = &self.inner;
+        if payload.len() > LAMBDA_MAX_REQUEST_PAYLOAD_BYTES {
+            return Err(InvokeError::RequestTooLarge {
+                size: payload.len(),
+                limit: LAMBDA_MAX_REQUEST_PAYLOAD_BYTES,
+            });
+        }
         // While restarts back off after an init failure, fail at once as the last init did.
         if let Some(error) = self.init_backoff() {
             return Err(InvokeError::Init(error));

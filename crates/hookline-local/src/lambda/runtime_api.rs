@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use hookline_manifest::limits::LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES;
 
 use super::{Function, Instance, InvokeError, init, lock};
 
@@ -88,8 +89,27 @@ pub(super) async fn respond(
     State((_, instance)): State<ApiState>,
     Path(id): Path<String>,
     body: Bytes,
-) -> StatusCode {
-    finish(&instance, &id, Ok(body))
+) -> Response {
+    if body.len() > LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES {
+        // Lambda refuses the response and the invocation fails ("Lambda quotas": 6 MB); the
+        // runtime is told so as Lambda tells it.
+        let message = format!(
+            "Exceeded maximum allowed payload size ({LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES} bytes)."
+        );
+        let error = InvokeError::Function(format!("RequestEntityTooLarge: {message}"));
+        finish(&instance, &id, Err(error));
+        let document = serde_json::json!({
+            "errorMessage": message,
+            "errorType": "RequestEntityTooLarge",
+        });
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            [("content-type", "application/json")],
+            document.to_string(),
+        )
+            .into_response();
+    }
+    finish(&instance, &id, Ok(body)).into_response()
 }
 
 pub(super) async fn fail(
