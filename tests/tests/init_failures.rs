@@ -90,3 +90,43 @@ async fn an_init_error_posted_to_the_runtime_api_is_the_invocations_error() {
     );
     function.shutdown(Duration::from_secs(1)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_function_whose_init_failed_once_serves_again_after_the_backoff() {
+    let h = harness(ACME_QUICK_RETRY);
+    let ingest = h.bins.join("acme-ingest");
+    std::fs::remove_file(&ingest).unwrap();
+    // Its first instance posts an init error; every later one is the real ingest.
+    std::os::unix::fs::symlink(binaries().join("init-error-ingest"), &ingest).unwrap();
+    let stack = h.start().await;
+    let body = br#"{"n":1}"#;
+    let send = || async { post(&url(&stack, "acme"), &signed(&stack, "acme", body), body).await };
+    let function = stack.function("acme-ingest").unwrap();
+    let (status, _, _) = send().await.unwrap();
+    assert_eq!(status, 500, "the first instance failed its init");
+    assert!(h.recorder.join("init-failed").exists());
+    assert_eq!(function.init_failures(), 1);
+    // Requests fail at once with the init error until the backoff is over; then one start
+    // succeeds, and from then on the function serves.
+    let mut failed_fast = 0;
+    let answer = loop {
+        let (status, _, answer) = send().await.unwrap();
+        if status != 500 {
+            break (status, answer);
+        }
+        failed_fast += 1;
+        assert!(failed_fast < 200, "the function never came back");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(answer.0, 200, "{}", String::from_utf8_lossy(&answer.1));
+    let (status, _, _) = send().await.unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(
+        function.init_failures(),
+        0,
+        "a successful init clears the failures"
+    );
+    let recorded = h.wait_recorded("acme", 2, Duration::from_secs(20)).await;
+    assert_eq!(recorded.len(), 2, "only the two acknowledged deliveries");
+    stack.shutdown().await;
+}

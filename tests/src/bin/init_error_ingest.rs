@@ -1,15 +1,24 @@
 //! A function that fails its init as a runtime does when it cannot start: it posts the error to
 //! the Runtime API's `/runtime/init/error` ("Using the Lambda runtime API for custom runtimes")
-//! and exits, without ever asking for an invocation.
+//! and exits, without ever asking for an invocation. With `RECORDER_DIR` set, only its first
+//! instance fails (it leaves `$RECORDER_DIR/init-failed`); every later one is the real ingest.
 
 use std::io::{Read as _, Write as _};
-use std::process::ExitCode;
+use std::path::PathBuf;
 
 /// What it reports, as the runtime API's error document.
 const INIT_ERROR: &str =
     r#"{"errorMessage":"HOOKLINE_TEST_SETTING is not set","errorType":"Runtime.InitError"}"#;
 
-fn main() -> ExitCode {
+#[tokio::main]
+async fn main() -> Result<(), hookline::lambda_runtime::Error> {
+    if let Some(dir) = std::env::var_os("RECORDER_DIR") {
+        let marker = PathBuf::from(dir).join("init-failed");
+        if marker.exists() {
+            return hookline::lambda::run_ingest().await;
+        }
+        std::fs::write(&marker, "")?;
+    }
     let api = std::env::var("AWS_LAMBDA_RUNTIME_API").unwrap_or_default();
     match std::net::TcpStream::connect(&api) {
         Ok(mut stream) => {
@@ -30,5 +39,5 @@ fn main() -> ExitCode {
         }
         Err(err) => eprintln!("cannot reach the runtime API at {api:?}: {err}"),
     }
-    ExitCode::FAILURE
+    std::process::exit(1)
 }

@@ -66,6 +66,11 @@ pub(super) fn describe_posted_error(error_type: Option<&str>, body: &[u8]) -> St
 }
 
 impl Function {
+    /// Init failures in a row (none since the last init that succeeded).
+    pub fn init_failures(&self) -> u32 {
+        lock(&self.inner.init).failures
+    }
+
     /// The last init error, while restarts back off after it.
     pub(super) fn init_backoff(&self) -> Option<String> {
         let init = lock(&self.inner.init);
