@@ -297,6 +297,14 @@ impl DevStack {
         &self.providers
     }
 
+    /// A function of the stack by name (`stripe-ingest`, `stripe-process`).
+    pub fn function(&self, name: &str) -> Option<&Function> {
+        self.ingest
+            .iter()
+            .chain(&self.processors)
+            .find(|f| f.name() == name)
+    }
+
     /// The gateway's base URL.
     pub fn gateway_url(&self) -> String {
         self.gateway.url()
