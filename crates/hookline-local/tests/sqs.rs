@@ -143,7 +143,8 @@ async fn messages_move_to_the_dlq_after_max_receive_count() {
 }
 
 /// SQS Developer Guide, "Using dead-letter queues": a message moved to a standard DLQ keeps its
-/// enqueue timestamp; one moved to a FIFO DLQ gets a new one.
+/// enqueue timestamp; one moved to a FIFO DLQ gets a new one, and its message id as its
+/// deduplication id.
 #[tokio::test]
 async fn a_fifo_dlq_resets_the_enqueue_time_and_a_standard_one_keeps_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -182,6 +183,13 @@ async fn a_fifo_dlq_resets_the_enqueue_time_and_a_standard_one_keeps_it() {
             assert!(
                 moved.parse::<u64>().unwrap() > sent.parse::<u64>().unwrap(),
                 "{moved} vs {sent}"
+            );
+            // "the original message's deduplication ID will be replaced with the original
+            // message's ID" (SQS Developer Guide, "Configure a dead-letter queue redrive").
+            assert_eq!(
+                dead[0].attributes.as_ref().unwrap()
+                    [&MessageSystemAttributeName::MessageDeduplicationId],
+                dead[0].message_id.clone().unwrap()
             );
         } else {
             assert_eq!(moved, sent);
