@@ -115,7 +115,7 @@ fn other_secret(scheme: &Scheme) -> &'static str {
 }
 
 /// The URL every verify input is posted to (URL-signed schemes sign it; seeds are signed for it).
-pub const FUZZ_URL: &str = "https://fuzz.example.com/webhooks/fuzz?src=1";
+pub const FUZZ_URL: &str = hookline::sign::SAMPLE_URL;
 
 /// The verify targets. Input: `<now> <secret> [generic-hmac settings]`, headers, body; the
 /// request is a POST to [`FUZZ_URL`].

@@ -58,7 +58,7 @@ pub(crate) async fn create_queue(sqs: &SqsServer, name: &str) -> Result<String> 
     let name = name.to_owned();
     let now = chrono::Utc::now().timestamp_millis();
     sqs.store()
-        .call(move |s| s.create_queue(&name, &BTreeMap::new(), now))
+        .call(move |s| s.create_queue(&name, &BTreeMap::new(), &BTreeMap::new(), now))
         .await
         .map_err(|e| anyhow::anyhow!("creating the queue: {e}"))
 }

@@ -1,7 +1,8 @@
 //! A Lambda Runtime API emulator: function binaries run as real processes and pull their
 //! invocations from `/2018-06-01/runtime/invocation/next`, exactly as on AWS. Instances start on
 //! demand up to a concurrency limit; an instance that crashes or times out fails its invocation
-//! and is replaced.
+//! and is replaced. An instance that dies before asking for its first invocation failed its
+//! init: what waits fails at once with the init error, and restarts back off ([`init`]).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -12,16 +13,19 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use hookline_manifest::limits::LAMBDA_MAX_REQUEST_PAYLOAD_BYTES;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::process::Command;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::logs::LogSink;
+
+mod init;
+mod runtime_api;
+
+pub use init::{INIT_RETRY_FIRST, INIT_RETRY_MAX};
 
 /// What a function is and how it runs.
 #[derive(Debug, Clone)]
@@ -38,10 +42,12 @@ pub struct FunctionSpec {
     pub max_instances: usize,
 }
 
-/// Why an invocation did not return a response.
+/// Why an invocation did not return a response. All but `RequestTooLarge` and `Unavailable` are
+/// what Lambda reports as a function error (`X-Amz-Function-Error: Unhandled`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvokeError {
-    /// The function reported an error (`/response` was not called; `/error` was).
+    /// The function reported an error (`/response` was not called; `/error` was), or its response
+    /// was over Lambda's limit.
     #[error("the function returned an error: {0}")]
     Function(String),
     /// The instance exited during the invocation.
@@ -50,7 +56,19 @@ pub enum InvokeError {
     /// The invocation ran past the function's timeout; the instance was stopped.
     #[error("the invocation timed out")]
     Timeout,
-    /// The function is shutting down or cannot start.
+    /// The function failed its init (it posted `/runtime/init/error`, or exited, or could not be
+    /// started, before asking for an invocation): `errorType: errorMessage`, as Lambda reports it.
+    #[error("the function failed to initialize: {0}")]
+    Init(String),
+    /// The event is over Lambda's synchronous payload limit; nothing was invoked.
+    #[error("the event is {size} bytes, over Lambda's {limit}-byte invocation payload limit")]
+    RequestTooLarge {
+        /// The event's size.
+        size: usize,
+        /// Lambda's limit.
+        limit: usize,
+    },
+    /// The function is shutting down.
     #[error("the function is unavailable: {0}")]
     Unavailable(String),
 }
@@ -71,8 +89,10 @@ struct Instance {
     pid: Mutex<Option<u32>>,
     /// When the process was spawned.
     spawned: Mutex<std::time::Instant>,
-    /// Spawn to the first `next` request (the cold start), once it came.
+    /// Spawn to the first `next` request (the cold start), once it came: the init succeeded.
     cold_start: std::sync::OnceLock<Duration>,
+    /// What the runtime posted to `/runtime/init/error`.
+    init_error: Mutex<Option<String>>,
 }
 
 /// What a running instance looks like from outside (benchmarks read these).
@@ -92,6 +112,9 @@ struct Inner {
     waiting: AtomicUsize,
     pending: AtomicUsize,
     instances: Mutex<Vec<Arc<Instance>>>,
+    /// Processes started so far.
+    starts: AtomicUsize,
+    init: Mutex<init::InitState>,
     logs: LogSink,
 }
 
@@ -118,6 +141,8 @@ impl Function {
                 waiting: AtomicUsize::new(0),
                 pending: AtomicUsize::new(0),
                 instances: Mutex::new(Vec::new()),
+                starts: AtomicUsize::new(0),
+                init: Mutex::new(init::InitState::default()),
                 logs,
             }),
         }
@@ -128,9 +153,31 @@ impl Function {
         &self.inner.spec.name
     }
 
+    /// Writes a line to the function's log, as `[hookline] ...`.
+    pub fn log(&self, line: &str) {
+        self.inner
+            .logs
+            .line(&self.inner.spec.name, &format!("[hookline] {line}"));
+    }
+
+    /// How many processes of the function were started so far.
+    pub fn starts(&self) -> usize {
+        self.inner.starts.load(Ordering::SeqCst)
+    }
+
     /// Invokes the function synchronously and waits for its response.
     pub async fn invoke(&self, payload: Bytes) -> Result<Bytes, InvokeError> {
         let inner = &self.inner;
+        if payload.len() > LAMBDA_MAX_REQUEST_PAYLOAD_BYTES {
+            return Err(InvokeError::RequestTooLarge {
+                size: payload.len(),
+                limit: LAMBDA_MAX_REQUEST_PAYLOAD_BYTES,
+            });
+        }
+        // While restarts back off after an init failure, fail at once as the last init did.
+        if let Some(error) = self.init_backoff() {
+            return Err(InvokeError::Init(error));
+        }
         let id = uuid::Uuid::new_v4().to_string();
         let timeout = inner.spec.timeout;
         let deadline_ms = chrono::Utc::now().timestamp_millis()
@@ -182,9 +229,16 @@ impl Function {
             .collect()
     }
 
-    /// Starts an instance when invocations wait and no instance is free, up to the limit.
+    /// Starts an instance when invocations wait and no instance is free, up to the limit; while
+    /// restarts back off after an init failure, fails what waits instead.
     fn scale_up(&self) {
         let inner = &self.inner;
+        if let Some(error) = self.init_backoff() {
+            if inner.running.load(Ordering::SeqCst) == 0 {
+                self.fail_queued(&error);
+            }
+            return;
+        }
         let pending = inner.pending.load(Ordering::SeqCst);
         let waiting = inner.waiting.load(Ordering::SeqCst);
         if pending <= waiting {
@@ -203,15 +257,18 @@ impl Function {
             let function = self.clone();
             tokio::spawn(async move {
                 if let Err(err) = function.run_instance().await {
-                    function.inner.logs.line(
-                        &function.inner.spec.name,
-                        &format!("[hookline] instance failed to start: {err}"),
-                    );
+                    function.inner.running.fetch_sub(1, Ordering::SeqCst);
+                    // A binary that cannot be started fails its init, as Lambda reports an
+                    // entry point it cannot run.
+                    function.init_failed(format!("Runtime.InvalidEntrypoint: {err}"));
+                    function.scale_up();
                 }
             });
         }
     }
 
+    /// Runs one instance until its process exits. An error means no process was started (the
+    /// caller gives the claimed slot back).
     async fn run_instance(&self) -> std::io::Result<()> {
         let inner = &self.inner;
         let instance = Arc::new(Instance {
@@ -220,17 +277,27 @@ impl Function {
             pid: Mutex::new(None),
             spawned: Mutex::new(std::time::Instant::now()),
             cold_start: std::sync::OnceLock::new(),
+            init_error: Mutex::new(None),
         });
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let api = listener.local_addr()?;
         let app = Router::new()
-            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route(
+                "/2018-06-01/runtime/invocation/next",
+                get(runtime_api::next),
+            )
             .route(
                 "/2018-06-01/runtime/invocation/{id}/response",
-                post(respond),
+                post(runtime_api::respond),
             )
-            .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
-            .route("/2018-06-01/runtime/init/error", post(init_error))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/error",
+                post(runtime_api::fail),
+            )
+            .route(
+                "/2018-06-01/runtime/init/error",
+                post(runtime_api::init_error),
+            )
             .with_state((self.clone(), Arc::clone(&instance)));
         let (stop_server, server_stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -242,6 +309,7 @@ impl Function {
         });
         let spec = &inner.spec;
         *lock(&instance.spawned) = std::time::Instant::now();
+        inner.starts.fetch_add(1, Ordering::SeqCst);
         let started = Command::new(&spec.binary)
             .env_clear()
             .envs(&spec.env)
@@ -265,7 +333,6 @@ impl Function {
         let mut child = match started {
             Ok(child) => child,
             Err(err) => {
-                inner.running.fetch_sub(1, Ordering::SeqCst);
                 let _ = stop_server.send(());
                 return Err(std::io::Error::new(
                     err.kind(),
@@ -313,8 +380,16 @@ impl Function {
         inner.running.fetch_sub(1, Ordering::SeqCst);
         let _ = stop_server.send(());
         let _ = server.await;
+        let shutting_down = lock(&inner.sender).is_none();
+        if instance.cold_start.get().is_none() && !shutting_down {
+            // Lambda's words for a runtime that exits during init.
+            let error = lock(&instance.init_error).take().unwrap_or_else(|| {
+                format!("Runtime.ExitError: Runtime exited with error: {status}")
+            });
+            self.init_failed(error);
+        }
         // Replace the instance if work is waiting.
-        if lock(&inner.sender).is_some() {
+        if !shutting_down {
             self.scale_up();
         }
         Ok(())
@@ -342,98 +417,4 @@ impl Function {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-}
-
-type ApiState = (Function, Arc<Instance>);
-
-async fn next(State((function, instance)): State<ApiState>) -> Response {
-    let inner = &function.inner;
-    let _ = instance.cold_start.set(lock(&instance.spawned).elapsed());
-    let invocation = loop {
-        inner.waiting.fetch_add(1, Ordering::SeqCst);
-        let next = {
-            let mut queue = inner.queue.lock().await;
-            queue.recv().await
-        };
-        inner.waiting.fetch_sub(1, Ordering::SeqCst);
-        let Some(invocation) = next else {
-            // Shutting down: keep the instance parked until it is stopped.
-            std::future::pending::<()>().await;
-            return StatusCode::GONE.into_response();
-        };
-        inner.pending.fetch_sub(1, Ordering::SeqCst);
-        // Skip invocations whose caller gave up (timed out) before any instance took them.
-        if !invocation.reply.is_closed() {
-            break invocation;
-        }
-    };
-    let mut headers = HeaderMap::new();
-    let arn = crate::aws_local::lambda_function_arn(&inner.spec.name);
-    let trace = format!(
-        "Root=1-{:08x}-{};Parent={};Sampled=0",
-        invocation.deadline_ms / 1000,
-        &uuid::Uuid::new_v4().simple().to_string()[..24],
-        &uuid::Uuid::new_v4().simple().to_string()[..16]
-    );
-    for (name, value) in [
-        ("lambda-runtime-aws-request-id", invocation.id.clone()),
-        (
-            "lambda-runtime-deadline-ms",
-            invocation.deadline_ms.to_string(),
-        ),
-        ("lambda-runtime-invoked-function-arn", arn),
-        ("lambda-runtime-trace-id", trace),
-        ("content-type", "application/json".to_owned()),
-    ] {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            headers.insert(name, value);
-        }
-    }
-    let payload = invocation.payload.clone();
-    *lock(&instance.current) = Some(invocation);
-    (StatusCode::OK, headers, payload).into_response()
-}
-
-fn finish(instance: &Instance, id: &str, result: Result<Bytes, InvokeError>) -> StatusCode {
-    let mut current = lock(&instance.current);
-    match current.take() {
-        Some(invocation) if invocation.id == id => {
-            let _ = invocation.reply.send(result);
-            StatusCode::ACCEPTED
-        }
-        other => {
-            *current = other;
-            StatusCode::BAD_REQUEST
-        }
-    }
-}
-
-async fn respond(
-    State((_, instance)): State<ApiState>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> StatusCode {
-    finish(&instance, &id, Ok(body))
-}
-
-async fn fail(
-    State((_, instance)): State<ApiState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> StatusCode {
-    let kind = headers
-        .get("lambda-runtime-function-error-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("Unhandled");
-    let message = format!("{kind}: {}", String::from_utf8_lossy(&body));
-    finish(&instance, &id, Err(InvokeError::Function(message)))
-}
-
-async fn init_error(State((function, _)): State<ApiState>, body: Bytes) -> StatusCode {
-    function.inner.logs.line(
-        &function.inner.spec.name,
-        &format!("[hookline] init error: {}", String::from_utf8_lossy(&body)),
-    );
-    StatusCode::ACCEPTED
 }

@@ -297,6 +297,14 @@ impl DevStack {
         &self.providers
     }
 
+    /// A function of the stack by name (`stripe-ingest`, `stripe-process`).
+    pub fn function(&self, name: &str) -> Option<&Function> {
+        self.ingest
+            .iter()
+            .chain(&self.processors)
+            .find(|f| f.name() == name)
+    }
+
     /// The gateway's base URL.
     pub fn gateway_url(&self) -> String {
         self.gateway.url()
@@ -365,17 +373,19 @@ async fn setup_queues(
         let now = chrono::Utc::now().timestamp_millis();
         let lookup = name.clone();
         let url = store
-            .call(move |s| match s.create_queue(&lookup, &attributes, now) {
-                Ok(url) => Ok(url),
-                // The manifest changed since the queue was made: apply the new settings.
-                Err(e) if e.code == "QueueNameExists" => {
-                    let mut changes = attributes.clone();
-                    changes.remove("FifoQueue");
-                    s.set_queue_attributes(&lookup, &changes, now)
-                        .map(|()| s.url(&lookup))
-                }
-                Err(e) => Err(e),
-            })
+            .call(
+                move |s| match s.create_queue(&lookup, &attributes, &BTreeMap::new(), now) {
+                    Ok(url) => Ok(url),
+                    // The manifest changed since the queue was made: apply the new settings.
+                    Err(e) if e.code == "QueueNameExists" => {
+                        let mut changes = attributes.clone();
+                        changes.remove("FifoQueue");
+                        s.set_queue_attributes(&lookup, &changes, now)
+                            .map(|()| s.url(&lookup))
+                    }
+                    Err(e) => Err(e),
+                },
+            )
             .await
             .map_err(|e| StackError::Queue {
                 queue: name.clone(),

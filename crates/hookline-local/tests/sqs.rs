@@ -3,57 +3,10 @@
 
 use std::time::Duration;
 
-use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName};
-use hookline_local::sqs::SqsServer;
 
-async fn start(dir: &std::path::Path) -> (SqsServer, Client) {
-    let server = SqsServer::start("127.0.0.1:0".parse().unwrap(), dir)
-        .await
-        .unwrap();
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(server.endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-            "local", "local", None, None, "test",
-        ))
-        .load()
-        .await;
-    (server, Client::new(&config))
-}
-
-async fn create(client: &Client, name: &str, attributes: &[(QueueAttributeName, &str)]) -> String {
-    let mut request = client.create_queue().queue_name(name);
-    for (key, value) in attributes {
-        request = request.attributes(key.clone(), *value);
-    }
-    request.send().await.unwrap().queue_url.unwrap()
-}
-
-async fn receive(client: &Client, url: &str, max: i32) -> Vec<aws_sdk_sqs::types::Message> {
-    client
-        .receive_message()
-        .queue_url(url)
-        .max_number_of_messages(max)
-        .message_attribute_names("All")
-        .message_system_attribute_names(MessageSystemAttributeName::All)
-        .send()
-        .await
-        .unwrap()
-        .messages
-        .unwrap_or_default()
-}
-
-async fn count(client: &Client, url: &str, attribute: QueueAttributeName) -> u64 {
-    let out = client
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(attribute.clone())
-        .send()
-        .await
-        .unwrap();
-    out.attributes.unwrap()[&attribute].parse().unwrap()
-}
+mod support;
+use support::{count, create, raw, receive, start};
 
 #[tokio::test]
 async fn send_receive_change_visibility_delete() {
@@ -385,23 +338,6 @@ async fn raw_requests_get_the_sqs_error_shape() {
         assert_eq!(status, 400, "{target}");
         assert_eq!(json["__type"], expected, "{target}");
     }
-}
-
-/// One HTTP/1.1 request over a plain TCP stream (no client library in between).
-async fn raw(endpoint: &str, target: &str, body: &str) -> (u16, serde_json::Value) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let addr = endpoint.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: {target}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    let status = response[9..12].parse().unwrap();
-    let json = response.split("\r\n\r\n").nth(1).unwrap();
-    (status, serde_json::from_str(json).unwrap())
 }
 
 #[tokio::test]

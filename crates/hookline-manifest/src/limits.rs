@@ -1,6 +1,7 @@
 //! Every default and limit of the manifest, once: the validator applies them, the resolved
 //! document carries their results, and nothing else (the CDK app included) restates them.
-//! Where a value is AWS's, the comment names the documentation it comes from.
+//! Where a value is AWS's, the comment names the documentation it comes from. The AWS quotas the
+//! local stack enforces as AWS does (`hookline-local`) are here too, at the end.
 
 use std::ops::RangeInclusive;
 
@@ -16,9 +17,8 @@ pub const TOLERANCE_SECS: RangeInclusive<u64> = 1..=hookline::config::MAX_TOLERA
 
 /// Ingest timeout when none is set: well under what providers wait (Stripe, GitHub: 10 s).
 pub const DEFAULT_INGEST_TIMEOUT_SECS: u64 = 10;
-/// Ingest timeouts: API Gateway HTTP APIs wait 30 s at most for an integration (API Gateway
-/// quotas, "Integration timeout").
-pub const INGEST_TIMEOUT_SECS: RangeInclusive<u64> = 1..=30;
+/// Ingest timeouts: at most what the HTTP API waits for its integration.
+pub const INGEST_TIMEOUT_SECS: RangeInclusive<u64> = 1..=HTTP_API_INTEGRATION_TIMEOUT_SECS;
 /// Ingest memory when none is set: enough for a 1 MiB body twice over.
 pub const DEFAULT_INGEST_MEMORY_MB: u64 = 128;
 /// Processor timeout when none is set.
@@ -79,3 +79,23 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 /// Names of projects, providers and stages are at most this long (they become parts of stack,
 /// function and queue names, which AWS caps at 64 to 128 characters).
 pub const MAX_NAME_LEN: usize = 32;
+
+// AWS quotas the local stack enforces as AWS does.
+
+/// API Gateway HTTP APIs wait this long for an integration ("Quotas for configuring and running
+/// an HTTP API in API Gateway": "Maximum integration timeout | 30 seconds | No").
+pub const HTTP_API_INTEGRATION_TIMEOUT_SECS: u64 = 30;
+/// The largest request body an HTTP API takes (same page: "Payload size | 10 MB | No"; API
+/// Gateway refuses more with "HTTP content length exceeded 10485760 bytes", so MiB).
+pub const HTTP_API_MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
+/// The request line and the header values of a request to an HTTP API, together (same page:
+/// "Total combined size of request line and header values | 10240 bytes | No").
+pub const HTTP_API_MAX_REQUEST_LINE_AND_HEADERS_BYTES: usize = 10_240;
+/// The largest synchronous invocation event (Lambda quotas: "Invocation payload (request and
+/// response) | 6 MB each for request and response (synchronous)"; Lambda's Invoke refuses more
+/// with "Request must be smaller than 6291456 bytes for the InvokeFunction operation").
+pub const LAMBDA_MAX_REQUEST_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+/// The largest synchronous invocation response: 100 bytes more than a request (the Runtime API
+/// answers a larger `/response` with 413 "Exceeded maximum allowed payload size (6291556
+/// bytes).").
+pub const LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES: usize = LAMBDA_MAX_REQUEST_PAYLOAD_BYTES + 100;

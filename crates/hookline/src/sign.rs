@@ -4,6 +4,10 @@
 use crate::verify::keys::Key;
 use crate::verify::{KeyError, Outgoing, Scheme, Signed, Unsignable, key_of};
 
+/// The URL tools sign for when they have no real one (the fuzz seeds and targets): a URL-signed
+/// scheme's delivery verifies only at the URL it was signed for.
+pub const SAMPLE_URL: &str = "https://hooks.example.com/webhooks/sample?src=hookline";
+
 /// Signs deliveries for one scheme with one secret (the private key of public-key schemes).
 #[derive(Clone)]
 pub struct Signer {

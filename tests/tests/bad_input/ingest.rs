@@ -66,7 +66,8 @@ pub async fn run() {
     if capture_logs {
         config.logs = logs.clone();
     }
-    let head_limit = config.gateway_limits.max_header_bytes as i64;
+    // The HTTP API's quota on the request line and header values (the gateway answers 431).
+    let head_limit = hookline_manifest::limits::HTTP_API_MAX_REQUEST_LINE_AND_HEADERS_BYTES as i64;
     let stack = hookline_local::DevStack::start(config).await.unwrap();
     let corpus_started = Instant::now();
 

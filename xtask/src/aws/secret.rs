@@ -60,8 +60,9 @@ fn read_stdin() -> Result<String> {
     Ok(input)
 }
 
-/// The value to store and how many secrets it holds. Errors never quote the input.
-pub fn secret_value(input: &str) -> Result<(String, usize)> {
+/// The value to store and how many secrets it holds, each checked to be a key of `scheme` (a
+/// public key for Discord and SendGrid). Errors never quote the input.
+pub fn secret_value(input: &str, scheme: &hookline::Scheme) -> Result<(String, usize)> {
     let trimmed = input.trim();
     let secrets: Vec<String> = if trimmed.starts_with('[') {
         let list: Vec<String> = serde_json::from_str(trimmed).map_err(|_| {
@@ -89,6 +90,12 @@ pub fn secret_value(input: &str) -> Result<(String, usize)> {
             bail!("secret {} on stdin repeats an earlier one", i + 1);
         }
     }
+    let keys: Vec<hookline::SigningSecret> = secrets
+        .iter()
+        .map(|s| hookline::SigningSecret::new(s.as_str()))
+        .collect();
+    hookline::Verifier::new(scheme.clone(), &keys, std::time::Duration::from_secs(1))
+        .map_err(|e| anyhow::anyhow!("{e} (the {scheme} scheme's form); nothing was written"))?;
     Ok(match secrets.as_slice() {
         [one] => (one.clone(), 1),
         many => (serde_json::to_string(many)?, many.len()),
@@ -110,6 +117,7 @@ pub fn set(
             names.join(", ")
         );
     };
+    let scheme = provider.scheme().map_err(|e| anyhow::anyhow!("{e}"))?;
     let stage = args.stage.stage()?;
     let target = StageStack::new(&manifest, &stage, env);
     let output = hookline_manifest::provider_outputs(&provider.name).secret_arn;
@@ -145,7 +153,7 @@ pub fn set(
         let config = sdk::connect(env, &target.region).await;
         // Before stdin is read: refused credentials cost the user nothing.
         sdk::preflight(env, &config).await?;
-        let (value, count) = secret_value(&read()?)?;
+        let (value, count) = secret_value(&read()?, &scheme)?;
         let arn = match &provider.signing.secret_arn {
             Some(arn) => arn.clone(),
             None => {
@@ -206,18 +214,37 @@ mod tests {
         project::manifest().unwrap().providers[0].name.clone()
     }
 
+    fn stripe() -> hookline::Scheme {
+        "stripe".parse().unwrap()
+    }
+
+    #[test]
+    fn a_public_key_scheme_refuses_what_is_no_public_key() {
+        let discord: hookline::Scheme = "discord".parse().unwrap();
+        let err = secret_value("MTIzNDU2Nzg5.bot-token-s3cr3t", &discord)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Ed25519 public key"), "{err}");
+        assert!(!err.contains("s3cr3t"), "{err}");
+        let public = discord.local_credentials(&[9; 32]).verify;
+        assert_eq!(
+            secret_value(&public, &discord).unwrap(),
+            (public.clone(), 1)
+        );
+    }
+
     #[test]
     fn one_secret_is_stored_as_is_several_as_a_json_array() {
         assert_eq!(
-            secret_value("whsec_abc\n").unwrap(),
+            secret_value("whsec_abc\n", &stripe()).unwrap(),
             ("whsec_abc".to_owned(), 1)
         );
         assert_eq!(
-            secret_value("new\r\nold\n\n").unwrap(),
+            secret_value("new\r\nold\n\n", &stripe()).unwrap(),
             (r#"["new","old"]"#.to_owned(), 2)
         );
         assert_eq!(
-            secret_value(r#" ["a", "b"] "#).unwrap(),
+            secret_value(r#" ["a", "b"] "#, &stripe()).unwrap(),
             (r#"["a","b"]"#.to_owned(), 2)
         );
     }
@@ -234,7 +261,7 @@ mod tests {
                 "secret 2 on stdin repeats an earlier one",
             ),
         ] {
-            let err = secret_value(input).unwrap_err().to_string();
+            let err = secret_value(input, &stripe()).unwrap_err().to_string();
             assert!(err.contains(message), "{input:?}: {err}");
             assert!(
                 !err.contains("s3cr3t") && !err.contains("not json"),

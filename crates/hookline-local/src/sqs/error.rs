@@ -71,22 +71,37 @@ impl SqsError {
         )
     }
 
+    /// At most 64 characters of a caller's value, for messages.
+    pub fn shown(value: &str) -> String {
+        value.chars().take(64).collect()
+    }
+
     /// The receipt handle is not one we issued.
     pub fn bad_receipt(handle: &str) -> Self {
-        let shown: String = handle.chars().take(64).collect();
         Self::new(
             "ReceiptHandleIsInvalid",
             "ReceiptHandleIsInvalid",
-            format!("The input receipt handle \"{shown}\" is not a valid receipt handle."),
+            format!(
+                "The input receipt handle \"{}\" is not a valid receipt handle.",
+                Self::shown(handle)
+            ),
         )
     }
 
-    /// The message is not in flight (for visibility changes).
-    pub fn not_inflight() -> Self {
+    /// A FIFO queue's receipt handle whose visibility timeout ran out (SQS's words, observed).
+    pub fn receipt_expired(handle: &str) -> Self {
+        Self::invalid(format!(
+            "Value {} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.",
+            Self::shown(handle)
+        ))
+    }
+
+    /// A queue named by ARN does not exist (the message move task actions).
+    pub fn resource_not_found(message: impl Into<String>) -> Self {
         Self::new(
-            "MessageNotInflight",
-            "AWS.SimpleQueueService.MessageNotInflight",
-            "The message referred to isn't in flight.",
+            "ResourceNotFoundException",
+            "ResourceNotFoundException",
+            message,
         )
     }
 

@@ -45,6 +45,18 @@ pub fn of_attributes<'a>(
     Some(hex(md5.finalize().as_slice()))
 }
 
+/// Hex MD5 of the message system attributes sent with a message (`MD5OfMessageSystemAttributes`):
+/// the only one SQS accepts is `AWSTraceHeader`, a String, digested as message attributes are.
+pub fn of_trace_header(value: &str) -> String {
+    let attribute = AttributeValue {
+        data_type: "String".to_owned(),
+        string_value: Some(value.to_owned()),
+        binary_value: None,
+    };
+    let name = super::message::TRACE_HEADER.to_owned();
+    of_attributes([(&name, &attribute)]).unwrap_or_default()
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -5,6 +5,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+/// The one message system attribute a sender may set (SQS API Reference, SendMessage,
+/// `MessageSystemAttributes`): the X-Ray trace header, returned on receive under the same name.
+pub const TRACE_HEADER: &str = "AWSTraceHeader";
+
+/// The system attribute naming the queue a dead-letter message came from (SQS API Reference,
+/// ReceiveMessage, `MessageSystemAttributeNames`).
+pub const DLQ_SOURCE_ARN: &str = "DeadLetterQueueSourceArn";
+
 /// A message attribute value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttributeValue {
@@ -31,6 +39,8 @@ pub struct NewMessage {
     pub group_id: Option<String>,
     /// FIFO deduplication id.
     pub dedup_id: Option<String>,
+    /// The `AWSTraceHeader` message system attribute.
+    pub trace_header: Option<String>,
 }
 
 /// What a send returns.
@@ -42,6 +52,8 @@ pub struct Sent {
     pub md5_body: String,
     /// MD5 of the attributes, if any.
     pub md5_attributes: Option<String>,
+    /// MD5 of the message system attributes, if any.
+    pub md5_system_attributes: Option<String>,
     /// FIFO sequence number.
     pub sequence_number: Option<String>,
 }

@@ -6,21 +6,33 @@ use std::collections::BTreeMap;
 use super::SqsError;
 use crate::aws_local;
 
-/// Attributes a caller may set, with SQS's ranges.
 /// What an attribute accepts.
 enum Accepts {
     /// A whole number in a range.
     Number(u32, u32),
-    /// `true` or `false`.
+    /// `true` or `false`, in any case (SQS accepts `True`, observed; stored as `true`).
     Bool,
-    /// Any text (policies, key ids, FIFO settings).
+    /// One of these words.
+    OneOf(&'static [&'static str]),
+    /// Any text (policies, key ids).
     Text,
 }
+
+/// `DeduplicationScope`'s values (SQS API Reference, SetQueueAttributes).
+const DEDUPLICATION_SCOPES: &[&str] = &["messageGroup", "queue"];
+/// `FifoThroughputLimit`'s values (same page).
+const FIFO_THROUGHPUT_LIMITS: &[&str] = &["perQueue", "perMessageGroupId"];
+/// The attributes only a FIFO queue has; a standard queue refuses them as unknown.
+const FIFO_ONLY: [&str; 3] = [
+    "ContentBasedDeduplication",
+    "DeduplicationScope",
+    FIFO_THROUGHPUT_LIMIT,
+];
 
 /// Every attribute a caller may set (SQS `SetQueueAttributes`), what it accepts, and whether a
 /// queue may lack it: asking `GetQueueAttributes` for such an unset one is no error, it is just
 /// left out of the answer. The others always have a value (SQS's default).
-const SETTABLE: [(&str, Accepts, bool); 14] = [
+const SETTABLE: [(&str, Accepts, bool); 15] = [
     ("DelaySeconds", Accepts::Number(0, 900), false),
     (
         "MaximumMessageSize",
@@ -50,10 +62,18 @@ const SETTABLE: [(&str, Accepts, bool); 14] = [
     ("ContentBasedDeduplication", Accepts::Bool, true),
     ("KmsMasterKeyId", Accepts::Text, true),
     ("SqsManagedSseEnabled", Accepts::Bool, false),
-    ("DeduplicationScope", Accepts::Text, true),
+    (
+        "DeduplicationScope",
+        Accepts::OneOf(DEDUPLICATION_SCOPES),
+        true,
+    ),
+    (
+        FIFO_THROUGHPUT_LIMIT,
+        Accepts::OneOf(FIFO_THROUGHPUT_LIMITS),
+        true,
+    ),
 ];
 
-/// FIFO's throughput setting: settable, and reported only when set.
 const FIFO_THROUGHPUT_LIMIT: &str = "FifoThroughputLimit";
 
 /// Whether a queue may lack the attribute `name` (then asking for it is no error).
@@ -79,11 +99,10 @@ fn valid_queue_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-fn check(name: &str, value: &str) -> Result<(), SqsError> {
-    let accepts = match SETTABLE.iter().find(|(n, _, _)| *n == name) {
-        Some((_, accepts, _)) => accepts,
-        None if name == FIFO_THROUGHPUT_LIMIT => &Accepts::Text,
-        None => return Err(SqsError::invalid_attribute(name)),
+/// Checks one attribute; returns the value as stored (booleans in lower case).
+fn check(name: &str, value: &str) -> Result<String, SqsError> {
+    let Some((_, accepts, _)) = SETTABLE.iter().find(|(n, _, _)| *n == name) else {
+        return Err(SqsError::invalid_attribute(name));
     };
     match accepts {
         Accepts::Number(min, max) => {
@@ -97,15 +116,32 @@ fn check(name: &str, value: &str) -> Result<(), SqsError> {
             }
         }
         Accepts::Bool => {
-            if !matches!(value, "true" | "false") {
+            if !(value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false")) {
                 return Err(SqsError::invalid(format!(
                     "Invalid value for the parameter {name}: must be true or false."
+                )));
+            }
+            return Ok(value.to_ascii_lowercase());
+        }
+        Accepts::OneOf(words) => {
+            if !words.contains(&value) {
+                return Err(SqsError::invalid(format!(
+                    "Invalid value for the parameter {name}: must be one of {}.",
+                    words.join(", ")
                 )));
             }
         }
         Accepts::Text => {}
     }
-    Ok(())
+    Ok(value.to_owned())
+}
+
+/// Checks every attribute of a request; returns them as stored.
+fn checked(requested: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, SqsError> {
+    requested
+        .iter()
+        .map(|(key, value)| Ok((key.clone(), check(key, value)?)))
+        .collect()
 }
 
 impl QueueAttributes {
@@ -116,45 +152,65 @@ impl QueueAttributes {
                 "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length",
             ));
         }
-        for (key, value) in requested {
-            check(key, value)?;
-        }
+        let requested = checked(requested)?;
         let fifo = requested.get("FifoQueue").is_some_and(|v| v == "true");
         if fifo != name.ends_with(".fifo") {
             return Err(SqsError::invalid(
                 "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.",
             ));
         }
-        if !fifo && requested.contains_key("ContentBasedDeduplication") {
-            return Err(SqsError::invalid_attribute("ContentBasedDeduplication"));
+        if !fifo && let Some(key) = FIFO_ONLY.iter().find(|k| requested.contains_key(**k)) {
+            return Err(SqsError::invalid_attribute(key));
         }
-        let mut set = requested.clone();
+        let mut set = requested;
         if !fifo {
             set.remove("FifoQueue");
         }
-        Ok(QueueAttributes {
+        let attributes = QueueAttributes {
             name: name.to_owned(),
             set,
-        })
+        };
+        attributes.check_throughput()?;
+        Ok(attributes)
+    }
+
+    /// "The perMessageGroupId value is allowed only when the value for DeduplicationScope is
+    /// messageGroup" (SQS API Reference, SetQueueAttributes).
+    fn check_throughput(&self) -> Result<(), SqsError> {
+        if self
+            .reported()
+            .get(FIFO_THROUGHPUT_LIMIT)
+            .map(String::as_str)
+            == Some("perMessageGroupId")
+            && !self.dedup_per_group()
+        {
+            return Err(SqsError::invalid(
+                "Invalid value for the parameter FifoThroughputLimit: perMessageGroupId is allowed only when DeduplicationScope is messageGroup.",
+            ));
+        }
+        Ok(())
     }
 
     /// Applies a SetQueueAttributes request.
     pub fn update(&mut self, changes: &BTreeMap<String, String>) -> Result<(), SqsError> {
+        let mut next = self.clone();
         for (key, value) in changes {
-            check(key, value)?;
             if key == "FifoQueue" {
                 return Err(SqsError::invalid(
                     "FifoQueue can only be set when the queue is created.",
                 ));
             }
-        }
-        for (key, value) in changes {
+            if !self.fifo() && FIFO_ONLY.contains(&key.as_str()) {
+                return Err(SqsError::invalid_attribute(key));
+            }
             if value.is_empty() {
-                self.set.remove(key);
+                next.set.remove(key);
             } else {
-                self.set.insert(key.clone(), value.clone());
+                next.set.insert(key.clone(), check(key, value)?);
             }
         }
+        next.check_throughput()?;
+        *self = next;
         Ok(())
     }
 
@@ -198,6 +254,11 @@ impl QueueAttributes {
         self.set
             .get("ContentBasedDeduplication")
             .is_some_and(|v| v == "true")
+    }
+
+    /// Whether FIFO deduplication is per message group (`DeduplicationScope=messageGroup`).
+    pub fn dedup_per_group(&self) -> bool {
+        self.set.get("DeduplicationScope").map(String::as_str) == Some("messageGroup")
     }
 
     /// Default visibility timeout.
@@ -259,19 +320,39 @@ impl QueueAttributes {
         aws_local::sqs_queue_arn(&self.name)
     }
 
-    /// Every attribute SQS reports, with defaults, except the computed counts and times.
+    /// Every attribute SQS reports, with defaults, except the computed counts and times. New
+    /// queues are encrypted with SQS-managed keys unless given a KMS key: "all newly created
+    /// queues using HTTPS (TLS) and Signature Version 4 endpoints are encrypted using SQS-owned
+    /// encryption (SSE-SQS) by default" (AWS Compute Blog, "Announcing server-side encryption
+    /// with Amazon Simple Queue Service-managed encryption keys (SSE-SQS) by default"; the local
+    /// endpoint is plain HTTP, but it stands for the HTTPS one deployed code uses); a FIFO
+    /// queue reports its deduplication scope and throughput limit, `queue` and `perQueue` unless
+    /// set (SQS API Reference, SetQueueAttributes).
     pub fn reported(&self) -> BTreeMap<String, String> {
-        let mut out: BTreeMap<String, String> = [
+        let sse = if self.set.contains_key("KmsMasterKeyId") {
+            "false"
+        } else {
+            "true"
+        };
+        let mut defaults = vec![
             ("VisibilityTimeout", "30"),
             ("MaximumMessageSize", "1048576"),
             ("MessageRetentionPeriod", "345600"),
             ("DelaySeconds", "0"),
             ("ReceiveMessageWaitTimeSeconds", "0"),
-            ("SqsManagedSseEnabled", "false"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+            ("SqsManagedSseEnabled", sse),
+        ];
+        if self.fifo() {
+            defaults.extend([
+                ("ContentBasedDeduplication", "false"),
+                ("DeduplicationScope", "queue"),
+                (FIFO_THROUGHPUT_LIMIT, "perQueue"),
+            ]);
+        }
+        let mut out: BTreeMap<String, String> = defaults
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
         out.extend(self.set.clone());
         out.insert("QueueArn".to_owned(), self.arn());
         out

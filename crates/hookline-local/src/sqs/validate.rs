@@ -36,7 +36,6 @@ pub fn message(message: &NewMessage, max_size: usize) -> Result<(), SqsError> {
             "Number of message attributes [11] exceeds the allowed maximum [10].",
         ));
     }
-    let mut size = message.body.len();
     for (name, value) in &message.attributes {
         if !valid_attribute_name(name) {
             return Err(SqsError::invalid(format!(
@@ -68,12 +67,8 @@ pub fn message(message: &NewMessage, max_size: usize) -> Result<(), SqsError> {
                 "Can't cast the value of message (user) attribute '{name}' to a number."
             )));
         }
-        size += name.len()
-            + value.data_type.len()
-            + value.string_value.as_ref().map_or(0, String::len)
-            + value.binary_value.as_ref().map_or(0, Vec::len);
     }
-    if size > max_size {
+    if size(message) > max_size {
         return Err(SqsError::invalid(format!(
             "One or more parameters are invalid. Reason: Message must be shorter than {max_size} bytes."
         )));
@@ -102,10 +97,52 @@ pub fn message(message: &NewMessage, max_size: usize) -> Result<(), SqsError> {
     Ok(())
 }
 
+/// A message's size as SQS counts it: the body and each attribute's name, type and value. "The
+/// size of a message system attribute doesn't count towards the total size of a message" (SQS
+/// API Reference, SendMessage), so the trace header is left out.
+pub fn size(message: &NewMessage) -> usize {
+    message.body.len()
+        + message
+            .attributes
+            .iter()
+            .map(|(name, value)| {
+                name.len()
+                    + value.data_type.len()
+                    + value.string_value.as_ref().map_or(0, String::len)
+                    + value.binary_value.as_ref().map_or(0, Vec::len)
+            })
+            .sum::<usize>()
+}
+
 /// Hex SHA-256 (content-based deduplication).
 pub fn sha256_hex(bytes: &[u8]) -> String {
     sha2::Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// Most tags a queue has: "Adding more than 50 tags to a queue isn't recommended" (SQS API
+/// Reference, TagQueue), and 50 is the quota ("Quotas related to queues", SQS Developer Guide).
+const MAX_TAGS: usize = 50;
+
+/// Checks a queue's tags against the quotas of that page: at most 50, keys of 1 to 128
+/// characters, values of at most 256. Tags are case-sensitive, and a new tag with the key of an
+/// existing one replaces it (TagQueue).
+pub fn tags(tags: &std::collections::BTreeMap<String, String>) -> Result<(), SqsError> {
+    if tags.len() > MAX_TAGS {
+        return Err(SqsError::invalid(format!(
+            "Too many tags: a queue has at most {MAX_TAGS}, this request would give it {}.",
+            tags.len()
+        )));
+    }
+    for (key, value) in tags {
+        if key.is_empty() || key.chars().count() > 128 || value.chars().count() > 256 {
+            return Err(SqsError::invalid(format!(
+                "Tag key '{}' or its value is invalid: keys are 1 to 128 characters, values at most 256.",
+                SqsError::shown(key)
+            )));
+        }
+    }
+    Ok(())
 }

@@ -96,7 +96,7 @@ pub(super) fn build(case: &Case, t: &Target, now: i64, head_limit: i64) -> Resul
     for line in headers
         .iter()
         .map(|(k, v)| [k.as_bytes(), b": ", v].concat())
-        .chain(raw_lines)
+        .chain(raw_lines.iter().cloned())
     {
         head.extend_from_slice(&line);
         head.extend_from_slice(b"\r\n");
@@ -111,16 +111,22 @@ pub(super) fn build(case: &Case, t: &Target, now: i64, head_limit: i64) -> Resul
         }
     }
     if let Some(target) = pad_head {
-        let overhead = head.len() + "x-pad: \r\n".len() + "\r\n".len();
-        let fill = target
-            .checked_sub(overhead)
-            .ok_or_else(|| format!("the head is already over {target} bytes"))?;
+        // What the HTTP API's quota counts: the request line and every header value (those of
+        // `host`, `content-length` and `connection` included).
+        let counted = format!("{method} {} HTTP/1.1", t.path).len()
+            + t.authority.len()
+            + sent_body.len().to_string().len()
+            + "close".len()
+            + headers.iter().map(|(_, v)| v.len()).sum::<usize>();
+        if !raw_lines.is_empty() {
+            return Err("padding the head of a request with raw header lines".into());
+        }
+        let fill = target.checked_sub(counted).ok_or_else(|| {
+            format!("the request line and header values are already over {target} bytes")
+        })?;
         head.extend_from_slice(format!("x-pad: {}\r\n", "p".repeat(fill)).as_bytes());
     }
     head.extend_from_slice(b"\r\n");
-    if let Some(target) = pad_head {
-        assert_eq!(head.len(), target, "{}: head padding", case.name);
-    }
     head.extend_from_slice(&sent_body);
     Ok(Built {
         request: head,

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use hookline::Envelope;
-use hookline::sign::Signer;
-use hookline::verify::Scheme;
+use hookline::sign::{SAMPLE_URL, Signer};
+use hookline::verify::{Outgoing, Scheme};
 use serde_json::json;
 
 use crate::local::send::{Sample, samples};
@@ -17,57 +17,51 @@ use crate::project;
 /// fixed one keeps the seeds stable from run to run.
 const SEED_NOW: i64 = 1_767_225_600;
 
-/// A secret per scheme, in the format the provider hands out.
-fn seed_secret(scheme: &str) -> &'static str {
-    match scheme {
-        // Standard Webhooks' published test key; Stripe's secrets look the same.
-        "stripe" | "standard-webhooks" => "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-        _ => "2f6c1c3b8c0e4f9a9d1e7b3a5c6d8e0f",
-    }
+/// The random bytes of every seed's credentials: fixed, so the seeds stay the same.
+const SEED_RANDOM: [u8; 32] = [0x2f; 32];
+
+/// The verify fuzz target of a scheme: `verify_` and its name with `_` for `-`.
+pub fn verify_target(scheme: &str) -> String {
+    format!("verify_{}", scheme.replace('-', "_"))
 }
 
-/// (fuzz target, scheme, template) for the verify targets.
-const VERIFY_TARGETS: [(&str, &str, &str); 6] = [
-    ("verify_stripe", "stripe", "stripe"),
-    ("verify_github", "github", "github"),
-    ("verify_slack", "slack", "slack"),
-    ("verify_shopify", "shopify", "shopify"),
-    (
-        "verify_standard_webhooks",
-        "standard-webhooks",
-        "standard-webhooks",
-    ),
-    ("verify_generic_hmac", "generic-hmac", "generic-hmac"),
-];
+/// A signed sample: its (verifying) secret, its headers and its body.
+struct SignedSample {
+    secret: String,
+    head: Vec<(String, String)>,
+    body: Vec<u8>,
+}
 
 /// Writes `<dir>/<target>/seed-N` for every target that has seeds; returns how many.
 pub fn write(dir: &Path) -> Result<usize> {
     let root = project::root();
-    let mut seeds: Vec<(&str, Vec<u8>)> = Vec::new();
+    let mut seeds: Vec<(String, Vec<u8>)> = Vec::new();
     let mut all_samples = Vec::new();
-    for (target, scheme_name, template) in VERIFY_TARGETS {
-        let fixtures = root.join("templates").join(template).join("fixtures");
+    // Every scheme's verify target, from its template's samples (the template is the scheme's).
+    for scheme_name in Scheme::NAMES {
+        let fixtures = root.join("templates").join(scheme_name).join("fixtures");
         let samples = samples(&fixtures)?;
-        let mut heads = Vec::with_capacity(samples.len());
+        let mut signed = Vec::with_capacity(samples.len());
         for sample in &samples {
+            let one = sign(scheme_name, sample)?;
             let config = match scheme_name {
-                "generic-hmac" => format!(
-                    "{SEED_NOW} {} x-signature sha256 hex",
-                    seed_secret(scheme_name)
-                ),
-                _ => format!("{SEED_NOW} {}", seed_secret(scheme_name)),
+                "generic-hmac" => format!("{SEED_NOW} {} x-signature sha256 hex", one.secret),
+                _ => format!("{SEED_NOW} {}", one.secret),
             };
-            let head = signed_head(scheme_name, sample)?;
-            seeds.push((target, http_text(&config, None, &head, &sample.body)));
-            heads.push(head);
+            seeds.push((
+                verify_target(scheme_name),
+                http_text(&config, None, &one.head, &one.body),
+            ));
+            signed.push(one);
         }
-        all_samples.push((scheme_name, samples, heads));
+        all_samples.push((scheme_name, samples, signed));
     }
 
     let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 40000));
-    for (scheme_name, samples, heads) in &all_samples {
-        for (i, (sample, head)) in samples.iter().zip(heads).enumerate() {
-            let config = format!("{scheme_name} {SEED_NOW} {}", seed_secret(scheme_name));
+    for (scheme_name, samples, signed) in &all_samples {
+        for (i, (sample, one)) in samples.iter().zip(signed).enumerate() {
+            let (head, body) = (&one.head, &one.body);
+            let config = format!("{scheme_name} {SEED_NOW} {}", one.secret);
             // One seed per provider with a failing queue, for the 503 path.
             let config = if i == 0 {
                 format!("{config} fail")
@@ -76,8 +70,8 @@ pub fn write(dir: &Path) -> Result<usize> {
             };
             let path = format!("/{scheme_name}");
             seeds.push((
-                "gateway_event",
-                http_text(&config, Some(&format!("POST {path}")), head, &sample.body),
+                "gateway_event".to_owned(),
+                http_text(&config, Some(&format!("POST {path}")), head, body),
             ));
             let mut headers = http::HeaderMap::new();
             for (name, value) in head {
@@ -89,26 +83,24 @@ pub fn write(dir: &Path) -> Result<usize> {
                 }
             }
             let uri: http::Uri = path.parse().context("a seed path")?;
-            let event = hookline_local::gateway::event(
-                &http::Method::POST,
-                &uri,
-                &headers,
-                &sample.body,
-                peer,
-            );
-            seeds.push(("apigw_event", format!("{config}\n{event}").into_bytes()));
+            let event =
+                hookline_local::gateway::event(&http::Method::POST, &uri, &headers, body, peer);
+            seeds.push((
+                "apigw_event".to_owned(),
+                format!("{config}\n{event}").into_bytes(),
+            ));
 
             let envelope = Envelope::new(*scheme_name, sample.body.clone())
                 .with_event_type(sample.event_type.clone())
                 .with_delivery_id(format!("delivery-{i}"))
                 .with_header("content-type", sample.content_type.clone());
             let json = envelope.to_json();
-            seeds.push(("envelope", json.clone().into_bytes()));
-            seeds.push(("sqs_event", sqs_event(&json, i).into_bytes()));
+            seeds.push(("envelope".to_owned(), json.clone().into_bytes()));
+            seeds.push(("sqs_event".to_owned(), sqs_event(&json, i).into_bytes()));
         }
     }
     seeds.push((
-        "envelope",
+        "envelope".to_owned(),
         Envelope::new("binary", vec![0, 159, 146, 150, 255])
             .to_json()
             .into_bytes(),
@@ -120,15 +112,18 @@ pub fn write(dir: &Path) -> Result<usize> {
         json!({"statusCode": 200, "body": "aGVsbG8=", "isBase64Encoded": true, "multiValueHeaders": {"x-a": ["1", "2"]}}),
         json!({"status": "received"}),
     ] {
-        seeds.push(("gateway_response", response.to_string().into_bytes()));
+        seeds.push((
+            "gateway_response".to_owned(),
+            response.to_string().into_bytes(),
+        ));
     }
 
     for request in sqs_requests() {
-        seeds.push(("sqs_protocol", request.into_bytes()));
+        seeds.push(("sqs_protocol".to_owned(), request.into_bytes()));
     }
 
     seeds.push((
-        "manifest",
+        "manifest".to_owned(),
         std::fs::read(root.join("hookline.toml")).context("reading hookline.toml")?,
     ));
     let cases_path = root.join("crates/hookline-manifest/tests/cases.json");
@@ -138,13 +133,13 @@ pub fn write(dir: &Path) -> Result<usize> {
     .with_context(|| format!("parsing {}", cases_path.display()))?;
     for case in cases["cases"].as_array().into_iter().flatten() {
         if let Some(toml) = case["toml"].as_str() {
-            seeds.push(("manifest", toml.as_bytes().to_vec()));
+            seeds.push(("manifest".to_owned(), toml.as_bytes().to_vec()));
         }
     }
 
     let mut counts = std::collections::BTreeMap::<&str, usize>::new();
     for (target, bytes) in &seeds {
-        let n = counts.entry(target).or_default();
+        let n = counts.entry(target.as_str()).or_default();
         let folder = dir.join(target);
         std::fs::create_dir_all(&folder)
             .with_context(|| format!("creating {}", folder.display()))?;
@@ -155,20 +150,28 @@ pub fn write(dir: &Path) -> Result<usize> {
     Ok(seeds.len())
 }
 
-/// The headers a provider sends with a sample: its content type and fixture headers, and the
-/// signature of the body at [`SEED_NOW`].
-fn signed_head(scheme_name: &str, sample: &Sample) -> Result<Vec<(String, String)>> {
+/// A sample as its provider sends it at [`SEED_NOW`] to [`SAMPLE_URL`]: its content type and
+/// fixture headers, the signature, and the body (which Linear and Mailgun sign inside).
+fn sign(scheme_name: &str, sample: &Sample) -> Result<SignedSample> {
     let scheme: Scheme = scheme_name.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let signer =
-        Signer::new(scheme, seed_secret(scheme_name)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let credentials = scheme.local_credentials(&SEED_RANDOM);
+    let signer = Signer::new(scheme, &credentials.sign).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let signed = signer
+        .sign(&Outgoing {
+            url: SAMPLE_URL,
+            body: &sample.body,
+            timestamp: SEED_NOW,
+            delivery_id: "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W",
+        })
+        .map_err(|e| anyhow::anyhow!("{scheme_name} sample `{}`: {e}", sample.event_type))?;
     let mut head = vec![("content-type".to_owned(), sample.content_type.clone())];
     head.extend(sample.headers.iter().cloned());
-    head.extend(
-        signer
-            .headers(&sample.body, SEED_NOW, "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W")
-            .map_err(|e| anyhow::anyhow!("{e}"))?,
-    );
-    Ok(head)
+    head.extend(signed.headers);
+    Ok(SignedSample {
+        secret: credentials.verify,
+        head,
+        body: signed.body,
+    })
 }
 
 /// `config`, an optional request line, `name: value` lines, an empty line, the body.
@@ -238,4 +241,37 @@ fn sqs_requests() -> Vec<String> {
     .into_iter()
     .map(|(action, body)| format!("{action}\n{body}"))
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every scheme has its verify target, and every verify target is a scheme's.
+    #[test]
+    fn every_scheme_has_a_verify_target() {
+        let targets = crate::repo::fuzz::targets().unwrap();
+        let verify: Vec<&String> = targets.iter().filter(|t| t.starts_with("verify_")).collect();
+        for scheme in Scheme::NAMES {
+            assert!(
+                targets.contains(&verify_target(scheme)),
+                "fuzz/Cargo.toml has no {} target",
+                verify_target(scheme)
+            );
+        }
+        assert_eq!(verify.len(), Scheme::NAMES.len(), "{verify:?}");
+    }
+
+    /// Every template's samples can be signed, so every verify target gets seeds.
+    #[test]
+    fn every_sample_of_every_template_is_signed() {
+        let dir = tempfile::tempdir().unwrap();
+        let written = write(dir.path()).unwrap();
+        for scheme in Scheme::NAMES {
+            let folder = dir.path().join(verify_target(scheme));
+            let seeds = std::fs::read_dir(&folder).map(Iterator::count).unwrap_or(0);
+            assert!(seeds > 0, "no seeds for {scheme}");
+        }
+        assert!(written > Scheme::NAMES.len());
+    }
 }

@@ -1,0 +1,415 @@
+//! The payload-2.0 event an HTTP API sends its Lambda integration for a request ("Create AWS
+//! Lambda proxy integrations for HTTP APIs in API Gateway", payload format version 2.0).
+//!
+//! **Which bodies are base64.** HTTP APIs have no binary media types: "The HTTP API Lambda
+//! integration automatically infers the need for encoding based on the content-type header
+//! passed with the request" (AWS Compute Blog, "Handling binary data using Amazon API Gateway
+//! HTTP APIs": `text/plain` arrives as text, `image/jpeg` as base64). AWS does not list the text
+//! types; the split below is the one observed on AWS and recorded by ministack
+//! (ministackorg/ministack#766, "verified the split against real AWS (HTTP API v2, payload 2.0,
+//! AWS_PROXY)"): text only for `text/*`, `application/json`, `application/xml` and
+//! `application/javascript` — parameters and case aside, and no `+json`/`+xml` suffixes —
+//! everything else base64, a missing content type and `application/x-www-form-urlencoded`
+//! included (so Slack's, Twilio's and GitHub's form posts arrive base64). A request without a
+//! body has no `body` key and `isBase64Encoded: false` (same source). Not observed anywhere: a
+//! body under a text type that is not UTF-8; it is sent base64 here, so that no byte is lost
+//! before the signature check.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use aws_lambda_events::apigw::{
+    ApiGatewayV2httpRequest, ApiGatewayV2httpRequestContext,
+    ApiGatewayV2httpRequestContextHttpDescription,
+};
+use aws_lambda_events::query_map::QueryMap;
+use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+use crate::aws_local;
+
+/// The media types an HTTP API passes to Lambda as text.
+const TEXT_MEDIA_TYPES: [&str; 3] = [
+    "application/json",
+    "application/xml",
+    "application/javascript",
+];
+
+/// Whether an HTTP API passes a body with this `Content-Type` to Lambda as text.
+pub fn is_text_content_type(content_type: Option<&[u8]>) -> bool {
+    let Some(value) = content_type else {
+        return false;
+    };
+    let value = String::from_utf8_lossy(value);
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence.starts_with("text/") || TEXT_MEDIA_TYPES.contains(&essence.as_str())
+}
+
+/// The event's `body` and `isBase64Encoded` for a request body and its `Content-Type`.
+pub fn encode_body(body: &[u8], content_type: Option<&[u8]>) -> (Option<String>, bool) {
+    if body.is_empty() {
+        return (None, false);
+    }
+    if is_text_content_type(content_type)
+        && let Ok(text) = std::str::from_utf8(body)
+    {
+        return (Some(text.to_owned()), false);
+    }
+    (
+        Some(base64::engine::general_purpose::STANDARD.encode(body)),
+        true,
+    )
+}
+
+/// The payload-2.0 event API Gateway would send, as JSON.
+pub fn event(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    peer: SocketAddr,
+) -> Value {
+    payload_2_0(&http_api_request(method, uri, headers, body, peer))
+}
+
+/// The payload-2.0 event API Gateway would send: repeated headers and query parameters joined
+/// with commas, cookies in `cookies`, the body as [`encode_body`] says.
+pub fn http_api_request(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    peer: SocketAddr,
+) -> ApiGatewayV2httpRequest {
+    let lossy = |value: &HeaderValue| String::from_utf8_lossy(value.as_bytes()).into_owned();
+    let mut joined = HeaderMap::new();
+    for name in headers.keys().filter(|name| *name != header::COOKIE) {
+        let values: Vec<String> = headers.get_all(name).iter().map(lossy).collect();
+        // Always valid: the values were header values, and lossy UTF-8 keeps them so.
+        if let Ok(value) = HeaderValue::from_str(&values.join(",")) {
+            joined.insert(name.clone(), value);
+        }
+    }
+    let cookies: Vec<String> = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .map(lossy)
+        .flat_map(|value| {
+            value
+                .split(';')
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let query = uri.query().unwrap_or_default();
+    let mut parameters: HashMap<String, Vec<String>> = HashMap::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        parameters
+            .entry(k.to_owned())
+            .or_default()
+            .push(v.to_owned());
+    }
+    let now = chrono::Utc::now();
+    let route_key = format!("{method} {}", uri.path());
+    let content_type = headers.get(header::CONTENT_TYPE).map(HeaderValue::as_bytes);
+    let (body, is_base64) = encode_body(body, content_type);
+    let host = joined
+        .get(header::HOST)
+        .map_or_else(|| "localhost".to_owned(), lossy);
+
+    let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
+    http.method = method.clone();
+    http.path = Some(uri.path().to_owned());
+    http.protocol = Some("HTTP/1.1".to_owned());
+    http.source_ip = Some(peer.ip().to_string());
+    http.user_agent = Some(
+        headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+    );
+    let mut context = ApiGatewayV2httpRequestContext::default();
+    context.account_id = Some(aws_local::ACCOUNT_ID.to_owned());
+    context.apiid = Some("local".to_owned());
+    context.domain_prefix = Some(host.split('.').next().unwrap_or_default().to_owned());
+    context.domain_name = Some(host);
+    context.http = http;
+    context.request_id = Some(uuid::Uuid::new_v4().to_string());
+    context.route_key = Some(route_key.clone());
+    context.stage = Some("$default".to_owned());
+    context.time = Some(now.format("%d/%b/%Y:%H:%M:%S %z").to_string());
+    context.time_epoch = now.timestamp_millis();
+
+    let mut request = ApiGatewayV2httpRequest::default();
+    request.version = Some("2.0".to_owned());
+    request.route_key = Some(route_key);
+    request.raw_path = Some(uri.path().to_owned());
+    request.raw_query_string = Some(query.to_owned());
+    request.cookies = (!cookies.is_empty()).then_some(cookies);
+    request.headers = joined;
+    request.query_string_parameters = QueryMap::from(parameters);
+    request.request_context = context;
+    request.body = body;
+    request.is_base64_encoded = is_base64;
+    request
+}
+
+/// Keys `ApiGatewayV2httpRequest` writes that a payload-2.0 event does not have: the fields of
+/// custom-authorizer v1 payloads (`httpMethod` would always say `GET`) and REST APIs' `resource`.
+const NOT_IN_PAYLOAD_2_0: [&str; 6] = [
+    "type",
+    "methodArn",
+    "httpMethod",
+    "identitySource",
+    "authorizationToken",
+    "resource",
+];
+
+/// `request` as API Gateway writes it: only payload 2.0's keys, and no `stageVariables` when
+/// the stage has none (the local stage never does).
+fn payload_2_0(request: &ApiGatewayV2httpRequest) -> Value {
+    // Serialising fails only on a header value that is not UTF-8, and `http_api_request` makes
+    // every header value from a `String`.
+    let mut event = serde_json::to_value(request).unwrap_or_default();
+    if let Value::Object(fields) = &mut event {
+        for key in NOT_IN_PAYLOAD_2_0 {
+            fields.remove(key);
+        }
+        if fields
+            .get("stageVariables")
+            .and_then(Value::as_object)
+            .is_some_and(Map::is_empty)
+        {
+            fields.remove("stageVariables");
+        }
+    }
+    event
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: failing loudly is the point
+
+    use std::collections::BTreeSet;
+
+    use serde_json::json;
+
+    use super::*;
+
+    /// The example event of "Working with AWS Lambda proxy integrations for HTTP APIs"
+    /// (payload format 2.0), without the parts a local route never has: `pathParameters`,
+    /// `stageVariables`, and `requestContext.authentication`/`authorizer`.
+    const DOCUMENTED: &str = r#"{
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/my/path",
+        "rawQueryString": "parameter1=value1&parameter1=value2&parameter2=value",
+        "cookies": ["cookie1", "cookie2"],
+        "headers": {"header1": "value1", "header2": "value1,value2"},
+        "queryStringParameters": {"parameter1": "value1,value2", "parameter2": "value"},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "api-id",
+            "domainName": "id.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "id",
+            "http": {
+                "method": "POST",
+                "path": "/my/path",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "192.0.2.1",
+                "userAgent": "agent"
+            },
+            "requestId": "id",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "12/Mar/2020:19:03:58 +0000",
+            "timeEpoch": 1583348638390
+        },
+        "body": "Hello from Lambda",
+        "isBase64Encoded": false
+    }"#;
+
+    fn keys(value: &Value) -> BTreeSet<String> {
+        value.as_object().unwrap().keys().cloned().collect()
+    }
+
+    fn sample(body: &[u8]) -> Value {
+        sample_typed(body, Some("application/json"))
+    }
+
+    fn sample_typed(body: &[u8], content_type: Option<&'static str>) -> Value {
+        let mut headers = HeaderMap::new();
+        if let Some(content_type) = content_type {
+            headers.append("content-type", HeaderValue::from_static(content_type));
+        }
+        headers.append("host", HeaderValue::from_static("hooks.example.com"));
+        headers.append("user-agent", HeaderValue::from_static("agent"));
+        headers.append("x-repeated", HeaderValue::from_static("a"));
+        headers.append("x-repeated", HeaderValue::from_static("b"));
+        headers.append("x-latin1", HeaderValue::from_bytes(b"caf\xe9").unwrap());
+        headers.append("cookie", HeaderValue::from_static("c1=1; c2=2"));
+        headers.append("cookie", HeaderValue::from_static("c3=3"));
+        let uri: Uri = "/webhooks/stripe?p=1&p=2&q=&r".parse().unwrap();
+        event(
+            &Method::POST,
+            &uri,
+            &headers,
+            body,
+            "192.0.2.1:40000".parse().unwrap(),
+        )
+    }
+
+    #[test]
+    fn the_event_has_the_documented_keys() {
+        let documented: Value = serde_json::from_str(DOCUMENTED).unwrap();
+        let event = sample(b"{}");
+        assert_eq!(keys(&event), keys(&documented));
+        assert_eq!(
+            keys(&event["requestContext"]),
+            keys(&documented["requestContext"])
+        );
+        assert_eq!(
+            keys(&event["requestContext"]["http"]),
+            keys(&documented["requestContext"]["http"])
+        );
+        // Without cookies, a query string or a body, API Gateway leaves those keys out.
+        let bare = super::event(
+            &Method::POST,
+            &"/hook".parse().unwrap(),
+            &HeaderMap::new(),
+            b"",
+            "127.0.0.1:1".parse().unwrap(),
+        );
+        let mut expected = keys(&documented);
+        expected.remove("cookies");
+        expected.remove("queryStringParameters");
+        expected.remove("body");
+        assert_eq!(keys(&bare), expected);
+        assert_eq!(bare["rawQueryString"], "");
+        assert_eq!(bare["isBase64Encoded"], false);
+    }
+
+    #[test]
+    fn the_event_carries_the_request() {
+        let event = sample(b"{\"id\":1}");
+        assert_eq!(event["version"], "2.0");
+        assert_eq!(event["routeKey"], "POST /webhooks/stripe");
+        assert_eq!(event["rawPath"], "/webhooks/stripe");
+        assert_eq!(event["rawQueryString"], "p=1&p=2&q=&r");
+        assert_eq!(
+            event["queryStringParameters"],
+            json!({ "p": "1,2", "q": "", "r": "" })
+        );
+        assert_eq!(event["cookies"], json!(["c1=1", "c2=2", "c3=3"]));
+        assert_eq!(
+            event["headers"],
+            json!({
+                "content-type": "application/json",
+                "host": "hooks.example.com",
+                "user-agent": "agent",
+                "x-repeated": "a,b",
+                "x-latin1": "caf\u{FFFD}",
+            })
+        );
+        let context = &event["requestContext"];
+        assert_eq!(context["accountId"], aws_local::ACCOUNT_ID);
+        assert_eq!(context["apiId"], "local");
+        assert_eq!(context["domainName"], "hooks.example.com");
+        assert_eq!(context["domainPrefix"], "hooks");
+        assert_eq!(context["routeKey"], "POST /webhooks/stripe");
+        assert_eq!(context["stage"], "$default");
+        assert!(context["timeEpoch"].as_i64().unwrap() > 0);
+        assert_eq!(
+            context["http"],
+            json!({
+                "method": "POST",
+                "path": "/webhooks/stripe",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "192.0.2.1",
+                "userAgent": "agent",
+            })
+        );
+        assert_eq!(event["body"], "{\"id\":1}");
+        assert_eq!(event["isBase64Encoded"], false);
+    }
+
+    #[test]
+    fn text_content_types_arrive_as_text() {
+        for content_type in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/xml",
+            "application/javascript",
+            "text/plain",
+            "text/html; charset=ISO-8859-1",
+            "text/csv",
+        ] {
+            let event = sample_typed(b"a=1&b=2", Some(content_type));
+            assert_eq!(event["body"], "a=1&b=2", "{content_type}");
+            assert_eq!(event["isBase64Encoded"], false, "{content_type}");
+        }
+    }
+
+    #[test]
+    fn every_other_content_type_arrives_base64_even_utf8() {
+        for content_type in [
+            Some("application/x-www-form-urlencoded"),
+            Some("application/x-www-form-urlencoded; charset=utf-8"),
+            Some("multipart/form-data; boundary=x"),
+            Some("application/vnd.github+json"),
+            Some("application/cloudevents+json"),
+            Some("application/atom+xml"),
+            Some("application/octet-stream"),
+            Some("image/jpeg"),
+            Some("texty/plain"),
+            Some(""),
+            None,
+        ] {
+            let event = sample_typed(b"a=1&b=2", content_type);
+            assert_eq!(event["body"], "YT0xJmI9Mg==", "{content_type:?}");
+            assert_eq!(event["isBase64Encoded"], true, "{content_type:?}");
+        }
+    }
+
+    #[test]
+    fn a_text_type_body_that_is_not_utf8_is_base64() {
+        let event = sample_typed(&[0xff, 0x00, 0x80], Some("application/json"));
+        assert_eq!(event["body"], "/wCA");
+        assert_eq!(event["isBase64Encoded"], true);
+    }
+
+    #[test]
+    fn an_empty_body_has_no_body_key_whatever_the_type() {
+        for content_type in [
+            None,
+            Some("application/x-www-form-urlencoded"),
+            Some("text/plain"),
+        ] {
+            let event = sample_typed(b"", content_type);
+            assert!(event.get("body").is_none(), "{content_type:?}");
+            assert_eq!(event["isBase64Encoded"], false, "{content_type:?}");
+        }
+    }
+
+    #[test]
+    fn the_event_reads_back_as_the_request() {
+        let event = sample(b"{}");
+        let request: ApiGatewayV2httpRequest = serde_json::from_value(event).unwrap();
+        assert_eq!(request.request_context.http.method, Method::POST);
+        assert_eq!(request.headers["x-repeated"], "a,b");
+        assert_eq!(
+            request.query_string_parameters.all("p"),
+            Some(vec!["1", "2"])
+        );
+    }
+}
