@@ -66,6 +66,35 @@ impl Description {
     }
 }
 
+impl Description {
+    /// A batch of events, each with its own id inside the signed body (HubSpot, SendGrid): the
+    /// dedup id is the digest of the ids in order, which a retry keeps even when the provider
+    /// changes other bytes (HubSpot raises each event's `attemptNumber`). Without an id on
+    /// every event, the body's digest.
+    pub(crate) fn batch(
+        event_type: Option<String>,
+        ids: Vec<Option<String>>,
+        body: &[u8],
+    ) -> Description {
+        let ids: Option<Vec<String>> = ids.into_iter().collect();
+        let dedup_id = match ids.filter(|ids| !ids.is_empty()) {
+            Some(ids) => {
+                use sha2::Digest as _;
+                format!(
+                    "events:sha256:{}",
+                    hex::encode(sha2::Sha256::digest(ids.join("\n")))
+                )
+            }
+            None => body_digest(event_type.as_deref(), body),
+        };
+        Description {
+            event_type,
+            dedup_id,
+            ..Description::default()
+        }
+    }
+}
+
 /// How a queued delivery is acknowledged.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Acknowledgement {
@@ -184,6 +213,17 @@ pub(crate) fn lenient_string<'de, D: serde::Deserializer<'de>>(
 ) -> Result<Option<String>, D::Error> {
     Ok(match serde_json::Value::deserialize(d)? {
         serde_json::Value::String(s) if !s.is_empty() => Some(s),
+        _ => None,
+    })
+}
+
+/// An id that is a string or a whole number (HubSpot's `eventId`), as text.
+pub(crate) fn lenient_id<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) if !s.is_empty() => Some(s),
+        serde_json::Value::Number(n) if n.is_u64() || n.is_i64() => Some(n.to_string()),
         _ => None,
     })
 }

@@ -78,6 +78,33 @@ pub fn event(
     payload_2_0(&http_api_request(method, uri, headers, body, peer))
 }
 
+/// The `x-forwarded-*` headers API Gateway adds to every request it proxies (in every HTTP API
+/// event, as in the REST API's and ALB's): the client's address after any the request carried,
+/// the port and the protocol the client used. The local gateway is plain HTTP, so a provider
+/// that signs the URL it called (Twilio, Square, HubSpot) is verified against `http://`.
+fn forwarded_headers(headers: &mut HeaderMap, host: &str, peer: SocketAddr) {
+    let client = peer.ip().to_string();
+    let forwarded_for = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        Some(earlier) => format!("{earlier}, {client}"),
+        None => client,
+    };
+    let port = host
+        .rsplit_once(':')
+        .map(|(_, port)| port)
+        .filter(|port| port.bytes().all(|b| b.is_ascii_digit()) && !port.is_empty())
+        .unwrap_or("80")
+        .to_owned();
+    for (name, value) in [
+        ("x-forwarded-for", forwarded_for),
+        ("x-forwarded-port", port),
+        ("x-forwarded-proto", "http".to_owned()),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+}
+
 /// The payload-2.0 event API Gateway would send: repeated headers and query parameters joined
 /// with commas, cookies in `cookies`, the body as [`encode_body`] says.
 pub fn http_api_request(
@@ -124,6 +151,7 @@ pub fn http_api_request(
     let host = joined
         .get(header::HOST)
         .map_or_else(|| "localhost".to_owned(), lossy);
+    forwarded_headers(&mut joined, &host, peer);
 
     let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
     http.method = method.clone();
@@ -318,6 +346,9 @@ mod tests {
                 "user-agent": "agent",
                 "x-repeated": "a,b",
                 "x-latin1": "caf\u{FFFD}",
+                "x-forwarded-for": "192.0.2.1",
+                "x-forwarded-port": "80",
+                "x-forwarded-proto": "http",
             })
         );
         let context = &event["requestContext"];

@@ -720,3 +720,80 @@ async fn slack_forms_are_acknowledged_with_an_empty_200_and_events_with_json() {
         .await;
     assert_eq!(body_json(&response)["status"], "received");
 }
+
+/// Every handshake is answered only once its signature verifies (issue 13): an unsigned or
+/// wrongly signed one is 401 with nothing answered and nothing queued.
+#[tokio::test]
+async fn handshakes_are_answered_only_after_verification() {
+    use crate::sign::Signer;
+    use crate::verify::Outgoing;
+    let handshakes: [(&str, &[u8], &[(&str, &str)], &str); 4] = [
+        (
+            "zoom",
+            br#"{"event":"endpoint.url_validation","payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1764400000000}"#,
+            &[],
+            "encryptedToken",
+        ),
+        (
+            "twitch",
+            br#"{"challenge":"pogchamp-kappa-360noscope-vohiyo","subscription":{"id":"f1c2a387","type":"channel.follow","version":"1"}}"#,
+            &[("twitch-eventsub-message-type", "webhook_callback_verification")],
+            "pogchamp-kappa-360noscope-vohiyo",
+        ),
+        ("discord", br#"{"type":1}"#, &[], r#"{"type":1}"#),
+        (
+            "slack",
+            br#"{"token":"t","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#,
+            &[],
+            "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+        ),
+    ];
+    for (name, body, extra, answer) in handshakes {
+        let scheme = named(name);
+        let credentials = scheme.local_credentials(&[3; 32]);
+        let verifier = Verifier::new(
+            scheme.clone(),
+            &[SigningSecret::new(credentials.verify.as_str())],
+            Duration::from_secs(600),
+        )
+        .unwrap();
+        let ingest = Ingest::new("acme", verifier, MemoryQueue::new());
+        let signed = Signer::new(scheme.clone(), &credentials.sign)
+            .unwrap()
+            .sign(&Outgoing {
+                url: "",
+                body,
+                timestamp: NOW,
+                delivery_id: "msg_1",
+            })
+            .unwrap();
+        let mut headers = signed.headers.clone();
+        headers.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let response = ingest
+            .handle_at(request("POST", &headers, body, false), now())
+            .await;
+        assert_eq!(response.status_code, 200, "{name}");
+        let Some(Body::Text(text)) = response.body else {
+            panic!("{name}: no answer");
+        };
+        assert!(text.contains(answer), "{name}: {text}");
+        // Unsigned: refused, nothing answered.
+        let unsigned: Vec<(String, String)> = extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let response = ingest
+            .handle_at(request("POST", &unsigned, body, false), now())
+            .await;
+        assert_eq!(response.status_code, 401, "{name}");
+        let Some(Body::Text(text)) = response.body else {
+            panic!("{name}: no error body");
+        };
+        assert!(!text.contains(answer), "{name}: {text}");
+        assert!(ingest.queue().messages().is_empty(), "{name}");
+    }
+}

@@ -6,11 +6,12 @@
 //! `%3B ;` (and nothing else).
 //!
 //! The body is a JSON array of events; the first one's `subscriptionType` is the event type.
-//! Each event's `eventId` is signed, but a batch has several: the dedup id is the digest.
+//! Each event's `eventId` is signed; the dedup id is the digest of the batch's ids, which a
+//! retry keeps (its `attemptNumber` changes).
 
 use super::keys::Key;
 use super::{Context, Named, Outgoing, Request, SchemeSpec, Signed, VerifyError, headers};
-use crate::describe::{Description, MalformedBody, lenient_string};
+use crate::describe::{Description, MalformedBody, lenient_id, lenient_string};
 
 pub(crate) const SIGNATURE_HEADER: &str = "x-hubspot-signature-v3";
 pub(crate) const TIMESTAMP_HEADER: &str = "x-hubspot-request-timestamp";
@@ -72,8 +73,9 @@ impl SchemeSpec for HubSpot {
         }
         let events: Vec<HubSpotEvent> =
             serde_json::from_slice(request.body).map_err(|_| MalformedBody::NotJsonObject)?;
-        let event_type = events.into_iter().next().and_then(|e| e.subscription_type);
-        Ok(Description::unsigned_id(event_type, None, request.body))
+        let event_type = events.first().and_then(|e| e.subscription_type.clone());
+        let ids = events.into_iter().map(|e| e.event_id).collect();
+        Ok(Description::batch(event_type, ids, request.body))
     }
 
     fn sign(&self, key: &Key, message: &Outgoing<'_>) -> Signed {
@@ -133,6 +135,8 @@ struct HubSpotEvent {
         deserialize_with = "lenient_string"
     )]
     subscription_type: Option<String>,
+    #[serde(default, rename = "eventId", deserialize_with = "lenient_id")]
+    event_id: Option<String>,
 }
 
 #[cfg(test)]
@@ -195,6 +199,26 @@ mod tests {
                 Err("malformed_signature")
             );
         }
+    }
+
+    #[test]
+    fn a_retried_batch_keeps_its_dedup_id() {
+        let v = verifier(scheme("hubspot"), &[SECRET]);
+        let h = headers(&[]);
+        let attempt = |n: u32| {
+            let body = format!(
+                r#"[{{"eventId":100,"subscriptionType":"contact.creation","attemptNumber":{n}}},{{"eventId":"101","subscriptionType":"deal.creation","attemptNumber":{n}}}]"#
+            );
+            v.describe(&Request::post(&h, body.as_bytes())).unwrap()
+        };
+        assert_eq!(attempt(0).dedup_id, attempt(1).dedup_id);
+        assert_eq!(attempt(0).event_type.as_deref(), Some("contact.creation"));
+        assert!(attempt(0).dedup_id.starts_with("events:sha256:"));
+        // An event without its id: the body decides.
+        let body = br#"[{"subscriptionType":"contact.creation"}]"#;
+        let d = v.describe(&Request::post(&h, body)).unwrap();
+        assert!(d.dedup_id.starts_with("sha256:"));
+        assert!(v.describe(&Request::post(&h, b"{}")).is_err());
     }
 
     #[test]

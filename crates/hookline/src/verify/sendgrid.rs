@@ -7,7 +7,7 @@
 //!
 //! SendGrid's libraries apply no tolerance and SendGrid retries for up to a day, so the
 //! default is hookline's largest: one day. The body is a JSON array of events; the first one's
-//! `event` is the event type; the dedup id is the digest of the (signed) batch.
+//! `event` is the event type; the dedup id is the digest of the events' `sg_event_id`s.
 
 use std::time::Duration;
 
@@ -90,8 +90,9 @@ impl SchemeSpec for SendGrid {
         }
         let events: Vec<SendGridEvent> =
             serde_json::from_slice(request.body).map_err(|_| MalformedBody::NotJsonObject)?;
-        let event_type = events.into_iter().next().and_then(|e| e.event);
-        Ok(Description::unsigned_id(event_type, None, request.body))
+        let event_type = events.first().and_then(|e| e.event.clone());
+        let ids = events.into_iter().map(|e| e.sg_event_id).collect();
+        Ok(Description::batch(event_type, ids, request.body))
     }
 
     fn sign(&self, key: &Key, message: &Outgoing<'_>) -> Signed {
@@ -137,6 +138,8 @@ impl SchemeSpec for SendGrid {
 struct SendGridEvent {
     #[serde(default, deserialize_with = "lenient_string")]
     event: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    sg_event_id: Option<String>,
 }
 
 #[cfg(test)]

@@ -100,7 +100,6 @@ impl SchemeSpec for Twitch {
                 (ID_HEADER, id.to_owned()),
                 (TIMESTAMP_HEADER, timestamp),
                 (SIGNATURE_HEADER, format!("sha256={signature}")),
-                (TYPE_HEADER, "notification".to_owned()),
             ],
         )
     }

@@ -251,7 +251,10 @@ mod tests {
     #[test]
     fn every_scheme_has_a_verify_target() {
         let targets = crate::repo::fuzz::targets().unwrap();
-        let verify: Vec<&String> = targets.iter().filter(|t| t.starts_with("verify_")).collect();
+        let verify: Vec<&String> = targets
+            .iter()
+            .filter(|t| t.starts_with("verify_"))
+            .collect();
         for scheme in Scheme::NAMES {
             assert!(
                 targets.contains(&verify_target(scheme)),
