@@ -81,11 +81,14 @@ fn signed_as(
         .find(|p| p.name == provider)
         .unwrap();
     let scheme: Scheme = info.scheme.parse().unwrap();
-    let mut headers = Signer::new(scheme, &info.secret).unwrap().headers(
-        body,
-        chrono::Utc::now().timestamp(),
-        &format!("msg_{}", uuid::Uuid::new_v4().simple()),
-    );
+    let mut headers = Signer::new(scheme, &info.signing_key)
+        .unwrap()
+        .headers(
+            body,
+            chrono::Utc::now().timestamp(),
+            &format!("msg_{}", uuid::Uuid::new_v4().simple()),
+        )
+        .unwrap();
     headers.extend(
         extra
             .iter()

@@ -727,7 +727,9 @@ async fn slack_forms_are_acknowledged_with_an_empty_200_and_events_with_json() {
 async fn handshakes_are_answered_only_after_verification() {
     use crate::sign::Signer;
     use crate::verify::Outgoing;
-    let handshakes: [(&str, &[u8], &[(&str, &str)], &str); 4] = [
+    /// Scheme, body, headers that are not the signature's, what the answer says.
+    type Handshake<'a> = (&'a str, &'a [u8], &'a [(&'a str, &'a str)], &'a str);
+    let handshakes: [Handshake; 4] = [
         (
             "zoom",
             br#"{"event":"endpoint.url_validation","payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1764400000000}"#,
