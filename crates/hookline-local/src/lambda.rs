@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,14 +14,13 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::routing::{get, post};
 use hookline_manifest::limits::LAMBDA_MAX_REQUEST_PAYLOAD_BYTES;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpListener;
-use tokio::process::Command;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::logs::LogSink;
 
 mod init;
+mod process;
 mod runtime_api;
 
 pub use init::{INIT_RETRY_FIRST, INIT_RETRY_MAX};
@@ -310,26 +308,7 @@ impl Function {
         let spec = &inner.spec;
         *lock(&instance.spawned) = std::time::Instant::now();
         inner.starts.fetch_add(1, Ordering::SeqCst);
-        let started = Command::new(&spec.binary)
-            .env_clear()
-            .envs(&spec.env)
-            .env("AWS_LAMBDA_RUNTIME_API", api.to_string())
-            .env("AWS_LAMBDA_FUNCTION_NAME", &spec.name)
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env(
-                "AWS_LAMBDA_LOG_GROUP_NAME",
-                format!("/aws/lambda/{}", spec.name),
-            )
-            .env(
-                "AWS_LAMBDA_LOG_STREAM_NAME",
-                uuid::Uuid::new_v4().simple().to_string(),
-            )
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn();
+        let started = process::spawn(spec, api);
         let mut child = match started {
             Ok(child) => child,
             Err(err) => {
@@ -342,25 +321,7 @@ impl Function {
         };
         *lock(&instance.pid) = child.id();
         lock(&inner.instances).push(Arc::clone(&instance));
-        for stream in [
-            child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
-            child.stderr.take().map(|s| Box::new(s) as _),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let logs = inner.logs.clone();
-            let name = spec.name.clone();
-            tokio::spawn(async move {
-                let mut lines = BufReader::new(stream).lines();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    logs.line(&name, &line);
-                }
-            });
-        }
+        process::forward_output(&mut child, &inner.logs, &spec.name);
         let (kill, killed) = oneshot::channel::<()>();
         *lock(&instance.kill) = Some(kill);
         let status = tokio::select! {

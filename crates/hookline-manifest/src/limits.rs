@@ -86,16 +86,18 @@ pub const MAX_NAME_LEN: usize = 32;
 /// an HTTP API in API Gateway": "Maximum integration timeout | 30 seconds | No").
 pub const HTTP_API_INTEGRATION_TIMEOUT_SECS: u64 = 30;
 /// The largest request body an HTTP API takes (same page: "Payload size | 10 MB | No"; API
-/// Gateway refuses more with "HTTP content length exceeded 10485760 bytes", so MiB).
+/// Gateway was observed refusing more with "HTTP content length exceeded 10485760 bytes",
+/// koki-develop/lgtm-generator#10, so MiB).
 pub const HTTP_API_MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
 /// The request line and the header values of a request to an HTTP API, together (same page:
 /// "Total combined size of request line and header values | 10240 bytes | No").
 pub const HTTP_API_MAX_REQUEST_LINE_AND_HEADERS_BYTES: usize = 10_240;
 /// The largest synchronous invocation event (Lambda quotas: "Invocation payload (request and
-/// response) | 6 MB each for request and response (synchronous)"; Lambda's Invoke refuses more
-/// with "Request must be smaller than 6291456 bytes for the InvokeFunction operation").
+/// response) | 6 MB each for request and response (synchronous)"; Lambda's Invoke was observed
+/// refusing more with "Request must be smaller than 6291456 bytes for the InvokeFunction
+/// operation", Zac Charles, "Deep Dive: Lambda's Request Payload Size Limit").
 pub const LAMBDA_MAX_REQUEST_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
 /// The largest synchronous invocation response: 100 bytes more than a request (the Runtime API
-/// answers a larger `/response` with 413 "Exceeded maximum allowed payload size (6291556
-/// bytes).").
+/// was observed answering a larger `/response` with 413 "Exceeded maximum allowed payload size
+/// (6291556 bytes).", anomalyco/console#63).
 pub const LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES: usize = LAMBDA_MAX_REQUEST_PAYLOAD_BYTES + 100;
