@@ -70,7 +70,7 @@ mod tests {
     use crate::verify::{Request, SigningSecret, Verifier};
 
     #[test]
-    fn what_a_signer_signs_verifies_for_every_scheme() {
+    fn what_a_signer_signs_verifies_for_every_scheme_and_nothing_else() {
         for name in Scheme::NAMES {
             let scheme = scheme(name);
             let credentials = scheme.local_credentials(&[7; 32]);
@@ -106,6 +106,32 @@ mod tests {
                 Ok(()),
                 "{name}"
             );
+            // Another key, another URL (URL-signed), a stale clock (signed timestamps): refused.
+            let other = scheme.local_credentials(&[8; 32]);
+            let wrong_key = Verifier::new(
+                scheme.clone(),
+                &[SigningSecret::new(other.verify)],
+                Duration::from_secs(300),
+            )
+            .unwrap();
+            assert!(
+                wrong_key.verify_request(&request, 1_700_000_000).is_err(),
+                "{name}"
+            );
+            if scheme.signs_url() {
+                let elsewhere = Request {
+                    url: "https://abc123.execute-api.eu-west-1.amazonaws.com/hooks/y?a=1",
+                    ..request
+                };
+                assert!(
+                    verifier.verify_request(&elsewhere, 1_700_000_000).is_err(),
+                    "{name}"
+                );
+            }
+            if scheme.signs_timestamp() {
+                let late = 1_700_000_000 + 301;
+                assert!(verifier.verify_request(&request, late).is_err(), "{name}");
+            }
             // The signature covers the body (Mailgun signs only a token inside it).
             if !scheme.signs_body() {
                 continue;
