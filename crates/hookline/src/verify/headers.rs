@@ -45,6 +45,24 @@ pub(crate) fn optional<'a>(
     }
 }
 
+/// The hex signature of `len` bytes after `prefix` (`v0=`, `sha256=`) in header `header`'s
+/// `value`; `reason` says which prefix was expected.
+pub(crate) fn prefixed_hex(
+    value: &str,
+    prefix: &str,
+    len: usize,
+    header: &str,
+    reason: &'static str,
+) -> Result<Vec<u8>, VerifyError> {
+    let hex = value
+        .strip_prefix(prefix)
+        .ok_or(VerifyError::MalformedHeader {
+            header: header.to_owned(),
+            reason,
+        })?;
+    decode_hex(hex, len, header)
+}
+
 /// Decodes a lowercase or uppercase hex signature of exactly `len` bytes.
 pub(crate) fn decode_hex(value: &str, len: usize, header: &str) -> Result<Vec<u8>, VerifyError> {
     let bytes = hex::decode(value).map_err(|_| VerifyError::MalformedHeader {

@@ -34,13 +34,13 @@ impl SchemeSpec for Slack {
     fn verify(&self, ctx: &Context<'_>, request: &Request<'_>) -> Result<(), VerifyError> {
         let value = headers::single(request.headers, SIGNATURE_HEADER)?;
         let timestamp = headers::single(request.headers, TIMESTAMP_HEADER)?;
-        let hex = value
-            .strip_prefix("v0=")
-            .ok_or(VerifyError::MalformedHeader {
-                header: SIGNATURE_HEADER.to_owned(),
-                reason: "the value does not start with v0=",
-            })?;
-        let signature = headers::decode_hex(hex, 32, SIGNATURE_HEADER)?;
+        let signature = headers::prefixed_hex(
+            value,
+            "v0=",
+            32,
+            SIGNATURE_HEADER,
+            "the value does not start with v0=",
+        )?;
         let unix = parse_unix_seconds(timestamp, TIMESTAMP_HEADER)?;
         ctx.check_timestamp(unix)?;
         ctx.expect_mac(

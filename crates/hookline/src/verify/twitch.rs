@@ -45,13 +45,13 @@ impl SchemeSpec for Twitch {
         let value = headers::single(request.headers, SIGNATURE_HEADER)?;
         let id = headers::single(request.headers, ID_HEADER)?;
         let timestamp = headers::single(request.headers, TIMESTAMP_HEADER)?;
-        let hex = value
-            .strip_prefix("sha256=")
-            .ok_or(VerifyError::MalformedHeader {
-                header: SIGNATURE_HEADER.to_owned(),
-                reason: "the value does not start with sha256=",
-            })?;
-        let signature = headers::decode_hex(hex, 32, SIGNATURE_HEADER)?;
+        let signature = headers::prefixed_hex(
+            value,
+            "sha256=",
+            32,
+            SIGNATURE_HEADER,
+            "the value does not start with sha256=",
+        )?;
         let unix = DateTime::parse_from_rfc3339(timestamp)
             .map_err(|_| VerifyError::MalformedHeader {
                 header: TIMESTAMP_HEADER.to_owned(),

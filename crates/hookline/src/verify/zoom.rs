@@ -34,15 +34,7 @@ impl SchemeSpec for Zoom {
     }
 
     fn verify(&self, ctx: &Context<'_>, request: &Request<'_>) -> Result<(), VerifyError> {
-        let value = headers::single(request.headers, SIGNATURE_HEADER)?;
-        let timestamp = headers::single(request.headers, TIMESTAMP_HEADER)?;
-        let hex = value
-            .strip_prefix("v0=")
-            .ok_or(VerifyError::MalformedHeader {
-                header: SIGNATURE_HEADER.to_owned(),
-                reason: "the value does not start with v0=",
-            })?;
-        let signature = headers::decode_hex(hex, 32, SIGNATURE_HEADER)?;
+        let (signature, timestamp) = signed_parts(request)?;
         ctx.check_timestamp(parse_unix_seconds(timestamp, TIMESTAMP_HEADER)?)?;
         ctx.expect_mac(
             &[b"v0:", timestamp.as_bytes(), b":", request.body],
@@ -97,18 +89,23 @@ impl SchemeSpec for Zoom {
     }
 }
 
+/// The signature and the signed timestamp of a request.
+fn signed_parts<'a>(request: &Request<'a>) -> Result<(Vec<u8>, &'a str), VerifyError> {
+    let value = headers::single(request.headers, SIGNATURE_HEADER)?;
+    let timestamp = headers::single(request.headers, TIMESTAMP_HEADER)?;
+    let signature = headers::prefixed_hex(
+        value,
+        "v0=",
+        32,
+        SIGNATURE_HEADER,
+        "the value does not start with v0=",
+    )?;
+    Ok((signature, timestamp))
+}
+
 /// Whether `key` signed `request` (for picking the key of a verified handshake).
 fn signature_matches(key: &Key, request: &Request<'_>) -> bool {
-    let (Ok(value), Ok(timestamp)) = (
-        headers::single(request.headers, SIGNATURE_HEADER),
-        headers::single(request.headers, TIMESTAMP_HEADER),
-    ) else {
-        return false;
-    };
-    let Some(Ok(signature)) = value
-        .strip_prefix("v0=")
-        .map(|hex| headers::decode_hex(hex, 32, SIGNATURE_HEADER))
-    else {
+    let Ok((signature, timestamp)) = signed_parts(request) else {
         return false;
     };
     key.mac(&[b"v0:", timestamp.as_bytes(), b":", request.body])
