@@ -181,6 +181,9 @@ async fn handle(
     {
         return answer::request_head_too_large();
     }
+    if headers.get_all(axum::http::header::HOST).iter().count() > 1 {
+        return answer::ambiguous_host();
+    }
     let Some(function) = routes
         .by_path
         .get(uri.path())

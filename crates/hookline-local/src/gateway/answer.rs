@@ -9,6 +9,7 @@
 //! | event over Lambda's 6 MB | `413 {"message":"Request Entity Too Large"}` | "Lambda quotas", invocation payload 6 MB. What an HTTP API answers here is documented nowhere (a REST API was observed answering `413 {"message": "Request Too Long"}`, koki-develop/lgtm-generator#10): the HTTP API's own 413 is the local choice |
 //! | request line and header values over 10,240 bytes | `431 {"message":"Request Header Fields Too Large"}` | quotas page, "Total combined size of request line and header values: 10240 bytes". The status is not documented: 431 is HTTP's status for it (RFC 6585) and the local choice |
 //! | no route | `404 {"message":"Not Found"}` | the HTTP API's answer for an unmatched route |
+//! | more than one `Host` header line | `400 {"message":"Bad Request"}` | RFC 9112 §3.2: a server "MUST respond with a 400 (Bad Request)" to a request with more than one Host line (the host decides the URL that URL-signed schemes verify). The body is not documented: the HTTP API's JSON error shape is the local choice |
 
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
@@ -54,6 +55,11 @@ pub fn request_head_too_large() -> Response {
         StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
         "Request Header Fields Too Large",
     )
+}
+
+/// The answer to a request with more than one `Host` header line (RFC 9112 §3.2).
+pub fn ambiguous_host() -> Response {
+    message(StatusCode::BAD_REQUEST, "Bad Request")
 }
 
 /// The answer to an invocation that failed.
@@ -156,6 +162,10 @@ mod tests {
         assert_eq!(
             read(integration_timeout()).await,
             (503, r#"{"message":"Service Unavailable"}"#.to_owned())
+        );
+        assert_eq!(
+            read(ambiguous_host()).await,
+            (400, r#"{"message":"Bad Request"}"#.to_owned())
         );
         assert_eq!(
             read(request_head_too_large()).await,

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use hookline_e2e::root;
 use serde::Deserialize;
 
+use crate::schemes::{Requirement, Scheme};
 use crate::wire::Size;
 
 /// hyper's limit on header lines per request (the gateway answers 431 above it).
@@ -27,6 +28,13 @@ pub(crate) struct Case {
     /// Providers the case does not apply to, each with the reason.
     #[serde(default)]
     pub(crate) skip: BTreeMap<String, String>,
+    /// What the case needs of a scheme: providers whose scheme lacks it are skipped, the
+    /// reason derived from the scheme (`schemes::Requirement`).
+    #[serde(default)]
+    pub(crate) requires: Vec<Requirement>,
+    /// The only providers the case is about (their own headers or handshakes).
+    #[serde(default)]
+    pub(crate) only: Vec<String>,
     #[serde(default)]
     pub(crate) method: Option<String>,
     /// The provider's sample when absent.
@@ -49,6 +57,19 @@ pub(crate) struct Case {
     pub(crate) expect: Expect,
     #[serde(default)]
     pub(crate) expect_for: BTreeMap<String, Expect>,
+}
+
+impl Case {
+    /// Why the case does not apply to a provider, or `None` when it does.
+    pub(crate) fn skipped(&self, provider: &str, scheme: &Scheme) -> Option<String> {
+        if !self.only.is_empty() && !self.only.iter().any(|p| p == provider) {
+            return Some(format!("a case about {} only", self.only.join(", ")));
+        }
+        if let Some(missing) = self.requires.iter().find(|r| !scheme.has(**r)) {
+            return Some(Scheme::lacks(*missing).to_owned());
+        }
+        self.skip.get(provider).cloned()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -111,6 +132,8 @@ pub(crate) enum Sign {
     OtherSecret,
     /// Signed, then one byte of the body changed.
     TamperedBody,
+    /// Signed for another URL (schemes that sign it).
+    OtherUrl,
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,16 +236,18 @@ pub(crate) fn load(providers: &[String]) -> Corpus {
                 "{name:?}: {provider} is both skipped and expected"
             );
         }
+        for provider in &case.only {
+            assert!(
+                known.contains(provider),
+                "{name:?}: only names {provider}, not a provider of hookline.toml"
+            );
+        }
         for provider in case.expect_for.keys() {
             assert!(
                 known.contains(provider),
                 "{name:?}: expect_for names {provider}, not a provider of hookline.toml"
             );
         }
-        assert!(
-            case.skip.len() < providers.len(),
-            "{name:?} applies to no provider"
-        );
         for expect in std::iter::once(&case.expect).chain(case.expect_for.values()) {
             assert!(
                 !(expect.error.is_some() && expect.gateway.is_some()),

@@ -4,18 +4,43 @@ use super::corpus::{
     Body, Case, HEADER_COUNT_LIMIT, HeaderOp, Mutation, NamedBody, NamedMutation, Sign,
 };
 use super::{Built, Target};
-use crate::schemes::{Kind, ROLES, Scheme};
+use crate::schemes::{Message, ROLES, Scheme, TimestampAt};
 use crate::wire;
 
-/// Builds the request of a case for a provider.
+/// Builds the request of a case for a provider. A JSON body of a given size has that size as
+/// sent, with what the scheme carries inside it (Linear's timestamp, Mailgun's signature).
 pub(super) fn build(case: &Case, t: &Target, now: i64, head_limit: i64) -> Result<Built, String> {
-    let sizes = |name: &str| match name {
+    let built = build_with(case, t, now, head_limit, 0)?;
+    let Some(Body::Json { json }) = &case.body else {
+        return Ok(built);
+    };
+    let size = json.eval(&|name: &str| sizes(t, head_limit, name))?;
+    match built.body.len().checked_sub(size) {
+        Some(grown) if grown > 0 => build_with(case, t, now, head_limit, grown),
+        _ => Ok(built),
+    }
+}
+
+/// The sizes a case names.
+fn sizes(t: &Target, head_limit: i64, name: &str) -> Option<i64> {
+    match name {
         "limit" => Some(t.limit),
         "gateway_limit" => Some(hookline_local::gateway::MAX_BODY_BYTES as i64),
         "head_limit" => Some(head_limit),
         "header_count_limit" => Some(HEADER_COUNT_LIMIT),
         _ => None,
-    };
+    }
+}
+
+/// [`build`], with a JSON body `shrink` bytes smaller than the case says.
+fn build_with(
+    case: &Case,
+    t: &Target,
+    now: i64,
+    head_limit: i64,
+    shrink: usize,
+) -> Result<Built, String> {
+    let sizes = |name: &str| sizes(t, head_limit, name);
     let text = |s: &str| wire::expand(s, &|name| (name == "now").then(|| now.to_string()));
     let body = match &case.body {
         None | Some(Body::Named(NamedBody::Sample)) => t.sample_body.clone(),
@@ -24,7 +49,10 @@ pub(super) fn build(case: &Case, t: &Target, now: i64, head_limit: i64) -> Resul
             t.sample_body[..t.sample_body.len() / 2].to_vec()
         }
         Some(Body::Text { text: s }) => text(s)?,
-        Some(Body::Json { json }) => padded_json(json.eval(&sizes)?, "a")?,
+        Some(Body::Json { json }) => {
+            let size = json.eval(&sizes)?;
+            padded_json(size.saturating_sub(shrink), "a")?
+        }
         Some(Body::EscapedJson { escaped_json }) => {
             padded_json(escaped_json.eval(&sizes)?, "\\\\")?
         }
@@ -32,34 +60,55 @@ pub(super) fn build(case: &Case, t: &Target, now: i64, head_limit: i64) -> Resul
             .map(|i| [0xff, 0xfe, 0x80, 0xc3][i % 4])
             .collect(),
     };
-    let timestamp = match &case.timestamp {
-        None => now.to_string(),
+    // Evaluated times are seconds, sent in the scheme's form; literals are sent as they are.
+    let (timestamp, seconds) = match &case.timestamp {
+        None => (t.scheme.format_time(now), Some(now)),
         Some(expr) if expr.starts_with("now") => {
             let var = |name: &str| match name {
                 "now" => Some(now),
                 "tolerance" => Some(t.tolerance),
                 _ => None,
             };
-            wire::eval(expr, &var)?.to_string()
+            let seconds = wire::eval(expr, &var)?;
+            (t.scheme.format_time(seconds), Some(seconds))
         }
-        Some(literal) => String::from_utf8(text(literal)?).map_err(|e| e.to_string())?,
+        Some(literal) => (
+            String::from_utf8(text(literal)?).map_err(|e| e.to_string())?,
+            None,
+        ),
     };
-    let mut sent_body = body.clone();
+    let mut sent_body;
     let mut headers = t.sample_headers.clone();
+    let method = case.method.as_deref().unwrap_or("POST");
     if case.sign != Sign::None {
         let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
         let scheme = match case.sign {
             Sign::OtherSecret => t.scheme.with_other_key(),
             _ => t.scheme.clone(),
         };
+        let url = match case.sign {
+            Sign::OtherUrl => format!("http://{}/elsewhere{}", t.authority, t.path),
+            _ => format!("http://{}{}", t.authority, t.path),
+        };
+        // What the scheme carries in the body before signing (Linear's timestamp), the
+        // signature, then what it carries after (Mailgun's signature object).
+        let signed_body = t.scheme.embed(&body, &timestamp, &id, None);
+        let signature = scheme.sign(&Message {
+            method,
+            url: &url,
+            timestamp: &timestamp,
+            id: &id,
+            body: &signed_body,
+        });
+        let value = signature_value(case.signature.as_ref(), &t.scheme, &timestamp, &signature)?;
+        sent_body = t.scheme.embed(&signed_body, &timestamp, &id, Some(&value));
         if case.sign == Sign::TamperedBody {
-            match sent_body.get_mut(body.len() / 2) {
+            let middle = sent_body.len() / 2;
+            match sent_body.get_mut(middle) {
                 Some(byte) => *byte ^= 0x01,
                 None => sent_body.push(b'x'),
             }
         }
-        let mac = scheme.mac(&timestamp, &id, &body);
-        let value = signature_value(case.signature.as_ref(), &t.scheme, &timestamp, &mac)?;
         for (role, value) in [
             ("id", id.into_bytes()),
             ("timestamp", timestamp.clone().into_bytes()),
@@ -71,6 +120,8 @@ pub(super) fn build(case: &Case, t: &Target, now: i64, head_limit: i64) -> Resul
         }
     } else if case.signature.is_some() {
         return Err("an unsigned request has no signature to change".into());
+    } else {
+        sent_body = t.scheme.strip(&body);
     }
 
     let mut raw_lines: Vec<Vec<u8>> = Vec::new();
@@ -84,7 +135,6 @@ pub(super) fn build(case: &Case, t: &Target, now: i64, head_limit: i64) -> Resul
         }
     }
 
-    let method = case.method.as_deref().unwrap_or("POST");
     let mut head = format!(
         "{method} {} HTTP/1.1\r\nhost: {}\r\ncontent-length: {}\r\nconnection: close\r\n",
         t.path,
@@ -131,7 +181,7 @@ pub(super) fn build(case: &Case, t: &Target, now: i64, head_limit: i64) -> Resul
     Ok(Built {
         request: head,
         body: sent_body,
-        timestamp,
+        seconds,
     })
 }
 
@@ -171,9 +221,12 @@ fn signature_value(
             NamedMutation::NoPrefix => s
                 .value_without_prefix(timestamp, &encoded)
                 .ok_or("this scheme's signature has no prefix: skip the provider")?,
+            // The last byte: for an ECDSA signature in DER, inside `s` (the first is its tag).
             NamedMutation::BitFlip => {
                 let mut flipped = mac.to_vec();
-                flipped[0] ^= 0x01;
+                if let Some(last) = flipped.last_mut() {
+                    *last ^= 0x01;
+                }
                 with(&flipped)
             }
             NamedMutation::NonAscii => {
@@ -205,12 +258,13 @@ fn edit_headers(
     };
     let value = value.map(text).transpose()?;
     let name = if ROLES.contains(&target.as_str()) {
-        match t.scheme.header(target) {
-            Some(name) => name,
-            None if target == "timestamp" && matches!(t.scheme.kind, Kind::Stripe) => {
-                return edit_stripe_timestamp(headers, op, value);
+        match (t.scheme.header(target), t.scheme.timestamp_at()) {
+            (Some(name), _) => name,
+            (None, TimestampAt::Entry { key, separator }) if target == "timestamp" => {
+                let header = t.scheme.header("signature").ok_or("no signature header")?;
+                return edit_timestamp_entry(headers, &header, (key, separator), op, value);
             }
-            None => {
+            (None, _) => {
                 return Err(format!(
                     "the scheme has no {target} header: skip the provider"
                 ));
@@ -236,33 +290,37 @@ fn edit_headers(
     Ok(())
 }
 
-fn edit_stripe_timestamp(
+/// Edits a timestamp that is an entry of the signature header: Stripe's `t=` (entries split by
+/// `,`) or Paddle's `ts=` (by `;`).
+fn edit_timestamp_entry(
     headers: &mut [(String, Vec<u8>)],
+    header: &str,
+    (key, separator): (&str, char),
     op: &HeaderOp,
     value: Option<Vec<u8>>,
 ) -> Result<(), String> {
-    let header = headers
+    let found = headers
         .iter_mut()
-        .find(|(k, _)| k == "stripe-signature")
-        .ok_or("the request has no stripe-signature header")?;
-    let old = String::from_utf8(header.1.clone()).map_err(|e| e.to_string())?;
+        .find(|(k, _)| k == header)
+        .ok_or_else(|| format!("the request has no {header} header"))?;
+    let old = String::from_utf8(found.1.clone()).map_err(|e| e.to_string())?;
     let value = value.map(|v| String::from_utf8_lossy(&v).into_owned());
-    let mut entries: Vec<String> = old.split(',').map(str::to_owned).collect();
+    let mut entries: Vec<String> = old.split(separator).map(str::to_owned).collect();
     let t = entries
         .iter()
-        .position(|e| e.starts_with("t="))
-        .ok_or("no t= entry")?;
+        .position(|e| e.starts_with(key))
+        .ok_or_else(|| format!("no {key} entry"))?;
     match op {
         HeaderOp::Drop { .. } => {
             entries.remove(t);
         }
         HeaderOp::Duplicate { .. } => {
-            let copy = value.map_or_else(|| entries[t].clone(), |v| format!("t={v}"));
+            let copy = value.map_or_else(|| entries[t].clone(), |v| format!("{key}{v}"));
             entries.insert(t + 1, copy);
         }
-        HeaderOp::Set { .. } => entries[t] = format!("t={}", value.unwrap_or_default()),
-        _ => return Err("Stripe's timestamp is an entry, not a header".into()),
+        HeaderOp::Set { .. } => entries[t] = format!("{key}{}", value.unwrap_or_default()),
+        _ => return Err("this timestamp is an entry, not a header".into()),
     }
-    header.1 = entries.join(",").into_bytes();
+    found.1 = entries.join(&separator.to_string()).into_bytes();
     Ok(())
 }
