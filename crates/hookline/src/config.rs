@@ -15,6 +15,8 @@
 //! | `HOOKLINE_GENERIC_ENCODING` | generic-hmac: `hex` or `base64` | `hex` |
 //! | `HOOKLINE_GENERIC_PREFIX` | generic-hmac: text before the signature, e.g. `sha256=` | none |
 //! | `HOOKLINE_PROCESS_CONCURRENCY` | processor: messages of a standard batch handled at once | `8` |
+//! | `HOOKLINE_IDEMPOTENCY_TABLE` | processor: the DynamoDB table of idempotency records; set = each delivery's handler runs at most once to completion | unset: off |
+//! | `HOOKLINE_IDEMPOTENCY_TTL_SECS` | processor: how long a completed delivery's record is kept | `259200` (72 h) |
 //! | `HOOKLINE_LOG` | log filter of both functions | `info` |
 //!
 //! The names are the constants of [`vars`]; the one writer of these variables is
@@ -59,9 +61,23 @@ pub mod vars {
     pub const GENERIC_PREFIX: &str = "HOOKLINE_GENERIC_PREFIX";
     /// Messages of a standard batch handled at once (processor).
     pub const PROCESS_CONCURRENCY: &str = "HOOKLINE_PROCESS_CONCURRENCY";
+    /// The idempotency table (processor; known only once the table exists). Unset: off.
+    pub const IDEMPOTENCY_TABLE: &str = "HOOKLINE_IDEMPOTENCY_TABLE";
+    /// How long a completed delivery's idempotency record is kept, in seconds (processor).
+    pub const IDEMPOTENCY_TTL_SECS: &str = "HOOKLINE_IDEMPOTENCY_TTL_SECS";
     /// Log filter (both functions): a level, or `target=level` directives.
     pub const LOG: &str = "HOOKLINE_LOG";
 }
+
+/// How long a completed delivery's idempotency record is kept by default: 72 hours. The window
+/// starts when the handler completed, after the provider's first attempt, from which the longest
+/// retry windows documented in docs/providers.md count (Stripe's and Paddle's three days): every
+/// documented retry of a delivery falls inside it.
+pub const DEFAULT_IDEMPOTENCY_TTL_SECS: u64 = 72 * 3600;
+
+/// The longest idempotency window: 30 days (records are small, but a window longer than the
+/// queues' 14-day retention and any provider's retries protects nothing more).
+pub const MAX_IDEMPOTENCY_TTL_SECS: u64 = 30 * 86_400;
 
 /// The log filter when `HOOKLINE_LOG` is unset.
 pub const DEFAULT_LOG: &str = "info";
@@ -137,6 +153,17 @@ pub struct ProcessorConfig {
     pub provider: String,
     /// Messages of a standard-queue batch handled at once.
     pub concurrency: usize,
+    /// Where idempotency records are kept, when handlers run at most once per delivery.
+    pub idempotency: Option<IdempotencyConfig>,
+}
+
+/// The idempotency store's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyConfig {
+    /// The DynamoDB table.
+    pub table: String,
+    /// How long a completed delivery's record is kept.
+    pub ttl: Duration,
 }
 
 /// Reads variables through a lookup function, so tests need not touch the process environment.
@@ -318,9 +345,30 @@ impl ProcessorConfig {
             1,
             MAX_PROCESS_CONCURRENCY,
         )?;
+        let ttl = vars.number(
+            vars::IDEMPOTENCY_TTL_SECS,
+            DEFAULT_IDEMPOTENCY_TTL_SECS,
+            1,
+            MAX_IDEMPOTENCY_TTL_SECS,
+        )?;
+        let idempotency = match vars.optional(vars::IDEMPOTENCY_TABLE) {
+            Some(table) => Some(IdempotencyConfig {
+                table,
+                ttl: Duration::from_secs(ttl),
+            }),
+            // A window without a table is a half-configured store: refuse, rather than run every
+            // duplicate's handler again unnoticed.
+            None if vars.optional(vars::IDEMPOTENCY_TTL_SECS).is_some() => {
+                return Err(ConfigError::Missing {
+                    var: vars::IDEMPOTENCY_TABLE,
+                });
+            }
+            None => None,
+        };
         Ok(ProcessorConfig {
             provider,
             concurrency: usize::try_from(concurrency).unwrap_or(DEFAULT_CONCURRENCY),
+            idempotency,
         })
     }
 }
@@ -474,7 +522,8 @@ mod tests {
             c,
             Ok(ProcessorConfig {
                 provider: "github".into(),
-                concurrency: 3
+                concurrency: 3,
+                idempotency: None,
             })
         );
         let bad = ProcessorConfig::from_lookup(|k| {
@@ -483,5 +532,49 @@ mod tests {
                 .or_else(|| (k == "HOOKLINE_PROCESS_CONCURRENCY").then(|| "0".into()))
         });
         assert!(matches!(bad, Err(ConfigError::Invalid { .. })));
+    }
+
+    #[test]
+    fn processor_config_reads_the_idempotency_store() {
+        let read = |pairs: &'static [(&'static str, &'static str)]| {
+            ProcessorConfig::from_lookup(|k| {
+                std::iter::once(("HOOKLINE_PROVIDER", "stripe"))
+                    .chain(pairs.iter().copied())
+                    .find(|(name, _)| *name == k)
+                    .map(|(_, v)| v.to_owned())
+            })
+            .map(|c| c.idempotency)
+        };
+        let table = |ttl| {
+            Ok(Some(IdempotencyConfig {
+                table: "app-dev-idempotency".into(),
+                ttl: Duration::from_secs(ttl),
+            }))
+        };
+        assert_eq!(read(&[]), Ok(None));
+        assert_eq!(
+            read(&[("HOOKLINE_IDEMPOTENCY_TABLE", "app-dev-idempotency")]),
+            table(DEFAULT_IDEMPOTENCY_TTL_SECS)
+        );
+        assert_eq!(
+            read(&[
+                ("HOOKLINE_IDEMPOTENCY_TABLE", "app-dev-idempotency"),
+                ("HOOKLINE_IDEMPOTENCY_TTL_SECS", "3600"),
+            ]),
+            table(3600)
+        );
+        assert_eq!(
+            read(&[("HOOKLINE_IDEMPOTENCY_TTL_SECS", "3600")]),
+            Err(ConfigError::Missing {
+                var: "HOOKLINE_IDEMPOTENCY_TABLE"
+            })
+        );
+        assert!(matches!(
+            read(&[
+                ("HOOKLINE_IDEMPOTENCY_TABLE", "t"),
+                ("HOOKLINE_IDEMPOTENCY_TTL_SECS", "0"),
+            ]),
+            Err(ConfigError::Invalid { .. })
+        ));
     }
 }

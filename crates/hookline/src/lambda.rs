@@ -19,14 +19,16 @@
 //! changed secret takes effect without waiting for new instances.
 
 use std::future::Future;
+use std::time::{Duration, UNIX_EPOCH};
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 use crate::config::{ConfigError, IngestConfig, ProcessorConfig};
+use crate::idempotency::{DynamoDbStore, Guard};
 use crate::ingest::{Ingest, SECRET_REFRESH_INTERVAL, SecretLoader};
-use crate::process::{BoxError, Delivery, process_batch_with};
+use crate::process::{BoxError, Delivery, process_batch_once, process_batch_with};
 use crate::queue::SqsQueue;
 use crate::secrets::{SecretError, SecretSource};
 use crate::verify::{KeyError, Verifier};
@@ -131,8 +133,38 @@ where
     tracing::info!(provider = %config.provider, "processor function started");
     let handler = &handler;
     let concurrency = config.concurrency;
+    let Some(idempotency) = config.idempotency else {
+        return lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+            Ok::<_, Error>(Box::pin(process_batch_with(event.payload, handler, concurrency)).await)
+        }))
+        .await;
+    };
+    let aws = Box::pin(aws_config::load_defaults(
+        aws_config::BehaviorVersion::latest(),
+    ))
+    .await;
+    let store = DynamoDbStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        idempotency.table,
+        idempotency.ttl,
+    );
+    let store = &store;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, Error>(process_batch_with(event.payload, handler, concurrency).await)
+        // The invocation's deadline bounds the claim: after it, a crashed or timed-out
+        // invocation's record no longer stops the retry.
+        let deadline = UNIX_EPOCH + Duration::from_millis(event.context.deadline);
+        let guard = Guard { store, deadline };
+        // Boxed, as ingest's: lambda_runtime moves the handler's future, and an unboxed one
+        // nests deep enough to exceed the compiler's query depth in the function's crate.
+        Ok::<_, Error>(
+            Box::pin(process_batch_once(
+                event.payload,
+                handler,
+                concurrency,
+                &guard,
+            ))
+            .await,
+        )
     }))
     .await
 }

@@ -22,6 +22,7 @@
 pub mod config;
 pub mod describe;
 pub mod envelope;
+pub mod idempotency;
 pub mod ingest;
 #[cfg(feature = "aws")]
 pub mod lambda;

@@ -10,6 +10,7 @@ use futures_util::FutureExt as _;
 use futures_util::stream::{self, StreamExt as _};
 
 use crate::envelope::{Envelope, EnvelopeError};
+use crate::idempotency::{Guard, NoStore, Store, StoreError};
 
 /// The error type handlers may return (anything that converts into a boxed error: `anyhow`,
 /// `String`, your own error types).
@@ -98,6 +99,12 @@ pub enum ItemError {
     /// An earlier message of this FIFO batch failed, so this one was not attempted (to keep order).
     #[error("not attempted: an earlier message of this FIFO batch failed")]
     Skipped,
+    /// The idempotency store could not be used: the handler did not run.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Another invocation is running the handler for this delivery now; it comes back later.
+    #[error("another invocation is handling this delivery now (idempotency record in progress)")]
+    InProgress,
 }
 
 /// Reads one SQS record into a [`Delivery`].
@@ -142,6 +149,38 @@ where
     Fut: Future<Output = Result<(), E>>,
     E: Into<BoxError>,
 {
+    process(event, handler, concurrency, None::<&Guard<'_, NoStore>>).await
+}
+
+/// [`process_batch_with`], running the handler at most once to completion per delivery
+/// (`crate::idempotency`): `guard` holds the store and the invocation's deadline.
+pub async fn process_batch_once<H, Fut, E, S>(
+    event: SqsEvent,
+    handler: &H,
+    concurrency: usize,
+    guard: &Guard<'_, S>,
+) -> SqsBatchResponse
+where
+    H: Fn(Delivery) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: Into<BoxError>,
+    S: Store,
+{
+    process(event, handler, concurrency, Some(guard)).await
+}
+
+async fn process<H, Fut, E, S>(
+    event: SqsEvent,
+    handler: &H,
+    concurrency: usize,
+    guard: Option<&Guard<'_, S>>,
+) -> SqsBatchResponse
+where
+    H: Fn(Delivery) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: Into<BoxError>,
+    S: Store,
+{
     let fifo = event
         .records
         .first()
@@ -154,7 +193,7 @@ where
             let outcome = if failed {
                 Err(ItemError::Skipped)
             } else {
-                handle_record(record, handler).await
+                handle_record(record, handler, guard).await
             };
             failed |= outcome.is_err();
             if let Err(err) = outcome {
@@ -163,7 +202,7 @@ where
         }
     } else {
         let outcomes: Vec<_> = stream::iter(&event.records)
-            .map(|record| async move { (record, handle_record(record, handler).await) })
+            .map(|record| async move { (record, handle_record(record, handler, guard).await) })
             .buffered(concurrency.max(1))
             .collect()
             .await;
@@ -185,13 +224,30 @@ where
     response
 }
 
-async fn handle_record<H, Fut, E>(record: &SqsMessage, handler: &H) -> Result<(), ItemError>
+async fn handle_record<H, Fut, E, S>(
+    record: &SqsMessage,
+    handler: &H,
+    guard: Option<&Guard<'_, S>>,
+) -> Result<(), ItemError>
+where
+    H: Fn(Delivery) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: Into<BoxError>,
+    S: Store,
+{
+    let delivery = delivery_from_record(record)?;
+    match guard {
+        None => run_handler(handler, delivery).await,
+        Some(guard) => guard.run(delivery, |d| run_handler(handler, d)).await,
+    }
+}
+
+async fn run_handler<H, Fut, E>(handler: &H, delivery: Delivery) -> Result<(), ItemError>
 where
     H: Fn(Delivery) -> Fut,
     Fut: Future<Output = Result<(), E>>,
     E: Into<BoxError>,
 {
-    let delivery = delivery_from_record(record)?;
     // A handler may panic while it makes its future, before any await: catch that too, or the
     // panic takes the whole batch down with it.
     let future = match std::panic::catch_unwind(AssertUnwindSafe(|| handler(delivery))) {
