@@ -29,6 +29,24 @@ impl DynamoDbStore {
         }
     }
 
+    /// The store a processor is configured with (`HOOKLINE_IDEMPOTENCY_TABLE`,
+    /// `HOOKLINE_IDEMPOTENCY_TTL_SECS`), for a handler's own keys; `None` when idempotency is
+    /// off for the provider.
+    pub async fn from_env() -> Result<Option<DynamoDbStore>, crate::config::ConfigError> {
+        let Some(config) = crate::config::ProcessorConfig::from_env()?.idempotency else {
+            return Ok(None);
+        };
+        let aws = Box::pin(aws_config::load_defaults(
+            aws_config::BehaviorVersion::latest(),
+        ))
+        .await;
+        Ok(Some(DynamoDbStore::new(
+            aws_sdk_dynamodb::Client::new(&aws),
+            config.table,
+            config.ttl,
+        )))
+    }
+
     /// The table's name.
     pub fn table(&self) -> &str {
         &self.table
