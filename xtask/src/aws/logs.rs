@@ -4,10 +4,12 @@
 //! with `--json`; `--follow` polls until Ctrl-C.
 
 pub mod fetch;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod groups;
 pub mod line;
 #[cfg(test)]
-pub(crate) mod tests;
+mod tests;
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};

@@ -158,13 +158,17 @@ fn dry_run(
         None => format!("<{}>", outputs.secret_arn),
     };
     let mut out = format!(
-        "# in {}\nsts:GetCallerIdentity\ncloudformation:DescribeStacks StackName={} (its outputs {} and {})\nsecretsmanager:GetSecretValue SecretId={secret} (never printed; the first secret of a rotation signs)\n# POST <{}>, {} time(s): the sample `{event_type}` signed as {} signs it{}\n",
+        "# in {}\nsts:GetCallerIdentity\ncloudformation:DescribeStacks StackName={} (its outputs {} and {})\nsecretsmanager:GetSecretValue SecretId={secret} (never printed; the first secret of a rotation signs)\n# POST <{}>, {} time(s): {} signed as {} signs it{}\n",
         target.region,
         target.stack,
         outputs.webhook_url,
         outputs.secret_arn,
         outputs.webhook_url,
         args.count,
+        match &args.body {
+            Some(path) => path.display().to_string(),
+            None => format!("the sample `{event_type}`"),
+        },
         provider.name,
         if args.tamper {
             ", then changed (401 expected)"
@@ -174,7 +178,7 @@ fn dry_run(
     );
     if args.wait {
         out.push_str(&format!(
-            "# --wait: cloudformation:GetTemplate and ListStackResources (the processor's log group), then logs:FilterLogEvents FilterPattern='\"<message id>\"' every {} s until each message is logged processed or failed, at most {}\n",
+            "# --wait: cloudformation:GetTemplate and ListStackResources (the processor's log group), then logs:FilterLogEvents FilterPattern='\"<message id>\"' (several: ?\"<id>\" ?\"<id>\") every {} s until each message is logged processed or failed, at most {}\n",
             wait.poll.as_secs(),
             args.timeout
         ));
@@ -219,19 +223,30 @@ pub async fn wait_for(
         options.timeout.as_secs()
     );
     loop {
-        for id in message_ids {
-            if found.iter().any(|(done, _)| done == id) {
-                continue;
-            }
-            let query = fetch::Query {
-                groups: vec![(Function::Process, group.to_owned())],
-                start_ms,
-                // A quoted term matches the id as it is (CloudWatch Logs filter pattern syntax;
-                // unquoted, its `-` would exclude terms).
-                pattern: Some(format!("\"{id}\"")),
-                page_limit: None,
-            };
-            let events = fetch::all(logs, &query).await?;
+        let pending: Vec<&String> = message_ids
+            .iter()
+            .filter(|id| !found.iter().any(|(done, _)| done == *id))
+            .collect();
+        // One read for them all (FilterLogEvents is throttled per account): quoted terms match
+        // an id as it is (unquoted, its `-` would exclude terms), `?` joins them with OR
+        // (CloudWatch Logs filter pattern syntax). Each line is checked below anyway: moto
+        // matches every line for a `?` pattern.
+        let pattern = match pending.as_slice() {
+            [one] => format!("\"{one}\""),
+            many => many
+                .iter()
+                .map(|id| format!("?\"{id}\""))
+                .collect::<Vec<_>>()
+                .join(" "),
+        };
+        let query = fetch::Query {
+            groups: vec![(Function::Process, group.to_owned())],
+            start_ms,
+            pattern: Some(pattern),
+            page_limit: None,
+        };
+        let events = fetch::all(logs, &query).await?;
+        for id in pending {
             if let Some(outcome) = events.iter().find_map(|e| outcome_of(&e.message, id)) {
                 let after = started.elapsed().as_secs_f64();
                 match &outcome {

@@ -47,7 +47,7 @@ pub fn cdk_path(stack: &str, provider: &str, function: Function) -> String {
 }
 
 /// The logical id of the resource at `path` in a template, if any.
-fn logical_id<'a>(template: &'a Value, path: &str) -> Option<&'a str> {
+pub fn logical_id<'a>(template: &'a Value, path: &str) -> Option<&'a str> {
     template
         .get("Resources")?
         .as_object()?

@@ -10,6 +10,8 @@ use super::*;
 use crate::aws::env::fixtures;
 use crate::aws::moto::{self, Moto};
 
+use super::fixtures::{put, stack_with_log_groups};
+
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-12-02T12:00:00Z")
         .unwrap()
@@ -155,82 +157,6 @@ logs:FilterLogEvents LogGroupName=<each> StartTime=<--since> FilterPattern='{ $.
 # --follow: the same again every 2 s from the newest event seen less 120 s (late events), each event printed once, until Ctrl-C
 "
     );
-}
-
-/// A stack with the log groups of `providers` as the CDK app makes them: no names, the CDK path
-/// in their metadata. Returns the log group names (ingest, process) per provider.
-pub async fn stack_with_log_groups(
-    cfn: &aws_sdk_cloudformation::Client,
-    stack: &str,
-    providers: &[&str],
-    extra: serde_json::Value,
-) -> Vec<(String, String)> {
-    let mut resources = serde_json::Map::new();
-    for provider in providers {
-        for (function, id) in [
-            (Function::Ingest, "IngestLogs"),
-            (Function::Process, "ProcessorLogs"),
-        ] {
-            resources.insert(
-                format!("{}{id}0A1B2C3D", provider.replace('-', "")),
-                json!({
-                    "Type": "AWS::Logs::LogGroup",
-                    "Properties": { "RetentionInDays": 7 },
-                    "Metadata": { "aws:cdk:path": groups::cdk_path(stack, provider, function) },
-                }),
-            );
-        }
-    }
-    let mut template = json!({ "Resources": resources });
-    if let Some(outputs) = extra.get("Outputs") {
-        template["Outputs"] = outputs.clone();
-    }
-    cfn.create_stack()
-        .stack_name(stack)
-        .template_body(template.to_string())
-        .send()
-        .await
-        .unwrap();
-    let mut names = Vec::new();
-    for provider in providers {
-        let found = groups::find(cfn, stack, "test", provider, &functions(None))
-            .await
-            .unwrap();
-        names.push((found[0].1.clone(), found[1].1.clone()));
-    }
-    names
-}
-
-/// Writes lines to a log group (a stream of its own), as Lambda would.
-pub async fn put(
-    logs: &aws_sdk_cloudwatchlogs::Client,
-    group: &str,
-    stream: &str,
-    lines: &[(i64, String)],
-) {
-    let _ = logs
-        .create_log_stream()
-        .log_group_name(group)
-        .log_stream_name(stream)
-        .send()
-        .await;
-    let events = lines
-        .iter()
-        .map(|(ms, message)| {
-            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
-                .timestamp(*ms)
-                .message(message)
-                .build()
-                .unwrap()
-        })
-        .collect();
-    logs.put_log_events()
-        .log_group_name(group)
-        .log_stream_name(stream)
-        .set_log_events(Some(events))
-        .send()
-        .await
-        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::*;
 use crate::aws::env::fixtures;
-use crate::aws::logs::tests::{put, stack_with_log_groups};
+use crate::aws::logs::fixtures::{put, stack_with_log_groups};
 use crate::aws::moto::{self, Moto};
 
 /// `target/debug` with the stripe functions built (the binaries `cargo xtask dev` runs).
@@ -267,7 +267,7 @@ sts:GetCallerIdentity
 cloudformation:DescribeStacks StackName=hookline-prod (its outputs StripeWebhookUrl and StripeSecretArn)
 secretsmanager:GetSecretValue SecretId=<StripeSecretArn> (never printed; the first secret of a rotation signs)
 # POST <StripeWebhookUrl>, 3 time(s): the sample `invoice.paid` signed as stripe signs it
-# --wait: cloudformation:GetTemplate and ListStackResources (the processor's log group), then logs:FilterLogEvents FilterPattern='\"<message id>\"' every 2 s until each message is logged processed or failed, at most 2m
+# --wait: cloudformation:GetTemplate and ListStackResources (the processor's log group), then logs:FilterLogEvents FilterPattern='\"<message id>\"' (several: ?\"<id>\" ?\"<id>\") every 2 s until each message is logged processed or failed, at most 2m
 "
     );
 }
