@@ -103,7 +103,8 @@ pub fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
 
 /// The CloudWatch Logs filter pattern of `--status`: the JSON field the functions log it in
 /// (CloudWatch Logs User Guide, "Filter pattern syntax for metric filters, subscription
-/// filters, filter log events": `{ $.fields.status = 401 }`).
+/// filters, filter log events": `{ $.fields.status = 401 }`). `line::render` checks the status
+/// again: moto does not evaluate JSON patterns (it matches every line), and text lines have none.
 pub fn status_pattern(status: u16) -> String {
     format!("{{ $.fields.status = {status} }}")
 }
