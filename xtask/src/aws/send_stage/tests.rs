@@ -16,7 +16,8 @@ use crate::aws::env::fixtures;
 use crate::aws::logs::fixtures::{put, stack_with_log_groups};
 use crate::aws::moto::{self, Moto};
 
-/// `target/debug` with the stripe functions built (the binaries `cargo xtask dev` runs).
+/// `target/debug` with the stripe functions built (the binaries `cargo xtask dev` runs). The
+/// same build as the end-to-end tests' (`tests/src/lib.rs`), so that one serves both.
 fn binaries() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
@@ -24,7 +25,16 @@ fn binaries() -> PathBuf {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let output = Command::new(cargo)
                 .current_dir(project::root())
-                .args(["build", "--bins", "-p", "stripe-webhooks"])
+                .args([
+                    "build",
+                    "--bins",
+                    "-p",
+                    "stripe-webhooks",
+                    "-p",
+                    "hookline-e2e",
+                    "-p",
+                    "xtask",
+                ])
                 .output()
                 .unwrap();
             assert!(
