@@ -37,7 +37,8 @@ enum Command {
     Generate(repo::generate::Args),
     /// Run the whole pipeline on localhost: gateway, functions, durable queues.
     Dev(local::dev::Args),
-    /// Sign a sample delivery as the provider would and post it.
+    /// Sign a sample delivery as the provider would and post it: to the local stack, or with
+    /// --stage to a deployed stage (signed with its secret; --wait until it is processed).
     Send(local::send::Args),
     /// Inspect a provider's dead-letter queue, or move its messages back.
     Dlq(local::dlq::Args),
@@ -50,14 +51,22 @@ enum Command {
     Synth(aws::synth::Args),
     /// Prepare an AWS account and region for the CDK, once, with admin credentials.
     Bootstrap(aws::bootstrap::Args),
-    /// Build and deploy a stage to AWS, then print its webhook URLs.
+    /// Build and deploy a stage to AWS, then print its webhook URLs; --hotswap updates only the
+    /// functions' code (ephemeral stages).
     Deploy(aws::deploy::Args),
+    /// Build, then show what a deploy would change on a stage (cdk diff); --fail exits non-zero
+    /// when it differs.
+    Diff(aws::diff::Args),
     /// Remove a stage from AWS (all of it when ephemeral); waits until it is gone.
     Destroy(aws::destroy::Args),
     /// Remove the expired previews, and those of closed pull requests.
     Reap(aws::reap::Args),
     /// Manage a stage's signing secrets.
     Secret(aws::secret::Args),
+    /// One screen about a deployed stage: stack, webhook URLs, queues, DLQs, alarms in ALARM.
+    Status(aws::status::Args),
+    /// A provider's function logs on a deployed stage (CloudWatch Logs), readable or raw.
+    Logs(aws::logs::Args),
     /// Fuzz the parsers and verifiers (cargo-fuzz, nightly), seeded from the fixtures.
     Fuzz(repo::fuzz::Args),
     /// Measure ingest cost, cold start and local throughput against their floors: BENCHMARKS.md.
@@ -80,9 +89,12 @@ fn main() -> std::process::ExitCode {
         Command::Synth(args) => aws::synth::run(args),
         Command::Bootstrap(args) => aws::bootstrap::run(args),
         Command::Deploy(args) => aws::deploy::run(args),
+        Command::Diff(args) => aws::diff::run(args),
         Command::Destroy(args) => aws::destroy::run(args),
         Command::Reap(args) => aws::reap::run(args),
         Command::Secret(args) => aws::secret::run(args),
+        Command::Status(args) => aws::status::run(args),
+        Command::Logs(args) => aws::logs::run(args),
         Command::Bench(args) => repo::bench::run(args),
         Command::Fuzz(args) => repo::fuzz::run(args),
     };

@@ -137,12 +137,24 @@ pub fn resolve_stage(
     env: &AwsEnv,
     alarm_email: Option<&str>,
 ) -> Result<Resolved> {
+    resolve_stage_at(manifest, stage, pr, env, alarm_email, chrono::Utc::now())
+}
+
+/// [`resolve_stage`] for a deploy at `now` (an ephemeral stage expires its ttl after it).
+pub fn resolve_stage_at(
+    manifest: &Manifest,
+    stage: Stage,
+    pr: Option<u64>,
+    env: &AwsEnv,
+    alarm_email: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Resolved> {
     let options = StageOptions {
         stage,
         region: Some(aws::region(env, &manifest.project.region)),
         alarm_email: alarm_email.map(str::to_owned),
         pr,
-        now: chrono::Utc::now(),
+        now,
     };
     let file = project::manifest_path();
     Ok(hookline_manifest::resolve(

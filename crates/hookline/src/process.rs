@@ -248,6 +248,9 @@ where
     Fut: Future<Output = Result<(), E>>,
     E: Into<BoxError>,
 {
+    // For the line that says it was processed (`cargo xtask send --stage --wait` looks for it).
+    let message_id = delivery.message_id.clone();
+    let delivery_id = delivery.envelope.delivery_id.clone();
     // A handler may panic while it makes its future, before any await: catch that too, or the
     // panic takes the whole batch down with it.
     let future = match std::panic::catch_unwind(AssertUnwindSafe(|| handler(delivery))) {
@@ -255,7 +258,14 @@ where
         Err(panic) => return Err(ItemError::Panic(panic_message(panic.as_ref()))),
     };
     match AssertUnwindSafe(future).catch_unwind().await {
-        Ok(Ok(())) => Ok(()),
+        Ok(Ok(())) => {
+            tracing::info!(
+                message_id = %message_id,
+                delivery_id = delivery_id.as_deref(),
+                "message processed"
+            );
+            Ok(())
+        }
         Ok(Err(err)) => Err(ItemError::Handler(err.into())),
         Err(panic) => Err(ItemError::Panic(panic_message(panic.as_ref()))),
     }

@@ -16,6 +16,7 @@ use std::process::Command;
 use crate::aws::AwsEnv;
 use crate::aws::build::{self, Arch, Machine, Options};
 use crate::aws::lambda_zip::{self, EM_AARCH64};
+use crate::aws::logs::{Function, groups};
 use crate::aws::synth;
 use crate::cmd::QuietExec;
 use crate::project;
@@ -113,6 +114,16 @@ fn build_writes_arm64_bootstrap_zips_that_synthesize_into_a_lint_clean_stack() {
     for function in &functions {
         assert_eq!(function["Properties"]["Architectures"][0], "arm64");
         assert_eq!(function["Properties"]["Runtime"], "provided.al2023");
+    }
+    // `cargo xtask logs` finds each function's log group by its CDK path in the template.
+    for provider in &manifest.providers {
+        for function in [Function::Ingest, Function::Process] {
+            let path = groups::cdk_path(&stack, &provider.name, function);
+            assert!(
+                groups::logical_id(&json, &path).is_some(),
+                "no log group at {path}"
+            );
+        }
     }
     // The synthesized stack refuses exactly the bootstrap versions below the one `deploy`
     // checks for (aws-cdk-lib's CheckBootstrapVersion rule lists them).

@@ -6,12 +6,16 @@ pub mod build;
 pub mod cdk;
 pub mod deploy;
 pub mod destroy;
+pub mod diff;
 pub(crate) mod env;
 pub mod lambda_zip;
+pub mod logs;
 pub mod reap;
 pub mod sdk;
 pub mod secret;
+pub mod send_stage;
 pub mod stack;
+pub mod status;
 pub mod synth;
 
 #[cfg(test)]

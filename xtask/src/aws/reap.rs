@@ -166,7 +166,7 @@ pub async fn reap(
 }
 
 /// `1d 2h`, `3h 4m`, `5m`, `0m`.
-fn age(secs: i64) -> String {
+pub(crate) fn age(secs: i64) -> String {
     let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
     match (d, h) {
         (0, 0) => format!("{m}m"),

@@ -1,5 +1,6 @@
 //! `cargo xtask send <provider>`: signs a sample (or your) delivery exactly as the provider
-//! would, posts it, and prints the answer.
+//! would, posts it, and prints the answer. With `--stage`, to a deployed stage, signed with its
+//! secret (`aws/send_stage.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -14,31 +15,44 @@ use crate::project;
 #[derive(clap::Args)]
 pub struct Args {
     /// Provider name from hookline.toml.
-    provider: String,
+    pub provider: String,
     /// Sample event type from the crate's fixtures/events.toml [default: the first one].
     #[arg(long)]
-    event: Option<String>,
+    pub event: Option<String>,
     /// Send this file as the body instead of a sample.
     #[arg(long)]
-    body: Option<PathBuf>,
+    pub body: Option<PathBuf>,
     /// How many deliveries to send.
     #[arg(long, default_value_t = 1)]
-    count: u32,
+    pub count: u32,
     /// Change the body after signing: the stack must answer 401.
     #[arg(long)]
-    tamper: bool,
+    pub tamper: bool,
     /// Webhook URL [default: the local gateway's route].
     #[arg(long)]
-    url: Option<String>,
+    pub url: Option<String>,
     /// Local gateway port (when --url is not given).
     #[arg(long, default_value_t = 3000)]
-    port: u16,
+    pub port: u16,
     /// Signing secret [default: the local one in --data-dir].
     #[arg(long)]
-    secret: Option<String>,
+    pub secret: Option<String>,
     /// Where `cargo xtask dev` keeps the local secrets.
     #[arg(long, default_value = ".hookline")]
-    data_dir: PathBuf,
+    pub data_dir: PathBuf,
+    /// A deployed stage instead of the local stack: its webhook URL (stack outputs), signed
+    /// with its current secret (Secrets Manager, with your credentials; never printed).
+    #[arg(long, conflicts_with_all = ["url", "secret"])]
+    pub stage: Option<String>,
+    /// With --stage: then wait until the processor logged each message as processed or failed.
+    #[arg(long, requires = "stage")]
+    pub wait: bool,
+    /// How long --wait waits: 30s, 2m, ...
+    #[arg(long, requires = "wait", default_value = "2m")]
+    pub timeout: String,
+    /// With --stage: print the AWS calls and what would be posted, and do nothing.
+    #[arg(long, requires = "stage")]
+    pub dry_run: bool,
 }
 
 /// A sample from `fixtures/events.toml`.
@@ -98,7 +112,8 @@ pub fn samples(fixtures: &Path) -> Result<Vec<Sample>> {
         .collect()
 }
 
-fn sample(provider: &Provider, event: Option<&str>) -> Result<Sample> {
+/// The sample `event` (the first without one) of a provider's crate.
+pub fn sample(provider: &Provider, event: Option<&str>) -> Result<Sample> {
     let fixtures = project::root().join(provider.crate_dir()).join("fixtures");
     let mut all = samples(&fixtures)?;
     let index = match event {
@@ -119,16 +134,36 @@ fn sample(provider: &Provider, event: Option<&str>) -> Result<Sample> {
     }
 }
 
-pub fn run(args: Args) -> Result<()> {
-    let manifest = crate::project::manifest()?;
-    let provider = manifest.provider(&args.provider).with_context(|| {
+/// The provider named on the command line, or an error that lists the providers.
+pub fn provider<'a>(manifest: &'a hookline_manifest::Manifest, name: &str) -> Result<&'a Provider> {
+    manifest.provider(name).with_context(|| {
         let names: Vec<&str> = manifest.providers.iter().map(|p| p.name.as_str()).collect();
         format!(
-            "no provider `{}` in hookline.toml (providers: {})",
-            args.provider,
+            "no provider `{name}` in hookline.toml (providers: {})",
             names.join(", ")
         )
-    })?;
+    })
+}
+
+/// The body to send: `--body`, else the sample `--event`.
+pub fn body(args: &Args, provider: &Provider) -> Result<Sample> {
+    match &args.body {
+        Some(path) => Ok(Sample {
+            event_type: String::new(),
+            body: std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+            content_type: "application/json".into(),
+            headers: Vec::new(),
+        }),
+        None => sample(provider, args.event.as_deref()),
+    }
+}
+
+pub fn run(args: Args) -> Result<()> {
+    if args.stage.is_some() {
+        return crate::aws::send_stage::run(&args);
+    }
+    let manifest = crate::project::manifest()?;
+    let provider = provider(&manifest, &args.provider)?;
     let scheme = provider.scheme().map_err(|e| anyhow::anyhow!("{e}"))?;
     let secret = match &args.secret {
         Some(secret) => secret.clone(),
@@ -146,35 +181,50 @@ pub fn run(args: Args) -> Result<()> {
         }
     };
     let signer = Signer::new(scheme.clone(), &secret).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let sample = match &args.body {
-        Some(path) => Sample {
-            event_type: String::new(),
-            body: std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
-            content_type: "application/json".into(),
-            headers: Vec::new(),
-        },
-        None => sample(provider, args.event.as_deref())?,
-    };
+    let sample = body(&args, provider)?;
     let url = args
         .url
         .clone()
         .unwrap_or_else(|| format!("http://127.0.0.1:{}{}", args.port, provider.route));
+    deliver(
+        &signer,
+        &provider.name,
+        &sample,
+        &url,
+        args.count,
+        args.tamper,
+    )?;
+    Ok(())
+}
+
+/// Signs and posts `count` deliveries of `sample` to `url`, printing each answer; returns the
+/// message ids of the queued ones. Fails when any answer is not the one expected (2xx, or 401
+/// with `tamper`).
+pub fn deliver(
+    signer: &Signer,
+    provider: &str,
+    sample: &Sample,
+    url: &str,
+    count: u32,
+    tamper: bool,
+) -> Result<Vec<String>> {
     let mut failures = 0;
-    for _ in 0..args.count {
+    let mut queued = Vec::new();
+    for _ in 0..count {
         let delivery_id = uuid::Uuid::new_v4().to_string();
         let signed = signer
             .sign(&Outgoing {
-                url: &url,
+                url,
                 body: &sample.body,
                 timestamp: chrono::Utc::now().timestamp(),
                 delivery_id: &delivery_id,
             })
-            .with_context(|| format!("signing the sample for {}", provider.name))?;
+            .with_context(|| format!("signing the sample for {provider}"))?;
         let mut headers = vec![("Content-Type".to_owned(), sample.content_type.clone())];
         headers.extend(sample.headers.iter().cloned());
         headers.extend(signed.headers);
         let mut body = signed.body;
-        if args.tamper {
+        if tamper {
             match body.first_mut() {
                 Some(first) => *first ^= 0x20,
                 None => body.push(b' '),
@@ -189,11 +239,11 @@ pub fn run(args: Args) -> Result<()> {
                     .and_then(|m| m.as_str())
                     .map(str::to_owned)
             });
-        match message_id {
-            Some(id) => println!("{} {}  message_id {id}", response.status, provider.name),
-            None => println!("{} {}  {}", response.status, provider.name, text.trim()),
+        match &message_id {
+            Some(id) => println!("{} {provider}  message_id {id}", response.status),
+            None => println!("{} {provider}  {}", response.status, text.trim()),
         }
-        let ok = if args.tamper {
+        let ok = if tamper {
             response.status == 401
         } else {
             (200..300).contains(&response.status)
@@ -201,13 +251,13 @@ pub fn run(args: Args) -> Result<()> {
         if !ok {
             failures += 1;
         }
+        queued.extend(message_id);
     }
     if failures > 0 {
         bail!(
-            "{failures} of {} deliveries were not answered as expected ({})",
-            args.count,
-            if args.tamper { "401" } else { "2xx" }
+            "{failures} of {count} deliveries were not answered as expected ({})",
+            if tamper { "401" } else { "2xx" }
         );
     }
-    Ok(())
+    Ok(queued)
 }

@@ -186,11 +186,14 @@ impl<S: Store> Guard<'_, S> {
         match self.store.begin(&key, self.deadline).await? {
             Begin::Started => {}
             Begin::Completed { .. } => {
+                // The line every processed message gets (`send --stage --wait` looks for it),
+                // marked: its handler already completed for this delivery, and did not run.
                 tracing::info!(
                     message_id = %delivery.message_id,
+                    delivery_id = delivery.delivery_id(),
                     dedup_id = %delivery.dedup_id(),
                     duplicate = true,
-                    "duplicate delivery: its handler already completed, not run again"
+                    "message processed"
                 );
                 return Ok(());
             }

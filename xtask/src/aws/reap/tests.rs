@@ -25,6 +25,7 @@ fn stack(name: &str, tags: &[(&str, &str)]) -> StackInfo {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect::<BTreeMap<_, _>>(),
         outputs: BTreeMap::new(),
+        deployed_at: None,
     }
 }
 

@@ -4,7 +4,7 @@
 //! `--stage`, a deployed stage's queues (found in the stack's outputs `<Provider>QueueUrl` and
 //! `<Provider>DlqUrl`, credentials from the standard AWS chain).
 
-mod list;
+pub(crate) mod list;
 mod redrive;
 #[cfg(test)]
 mod tests;

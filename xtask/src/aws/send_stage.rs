@@ -1,0 +1,281 @@
+//! `cargo xtask send <provider> --stage <s>`: the local `send` against a deployed stage. The
+//! sample is signed with the stage's current secret, read from Secrets Manager with the
+//! caller's credentials (the first one of a rotation: the new one), and posted to the webhook
+//! URL of the stack's outputs. The secret is never printed, nor put in an error. `--wait` then
+//! polls the processor's log group until it logged each message as processed or failed.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use hookline::sign::Signer;
+use serde_json::Value;
+
+use crate::aws::logs::{self, Function, fetch};
+use crate::aws::{AwsEnv, sdk, stack};
+use crate::local::send::{self as local_send, Args};
+use crate::project;
+use crate::stage::StageStack;
+
+/// What the processor logged about a message (`crates/hookline/src/process.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// `message processed`.
+    Processed,
+    /// `message failed`, with the error it logged; SQS hands it out again after the visibility
+    /// timeout.
+    Failed(String),
+}
+
+/// How `--wait` waits.
+#[derive(Debug, Clone, Copy)]
+pub struct WaitOptions {
+    /// At most this long for all the messages.
+    pub timeout: Duration,
+    /// Between two reads of the log group.
+    pub poll: Duration,
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    let Some(timeout) = logs::duration_secs(&args.timeout) else {
+        bail!(
+            "--timeout `{}` is not a duration: use a number and s, m or h, e.g. 30s or 2m",
+            args.timeout
+        );
+    };
+    let wait = WaitOptions {
+        timeout: Duration::from_secs(timeout.unsigned_abs()),
+        poll: Duration::from_secs(2),
+    };
+    let outcomes = send(args, &AwsEnv::from_process(), wait)?;
+    let failed = outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::Failed(_)))
+        .count();
+    if failed > 0 {
+        bail!(
+            "{failed} of {} message(s) failed in the processor",
+            outcomes.len()
+        );
+    }
+    Ok(())
+}
+
+/// Sends (or, with `--dry-run`, prints the calls); with `--wait`, returns what the processor
+/// logged about each message queued.
+pub fn send(args: &Args, env: &AwsEnv, wait: WaitOptions) -> Result<Vec<(String, Outcome)>> {
+    let Some(stage) = &args.stage else {
+        bail!("send_stage::send needs --stage");
+    };
+    let manifest = project::manifest()?;
+    let provider = local_send::provider(&manifest, &args.provider)?;
+    let scheme = provider.scheme().map_err(|e| anyhow::anyhow!("{e}"))?;
+    can_sign(&provider.name, &scheme)?;
+    let sample = local_send::body(args, provider)?;
+    let stage = hookline_manifest::Stage::new(stage, false, None)?;
+    let target = StageStack::new(&manifest, &stage, env);
+    let outputs = hookline_manifest::provider_outputs(&provider.name);
+    if args.dry_run {
+        print!(
+            "{}",
+            dry_run(args, provider, &target, &sample.event_type, wait)
+        );
+        return Ok(Vec::new());
+    }
+    sdk::runtime()?.block_on(async {
+        let config = sdk::connect(env, &target.region).await;
+        sdk::preflight(env, &config).await?;
+        let cfn = aws_sdk_cloudformation::Client::new(&config);
+        let [url, stack_secret] = stack::outputs(
+            &cfn,
+            &target.stack,
+            &stage.name,
+            [&outputs.webhook_url, &outputs.secret_arn],
+        )
+        .await?;
+        let arn = provider.signing.secret_arn.clone().unwrap_or(stack_secret);
+        let client = aws_sdk_secretsmanager::Client::new(&config);
+        // Its errors name the secret, never its value.
+        let secrets = hookline::secrets::fetch(&client, &arn)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let first = secrets
+            .first()
+            .with_context(|| format!("the secret {arn} holds no signing secret"))?;
+        let signer = Signer::new(scheme.clone(), first.expose()).map_err(|e| {
+            anyhow::anyhow!("the secret {arn} cannot sign for the {scheme} scheme: {e}")
+        })?;
+        let sent_ms = chrono::Utc::now().timestamp_millis();
+        let queued = local_send::deliver(
+            &signer,
+            &provider.name,
+            &sample,
+            &url,
+            args.count,
+            args.tamper,
+        )?;
+        if !args.wait || queued.is_empty() {
+            return Ok(Vec::new());
+        }
+        let groups = logs::groups::find(
+            &cfn,
+            &target.stack,
+            &stage.name,
+            &provider.name,
+            &[Function::Process],
+        )
+        .await?;
+        let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+        let found = wait_for(&logs, &groups[0].1, &queued, sent_ms, wait).await;
+        let hint = format!(
+            "look with `cargo xtask logs {} --stage {} --function process`",
+            provider.name, stage.name
+        );
+        found.with_context(|| hint)
+    })
+}
+
+/// Public-key schemes keep the provider's public key in the stage's secret: nothing to sign with.
+fn can_sign(provider: &str, scheme: &hookline::Scheme) -> Result<()> {
+    if scheme.uses_public_keys() {
+        bail!(
+            "{provider} verifies with the provider's public key ({scheme}): the stage's secret is that public key, which cannot sign. Send a test delivery from the provider's dashboard instead"
+        );
+    }
+    Ok(())
+}
+
+/// What `--dry-run` prints: the calls, and what would be posted.
+fn dry_run(
+    args: &Args,
+    provider: &hookline_manifest::Provider,
+    target: &StageStack,
+    event_type: &str,
+    wait: WaitOptions,
+) -> String {
+    let outputs = hookline_manifest::provider_outputs(&provider.name);
+    let secret = match &provider.signing.secret_arn {
+        Some(arn) => arn.clone(),
+        None => format!("<{}>", outputs.secret_arn),
+    };
+    let mut out = format!(
+        "# in {}\nsts:GetCallerIdentity\ncloudformation:DescribeStacks StackName={} (its outputs {} and {})\nsecretsmanager:GetSecretValue SecretId={secret} (never printed; the first secret of a rotation signs)\n# POST <{}>, {} time(s): {} signed as {} signs it{}\n",
+        target.region,
+        target.stack,
+        outputs.webhook_url,
+        outputs.secret_arn,
+        outputs.webhook_url,
+        args.count,
+        match &args.body {
+            Some(path) => path.display().to_string(),
+            None => format!("the sample `{event_type}`"),
+        },
+        provider.name,
+        if args.tamper {
+            ", then changed (401 expected)"
+        } else {
+            ""
+        },
+    );
+    if args.wait {
+        out.push_str(&format!(
+            "# --wait: cloudformation:GetTemplate and ListStackResources (the processor's log group), then logs:FilterLogEvents FilterPattern='\"<message id>\"' (several: ?\"<id>\" ?\"<id>\") every {} s until each message is logged processed or failed, at most {}\n",
+            wait.poll.as_secs(),
+            args.timeout
+        ));
+    }
+    out
+}
+
+/// What a processor log line says about `message_id`, if anything.
+pub fn outcome_of(line: &str, message_id: &str) -> Option<Outcome> {
+    let fields = logs::line::fields(line)?;
+    if fields.get("message_id").and_then(Value::as_str) != Some(message_id) {
+        return None;
+    }
+    match fields.get("message").and_then(Value::as_str)? {
+        "message processed" => Some(Outcome::Processed),
+        "message failed" => Some(Outcome::Failed(
+            fields
+                .get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("no error logged")
+                .to_owned(),
+        )),
+        _ => None,
+    }
+}
+
+/// Polls the processor's log group from `since_ms` until each message has a line that says
+/// it was processed or failed, printing each as it is found.
+pub async fn wait_for(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    group: &str,
+    message_ids: &[String],
+    since_ms: i64,
+    options: WaitOptions,
+) -> Result<Vec<(String, Outcome)>> {
+    let started = Instant::now();
+    // A minute of slack: the clocks of this machine and of AWS differ.
+    let start_ms = since_ms - 60_000;
+    let mut found: Vec<(String, Outcome)> = Vec::new();
+    eprintln!(
+        "waiting for the processor (log group {group}, at most {} s)...",
+        options.timeout.as_secs()
+    );
+    loop {
+        let pending: Vec<&String> = message_ids
+            .iter()
+            .filter(|id| !found.iter().any(|(done, _)| done == *id))
+            .collect();
+        // One read for them all (FilterLogEvents is throttled per account): quoted terms match
+        // an id as it is (unquoted, its `-` would exclude terms), `?` joins them with OR
+        // (CloudWatch Logs filter pattern syntax). Each line is checked below anyway: moto
+        // matches every line for a `?` pattern.
+        let pattern = match pending.as_slice() {
+            [one] => format!("\"{one}\""),
+            many => many
+                .iter()
+                .map(|id| format!("?\"{id}\""))
+                .collect::<Vec<_>>()
+                .join(" "),
+        };
+        let query = fetch::Query {
+            groups: vec![(Function::Process, group.to_owned())],
+            start_ms,
+            pattern: Some(pattern),
+            page_limit: None,
+        };
+        let events = fetch::all(logs, &query).await?;
+        for id in pending {
+            if let Some(outcome) = events.iter().find_map(|e| outcome_of(&e.message, id)) {
+                let after = started.elapsed().as_secs_f64();
+                match &outcome {
+                    Outcome::Processed => println!("processed  {id}  ({after:.1} s)"),
+                    Outcome::Failed(error) => println!(
+                        "FAILED     {id}  ({after:.1} s): {error} (SQS hands it out again after the visibility timeout)"
+                    ),
+                }
+                found.push((id.clone(), outcome));
+            }
+        }
+        if found.len() == message_ids.len() {
+            return Ok(found);
+        }
+        if started.elapsed() >= options.timeout {
+            let missing: Vec<&str> = message_ids
+                .iter()
+                .filter(|id| !found.iter().any(|(done, _)| done == *id))
+                .map(String::as_str)
+                .collect();
+            bail!(
+                "after {} s the processor's log group {group} has no line saying whether {} was processed: it has not run yet (a backlog, a batching window), or CloudWatch Logs is late",
+                options.timeout.as_secs(),
+                missing.join(", ")
+            );
+        }
+        tokio::time::sleep(options.poll).await;
+    }
+}
+
+#[cfg(test)]
+mod tests;
