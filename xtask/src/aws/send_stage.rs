@@ -69,7 +69,13 @@ pub fn send(args: &Args, env: &AwsEnv, wait: WaitOptions) -> Result<Vec<(String,
     let manifest = project::manifest()?;
     let provider = local_send::provider(&manifest, &args.provider)?;
     let scheme = provider.scheme().map_err(|e| anyhow::anyhow!("{e}"))?;
-    can_sign(&provider.name, &scheme)?;
+    if let Err(err) = can_sign(&provider.name, &scheme) {
+        if args.if_ready {
+            println!("skipped {}: {err}", provider.name);
+            return Ok(Vec::new());
+        }
+        return Err(err);
+    }
     let sample = local_send::body(args, provider)?;
     let stage = hookline_manifest::Stage::new(stage, false, None)?;
     let target = StageStack::new(&manifest, &stage, env);
@@ -92,8 +98,20 @@ pub fn send(args: &Args, env: &AwsEnv, wait: WaitOptions) -> Result<Vec<(String,
             [&outputs.webhook_url, &outputs.secret_arn],
         )
         .await?;
-        let arn = provider.signing.secret_arn.clone().unwrap_or(stack_secret);
         let client = aws_sdk_secretsmanager::Client::new(&config);
+        // A secret the stack created holds a random placeholder until `secret set` writes a
+        // second version; a secret the manifest names is the user's own.
+        if args.if_ready
+            && provider.signing.secret_arn.is_none()
+            && !ever_set(&client, &stack_secret).await?
+        {
+            println!(
+                "skipped {}: its secret was never set (`cargo xtask secret set {} --stage {}`)",
+                provider.name, provider.name, stage.name
+            );
+            return Ok(Vec::new());
+        }
+        let arn = provider.signing.secret_arn.clone().unwrap_or(stack_secret);
         // Its errors name the secret, never its value.
         let secrets = hookline::secrets::fetch(&client, &arn)
             .await
@@ -132,6 +150,18 @@ pub fn send(args: &Args, env: &AwsEnv, wait: WaitOptions) -> Result<Vec<(String,
         );
         found.with_context(|| hint)
     })
+}
+
+/// Whether a stack-created secret was written since its creation: more than its first version.
+async fn ever_set(client: &aws_sdk_secretsmanager::Client, arn: &str) -> Result<bool> {
+    let secret = client
+        .describe_secret()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", aws_sdk_secretsmanager::error::DisplayErrorContext(e)))
+        .with_context(|| format!("reading the versions of the secret {arn}"))?;
+    Ok(secret.version_ids_to_stages().map_or(0, |v| v.len()) > 1)
 }
 
 /// Public-key schemes keep the provider's public key in the stage's secret: nothing to sign with.

@@ -226,6 +226,38 @@ fn deploys_pr_number_on_pushes_and_destroys_it_on_close() {
     }
 }
 
+/// After the deploy and its comment, a smoke test: every provider of the deploy's output gets
+/// its sample through the deployed stage, and the run fails unless each was processed (or
+/// skipped with its reason: a secret never set, a public key).
+#[test]
+fn the_deploy_ends_with_a_smoke_test_of_every_provider() {
+    let w = workflow("preview.yml");
+    let deploy = &w["jobs"]["deploy"];
+    let names: Vec<&str> = steps(deploy)
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names.last(), Some(&"Smoke test"), "{names:?}");
+    let smoke = step_running(deploy, "cargo xtask send");
+    let run = smoke["run"].as_str().unwrap();
+    assert!(
+        run.contains("for provider in $(jq -r '.providers | keys[]' preview.json)"),
+        "{run}"
+    );
+    assert!(
+        run.contains("cargo xtask send \"$provider\" --stage \"$STAGE\" --wait --if-ready"),
+        "{run}"
+    );
+    assert!(
+        smoke.get("continue-on-error").is_none(),
+        "a failed smoke test fails the run"
+    );
+    assert_eq!(
+        smoke["shell"], "bash",
+        "bash -e: the first failure stops the loop"
+    );
+}
+
 #[test]
 fn destroy_checks_out_the_base_branch_and_builds_only_xtask() {
     let w = workflow("preview.yml");

@@ -53,6 +53,10 @@ pub struct Args {
     /// With --stage: print the AWS calls and what would be posted, and do nothing.
     #[arg(long, requires = "stage")]
     pub dry_run: bool,
+    /// With --stage: skip (and say why) a provider that cannot be smoke-tested yet: its secret
+    /// is a public key, or still the placeholder the stack was created with (never set).
+    #[arg(long, requires = "stage")]
+    pub if_ready: bool,
 }
 
 /// A sample from `fixtures/events.toml`.

@@ -62,6 +62,7 @@ fn args(stage: &str, count: u32, tamper: bool, wait: bool) -> Args {
         wait,
         timeout: "2m".to_owned(),
         dry_run: false,
+        if_ready: false,
     }
 }
 
@@ -187,6 +188,26 @@ async fn a_sample_signed_with_the_stage_secret_is_queued_and_processed() {
         !lines.iter().any(|l| l.contains(&info.secret)),
         "a log line has the secret"
     );
+
+    // A smoke test (`--if-ready`) skips a secret that still holds the stack's first version,
+    // and runs once `secret set` wrote another.
+    let ready = || {
+        let env = env.clone();
+        let mut args = args("pr-9", 1, false, true);
+        args.if_ready = true;
+        tokio::task::spawn_blocking(move || send(&args, &env, WAIT))
+    };
+    assert!(ready().await.unwrap().unwrap().is_empty());
+    aws_sdk_secretsmanager::Client::new(&config)
+        .put_secret_value()
+        .secret_id(&arn)
+        .secret_string(serde_json::to_string(&[info.secret.as_str()]).unwrap())
+        .send()
+        .await
+        .unwrap();
+    let smoke = ready().await.unwrap().unwrap();
+    assert_eq!(smoke.len(), 1, "{smoke:?}");
+    assert_eq!(smoke[0].1, Outcome::Processed);
 
     // Tampered: answered 401 as expected, nothing to wait for.
     let tampered = {
