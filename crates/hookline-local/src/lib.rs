@@ -15,6 +15,7 @@ pub mod event_source;
 pub mod gateway;
 pub mod lambda;
 pub mod logs;
+mod sqlite;
 pub mod sqs;
 pub mod stack;
 
