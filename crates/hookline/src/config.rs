@@ -16,6 +16,7 @@
 //! | `HOOKLINE_GENERIC_PREFIX` | generic-hmac: text before the signature, e.g. `sha256=` | none |
 //! | `HOOKLINE_PROCESS_CONCURRENCY` | processor: messages of a standard batch handled at once | `8` |
 //! | `HOOKLINE_LOG` | log filter of both functions | `info` |
+//! | `HOOKLINE_IDEMPOTENCY_TABLE` | processor: the idempotency store's DynamoDB table | none |
 //!
 //! The names are the constants of [`vars`]; the one writer of these variables is
 //! `hookline_manifest::environment`, from the manifest (the local stack and the CDK app both use
@@ -61,6 +62,17 @@ pub mod vars {
     pub const PROCESS_CONCURRENCY: &str = "HOOKLINE_PROCESS_CONCURRENCY";
     /// Log filter (both functions): a level, or `target=level` directives.
     pub const LOG: &str = "HOOKLINE_LOG";
+    /// The idempotency store's DynamoDB table (processor; known only once the table exists).
+    pub const IDEMPOTENCY_TABLE: &str = "HOOKLINE_IDEMPOTENCY_TABLE";
+}
+
+/// The idempotency table's layout, as the idempotency store reads and writes it: the table is
+/// made with this partition key (a string) and TTL on this attribute (epoch seconds).
+pub mod idempotency_table {
+    /// The partition key attribute (S).
+    pub const PARTITION_KEY: &str = "id";
+    /// The TTL attribute: when a record expires, in epoch seconds (N).
+    pub const TTL_ATTRIBUTE: &str = "expiration";
 }
 
 /// The log filter when `HOOKLINE_LOG` is unset.
