@@ -443,3 +443,23 @@ async fn setup_queues(
     }
     Ok((urls[1].clone(), urls[0].clone()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn processors_get_the_endpoint_for_sqs_and_dynamodb_and_the_table() {
+        let manifest = hookline_manifest::parse(
+            "[project]\nname = \"shop\"\n[[providers]]\nname = \"acme\"\ntemplate = \"github\"\n",
+            "hookline.toml",
+        )
+        .unwrap();
+        let table = local_idempotency_table(&manifest);
+        assert_eq!(table.table_name, "shop-local-idempotency");
+        let env = processor_env(&manifest.providers[0], "http://127.0.0.1:9324", &table);
+        assert_eq!(env["AWS_ENDPOINT_URL_SQS"], "http://127.0.0.1:9324");
+        assert_eq!(env["AWS_ENDPOINT_URL_DYNAMODB"], "http://127.0.0.1:9324");
+        assert_eq!(env[vars::IDEMPOTENCY_TABLE], "shop-local-idempotency");
+    }
+}

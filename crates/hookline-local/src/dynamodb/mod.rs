@@ -151,3 +151,56 @@ pub(crate) async fn respond(tables: &Tables, action: &str, body: Body) -> Respon
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// The stack's table setup: made once, kept (with its items) on the next start, TTL set to
+    /// what is asked, and a table of that name with another key refused rather than replaced.
+    #[tokio::test]
+    async fn ensure_table_makes_keeps_and_refuses() {
+        let dir = tempfile::tempdir().unwrap();
+        let tables = Tables::start(&dir.path().join("dynamodb.db")).unwrap();
+        tables
+            .ensure_table("t-local-idempotency", "id", Some("expiration"))
+            .await
+            .unwrap();
+        let put = json!({"TableName": "t-local-idempotency", "Item": {"id": {"S": "k"}}});
+        tables
+            .dispatch("PutItem", put.to_string().as_bytes())
+            .await
+            .unwrap();
+        tables
+            .ensure_table("t-local-idempotency", "id", Some("expiration"))
+            .await
+            .unwrap();
+        let get = json!({"TableName": "t-local-idempotency", "Key": {"id": {"S": "k"}}});
+        let got = tables
+            .dispatch("GetItem", get.to_string().as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(got, json!({"Item": {"id": {"S": "k"}}}));
+        let ttl = json!({"TableName": "t-local-idempotency"}).to_string();
+        let described = tables
+            .dispatch("DescribeTimeToLive", ttl.as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(
+            described["TimeToLiveDescription"],
+            json!({"TimeToLiveStatus": "ENABLED", "AttributeName": "expiration"})
+        );
+        let err = tables
+            .ensure_table("t-local-idempotency", "pk", None)
+            .await
+            .unwrap_err();
+        assert!(
+            err.message
+                .contains("exists with the key id (S), not pk (S)"),
+            "{}",
+            err.message
+        );
+    }
+}
