@@ -161,7 +161,10 @@ fn and(parser: &mut Parser<'_, '_>) -> Result<Condition, DynamoDbError> {
 fn not(parser: &mut Parser<'_, '_>) -> Result<Condition, DynamoDbError> {
     if parser.at_keyword("NOT") {
         parser.advance();
-        return Ok(Condition::Not(Box::new(not(parser)?)));
+        parser.nest()?;
+        let inner = not(parser)?;
+        parser.unnest();
+        return Ok(Condition::Not(Box::new(inner)));
     }
     primary(parser)
 }
@@ -169,7 +172,9 @@ fn not(parser: &mut Parser<'_, '_>) -> Result<Condition, DynamoDbError> {
 fn primary(parser: &mut Parser<'_, '_>) -> Result<Condition, DynamoDbError> {
     if parser.at_symbol("(") {
         parser.advance();
+        parser.nest()?;
         let inner = or(parser)?;
+        parser.unnest();
         parser.expect_symbol(")")?;
         return Ok(inner);
     }
@@ -348,6 +353,18 @@ mod tests {
             assert!(message.contains(words), "{text}: {message}");
         }
         assert!(error("begins_with(#a, :v)").starts_with("hookline's local DynamoDB endpoint"));
+        // Nesting is bounded (the parser recurses), and so is the expression's length.
+        let nested = |levels: usize| format!("{}#a = :v{}", "(".repeat(levels), ")".repeat(levels));
+        let names = BTreeMap::from([("#a".to_owned(), "a".to_owned())]);
+        let values = item_from_json(&json!({":v": {"S": "x"}})).unwrap();
+        assert!(Condition::parse(&nested(64), &mut Placeholders::new(&names, &values)).is_ok());
+        assert!(error(&nested(65)).contains("nested more than 64 levels"));
+        assert!(
+            error(&format!("{}#a = :v", "NOT ".repeat(65))).contains("nested more than 64 levels")
+        );
+        assert!(error(&nested(2100)).contains(
+            "Expression size has exceeded the maximum allowed size; expression size: 4207"
+        ));
         assert!(error("#a = = :v").starts_with("Invalid ConditionExpression: "));
     }
 }

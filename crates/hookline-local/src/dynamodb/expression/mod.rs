@@ -27,6 +27,14 @@ fn is_reserved(word: &str) -> bool {
     RESERVED_WORDS.lines().any(|reserved| reserved == upper)
 }
 
+/// "The maximum length of any expression string is 4 KB" (Developer Guide, "Quotas").
+const MAX_EXPRESSION_BYTES: usize = 4096;
+
+/// How deep parentheses and NOT may nest: the parser recurses per level, and a request must
+/// not be able to exhaust the stack. DynamoDB documents no such limit; 4 KB of `(` would be
+/// 4096 levels.
+const MAX_NESTING: usize = 64;
+
 /// DynamoDB's functions (Developer Guide, "Condition and filter expressions, operators, and
 /// functions"; "Update expressions").
 const CONDITION_FUNCTIONS: [&str; 6] = [
@@ -108,6 +116,7 @@ struct Parser<'t, 'p> {
     kind: &'static str,
     tokens: Vec<Spanned>,
     at: usize,
+    depth: usize,
     placeholders: &'t mut Placeholders<'p>,
 }
 
@@ -117,6 +126,12 @@ impl<'t, 'p> Parser<'t, 'p> {
         kind: &'static str,
         placeholders: &'t mut Placeholders<'p>,
     ) -> Result<Self, DynamoDbError> {
+        if text.len() > MAX_EXPRESSION_BYTES {
+            return Err(DynamoDbError::validation(format!(
+                "Invalid {kind}: Expression size has exceeded the maximum allowed size; expression size: {}",
+                text.len()
+            )));
+        }
         let tokens = lexer::tokens(text, kind)?;
         if tokens.is_empty() {
             return Err(DynamoDbError::validation(format!(
@@ -128,8 +143,24 @@ impl<'t, 'p> Parser<'t, 'p> {
             kind,
             tokens,
             at: 0,
+            depth: 0,
             placeholders,
         })
+    }
+
+    /// Enters one more level of parentheses or NOT; refused past [`MAX_NESTING`].
+    fn nest(&mut self) -> Result<(), DynamoDbError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(self.unsupported(format!(
+                "conditions nested more than {MAX_NESTING} levels deep (parentheses and NOT)"
+            )));
+        }
+        Ok(())
+    }
+
+    fn unnest(&mut self) {
+        self.depth -= 1;
     }
 
     fn peek(&self) -> Option<&Token> {
