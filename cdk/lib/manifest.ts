@@ -79,6 +79,20 @@ export interface ResolvedStage {
   readonly tags: Record<string, string>;
   /** The ids of the stack's own outputs, by what they hold. */
   readonly outputs: StackOutputs;
+  /** The idempotency store's DynamoDB table (`ResolvedTable::idempotency`). */
+  readonly idempotencyTable: ResolvedTable;
+}
+
+/** A DynamoDB table the functions use (`ResolvedTable`). */
+export interface ResolvedTable {
+  /** Its name: `<project>-<stage>-idempotency`. */
+  readonly tableName: string;
+  /** Its partition key attribute (a string; no sort key). */
+  readonly partitionKey: string;
+  /** The attribute its TTL reads (epoch seconds). */
+  readonly timeToLiveAttribute: string;
+  /** The processor variable set to its name. */
+  readonly environmentVariable: string;
 }
 
 /** The ids of the stack's own outputs (`StackOutputs`). */

@@ -17,6 +17,11 @@ pub fn sqs_queue_arn(queue: &str) -> String {
     format!("arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{queue}")
 }
 
+/// The ARN of the local DynamoDB table `table`.
+pub fn dynamodb_table_arn(table: &str) -> String {
+    format!("arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{table}")
+}
+
 /// The ARN of the local Lambda function `function`.
 pub fn lambda_function_arn(function: &str) -> String {
     format!("arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{function}")
@@ -31,6 +36,10 @@ mod tests {
         assert_eq!(
             sqs_queue_arn("stripe-dlq.fifo"),
             "arn:aws:sqs:us-east-1:000000000000:stripe-dlq.fifo"
+        );
+        assert_eq!(
+            dynamodb_table_arn("shop-local-idempotency"),
+            "arn:aws:dynamodb:us-east-1:000000000000:table/shop-local-idempotency"
         );
         assert_eq!(
             lambda_function_arn("stripe-ingest"),

@@ -2,6 +2,8 @@
 //! around them on loopback.
 //!
 //! - [`sqs`]: an SQS-compatible endpoint (JSON protocol) on a durable SQLite store.
+//! - [`dynamodb`]: a DynamoDB-compatible endpoint (the subset the idempotency store uses), likewise.
+//! - [`endpoint`]: both on one loopback listener.
 //! - [`lambda`]: the Lambda Runtime API, running function binaries as real processes.
 //! - [`gateway`]: API Gateway (HTTP API, payload 2.0) routes to the ingest functions.
 //! - [`event_source`]: the SQS event source mapping that feeds the processors.
@@ -11,10 +13,13 @@
 
 pub mod aws_local;
 pub mod credentials;
+pub mod dynamodb;
+pub mod endpoint;
 pub mod event_source;
 pub mod gateway;
 pub mod lambda;
 pub mod logs;
+mod sqlite;
 pub mod sqs;
 pub mod stack;
 

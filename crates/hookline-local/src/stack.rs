@@ -1,20 +1,23 @@
-//! The whole pipeline on loopback, from `hookline.toml`: the SQS endpoint, a queue and DLQ per
-//! provider, the ingest and processor functions behind the Runtime API, the gateway routes and
-//! the event source mappings.
+//! The whole pipeline on loopback, from `hookline.toml`: the SQS and DynamoDB endpoint, a queue
+//! and DLQ per provider, the idempotency table, the ingest and processor functions behind the
+//! Runtime API, the gateway routes and the event source mappings.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use hookline_manifest::environment::{self, ResourceEnvironment, vars};
-use hookline_manifest::{Manifest, Provider, QueueKind};
+use hookline_manifest::{Manifest, Provider, QueueKind, ResolvedTable};
 
+use crate::endpoint::AwsEndpoint;
 use crate::event_source::{EventSource, EventSourceSpec};
 use crate::gateway::{Gateway, GatewayLimits};
 use crate::lambda::{Function, FunctionSpec};
 use crate::logs::LogSink;
-use crate::sqs::SqsServer;
+
+mod environment;
+
+pub use environment::{ingest_env, local_idempotency_table, processor_env};
 
 /// How to run the stack.
 #[derive(Clone)]
@@ -25,7 +28,7 @@ pub struct StackConfig {
     pub data_dir: PathBuf,
     /// Gateway address (default 127.0.0.1:3000; port 0 picks one).
     pub gateway_addr: SocketAddr,
-    /// SQS endpoint address (default 127.0.0.1:9324).
+    /// The SQS and DynamoDB endpoint's address (default 127.0.0.1:9324).
     pub sqs_addr: SocketAddr,
     /// The folder holding the function binaries (`target/debug`).
     pub binaries: PathBuf,
@@ -111,6 +114,14 @@ pub enum StackError {
         /// What failed.
         message: String,
     },
+    /// A table could not be set up.
+    #[error("setting up DynamoDB table {table}: {message}")]
+    Table {
+        /// The table.
+        table: String,
+        /// What failed.
+        message: String,
+    },
 }
 
 fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> StackError {
@@ -120,7 +131,8 @@ fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> StackError {
 
 /// A running stack.
 pub struct DevStack {
-    sqs: SqsServer,
+    endpoint: AwsEndpoint,
+    idempotency_table: ResolvedTable,
     gateway: Gateway,
     ingest: Vec<Function>,
     processors: Vec<Function>,
@@ -139,59 +151,29 @@ pub fn queue_names(provider: &Provider) -> (String, String) {
     }
 }
 
-/// An ingest function's environment: the manifest's contract (`hookline_manifest::environment`,
-/// the same as on AWS) with the local queue, the local secret itself and the local endpoint.
-pub fn ingest_env(
-    provider: &Provider,
-    queue_url: &str,
-    secret: &str,
-    sqs_endpoint: &str,
-) -> BTreeMap<String, String> {
-    let names = ResourceEnvironment::names();
-    let mut env = environment::ingest(provider);
-    env.insert(names.queue_url, queue_url.into());
-    env.insert(names.signing_secret, secret.into());
-    env.extend(local_aws_env(sqs_endpoint));
-    env
-}
-
-/// A processor function's environment: the manifest's contract and the local endpoint.
-pub fn processor_env(provider: &Provider, sqs_endpoint: &str) -> BTreeMap<String, String> {
-    let mut env = environment::processor(provider);
-    env.extend(local_aws_env(sqs_endpoint));
-    env
-}
-
-/// What makes the AWS SDK in a function talk to the local endpoint, plus what is passed through
-/// from the developer's shell (`HOOKLINE_LOG` overrides the contract's log level).
-fn local_aws_env(sqs_endpoint: &str) -> BTreeMap<String, String> {
-    let mut env = BTreeMap::new();
-    env.insert("AWS_REGION".into(), crate::aws_local::REGION.into());
-    env.insert("AWS_DEFAULT_REGION".into(), crate::aws_local::REGION.into());
-    env.insert("AWS_ENDPOINT_URL_SQS".into(), sqs_endpoint.into());
-    // Local credentials: the SDK signs requests, and must never reach a real account.
-    env.insert("AWS_ACCESS_KEY_ID".into(), "hookline-local".into());
-    env.insert("AWS_SECRET_ACCESS_KEY".into(), "hookline-local".into());
-    env.insert("AWS_EC2_METADATA_DISABLED".into(), "true".into());
-    for var in ["PATH", vars::LOG, "RUST_BACKTRACE"] {
-        if let Ok(value) = std::env::var(var) {
-            env.insert(var.into(), value);
-        }
-    }
-    env
-}
-
 impl DevStack {
     /// Starts everything; the queues keep what they held before.
     pub async fn start(config: StackConfig) -> Result<DevStack, StackError> {
-        let sqs = SqsServer::start(config.sqs_addr, &config.data_dir)
+        let aws = AwsEndpoint::start(config.sqs_addr, &config.data_dir)
             .await
             .map_err(io(format!(
-                "starting the SQS endpoint on {}",
+                "starting the SQS and DynamoDB endpoint on {}",
                 config.sqs_addr
             )))?;
-        let endpoint = sqs.endpoint();
-        let store = sqs.store().clone();
+        let endpoint = aws.endpoint();
+        let store = aws.store().clone();
+        let idempotency_table = local_idempotency_table(&config.manifest);
+        aws.tables()
+            .ensure_table(
+                &idempotency_table.table_name,
+                &idempotency_table.partition_key,
+                Some(&idempotency_table.time_to_live_attribute),
+            )
+            .await
+            .map_err(|e| StackError::Table {
+                table: idempotency_table.table_name.clone(),
+                message: e.message,
+            })?;
         let mut routes = BTreeMap::new();
         let mut ingest = Vec::new();
         let mut processors = Vec::new();
@@ -229,7 +211,7 @@ impl DevStack {
                 },
                 config.logs.clone(),
             );
-            let mut env = processor_env(provider, &endpoint);
+            let mut env = processor_env(provider, &endpoint, &idempotency_table);
             env.extend(config.extra_env.clone());
             let processor_instances = provider
                 .processor
@@ -283,7 +265,8 @@ impl DevStack {
             info.webhook_url = format!("{}{}", gateway.url(), provider.route);
         }
         Ok(DevStack {
-            sqs,
+            endpoint: aws,
+            idempotency_table,
             gateway,
             ingest,
             processors,
@@ -312,7 +295,17 @@ impl DevStack {
 
     /// The SQS endpoint URL.
     pub fn sqs_endpoint(&self) -> String {
-        self.sqs.endpoint()
+        self.endpoint.endpoint()
+    }
+
+    /// The DynamoDB endpoint URL (the same listener as SQS's).
+    pub fn dynamodb_endpoint(&self) -> String {
+        self.endpoint.endpoint()
+    }
+
+    /// The idempotency table: its name, key and TTL attribute.
+    pub fn idempotency_table(&self) -> &ResolvedTable {
+        &self.idempotency_table
     }
 
     /// Stops in order: no new webhooks, in-flight invocations finish, then the queues close.
@@ -328,7 +321,7 @@ impl DevStack {
         for function in &self.processors {
             function.shutdown(grace).await;
         }
-        self.sqs.shutdown().await;
+        self.endpoint.shutdown().await;
     }
 }
 

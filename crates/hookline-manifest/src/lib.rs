@@ -27,7 +27,7 @@ mod validate;
 
 pub use resolved::{
     ProviderOutputs, RESOLVED_VERSION, ResolveError, Resolved, ResolvedIngest, ResolvedProvider,
-    StageOptions, lambda_zip, provider_outputs, resolve,
+    ResolvedTable, StageOptions, lambda_zip, provider_outputs, resolve,
 };
 pub use stage::{Stage, StageError};
 

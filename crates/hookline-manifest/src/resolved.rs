@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::environment::{self, Environment, ResourceEnvironment};
 use crate::limits;
-use crate::stage::{Stage, TAG_EXPIRES_AT, TAG_PR, TAG_PROJECT, TAG_STAGE, output_prefix};
+use crate::stage::{
+    Stage, TAG_EXPIRES_AT, TAG_PR, TAG_PROJECT, TAG_STAGE, idempotency_table_name, output_prefix,
+};
 use crate::{Architecture, Manifest, ManifestError, Provider, QueueKind};
 
 /// The document's version: the CDK app refuses any other. Raise it whenever a field changes
@@ -125,6 +127,35 @@ pub struct ResolvedStage {
     pub tags: BTreeMap<String, String>,
     /// The stack's own outputs, by what they hold.
     pub outputs: StackOutputs,
+    /// The idempotency store's DynamoDB table.
+    pub idempotency_table: ResolvedTable,
+}
+
+/// A DynamoDB table the functions use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolvedTable {
+    /// Its name.
+    pub table_name: String,
+    /// Its partition key attribute (a string; no sort key).
+    pub partition_key: String,
+    /// The attribute its TTL reads (epoch seconds).
+    pub time_to_live_attribute: String,
+    /// The processor variable set to its name.
+    pub environment_variable: String,
+}
+
+impl ResolvedTable {
+    /// The idempotency table of `project`'s `stage`, as the runtime's idempotency store uses it.
+    pub fn idempotency(project: &str, stage: &str) -> ResolvedTable {
+        use hookline::config::idempotency_table;
+        ResolvedTable {
+            table_name: idempotency_table_name(project, stage),
+            partition_key: idempotency_table::PARTITION_KEY.to_owned(),
+            time_to_live_attribute: idempotency_table::TTL_ATTRIBUTE.to_owned(),
+            environment_variable: environment::vars::IDEMPOTENCY_TABLE.to_owned(),
+        }
+    }
 }
 
 /// The names of the stack's own outputs.
@@ -334,6 +365,7 @@ pub fn resolve(
                 api_endpoint: "ApiEndpoint".to_owned(),
                 alarm_topic_arn: "AlarmTopicArn".to_owned(),
             },
+            idempotency_table: ResolvedTable::idempotency(project, &stage.name),
         },
         providers: manifest
             .providers

@@ -5,6 +5,9 @@
 /// Stages whose names start with this are ephemeral (pull-request previews).
 pub const EPHEMERAL_PREFIX: &str = "pr-";
 
+/// The stage the local stack (`cargo xtask dev`) names its resources for.
+pub const LOCAL_STAGE: &str = "local";
+
 /// The time to live of an ephemeral stage when none is given.
 pub const DEFAULT_TTL: &str = "24h";
 
@@ -80,6 +83,12 @@ impl Stage {
     }
 }
 
+/// `<project>-<stage>-idempotency`: the idempotency store's DynamoDB table, on AWS (the CDK app
+/// reads it from the resolved document) and in the local stack (stage [`LOCAL_STAGE`]).
+pub fn idempotency_table_name(project: &str, stage: &str) -> String {
+    format!("{project}-{stage}-idempotency")
+}
+
 /// A time to live such as `30m`, `24h` or `7d`, in seconds.
 pub fn ttl_secs(ttl: &str) -> Result<u64, StageError> {
     let (number, unit) = ttl.split_at(ttl.len().saturating_sub(1));
@@ -128,6 +137,14 @@ mod tests {
         assert!(demo.ephemeral);
         assert_eq!(demo.ttl.as_deref(), Some("7d"));
         assert_eq!(demo.stack_name("shop"), "shop-demo");
+        assert_eq!(
+            idempotency_table_name("shop", &demo.name),
+            "shop-demo-idempotency"
+        );
+        assert_eq!(
+            idempotency_table_name("shop", LOCAL_STAGE),
+            "shop-local-idempotency"
+        );
     }
 
     #[test]

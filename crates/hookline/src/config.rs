@@ -18,6 +18,7 @@
 //! | `HOOKLINE_IDEMPOTENCY_TABLE` | processor: the DynamoDB table of idempotency records; set = each delivery's handler runs at most once to completion | unset: off |
 //! | `HOOKLINE_IDEMPOTENCY_TTL_SECS` | processor: how long a completed delivery's record is kept | `259200` (72 h) |
 //! | `HOOKLINE_LOG` | log filter of both functions | `info` |
+//! | `HOOKLINE_IDEMPOTENCY_TABLE` | processor: the idempotency store's DynamoDB table | none |
 //!
 //! The names are the constants of [`vars`]; the one writer of these variables is
 //! `hookline_manifest::environment`, from the manifest (the local stack and the CDK app both use
@@ -67,6 +68,15 @@ pub mod vars {
     pub const IDEMPOTENCY_TTL_SECS: &str = "HOOKLINE_IDEMPOTENCY_TTL_SECS";
     /// Log filter (both functions): a level, or `target=level` directives.
     pub const LOG: &str = "HOOKLINE_LOG";
+}
+
+/// The idempotency table's layout, as the idempotency store reads and writes it: the table is
+/// made with this partition key (a string) and TTL on this attribute (epoch seconds).
+pub mod idempotency_table {
+    /// The partition key attribute (S).
+    pub const PARTITION_KEY: &str = crate::idempotency::attributes::ID;
+    /// The TTL attribute: when a record expires, in epoch seconds (N).
+    pub const TTL_ATTRIBUTE: &str = crate::idempotency::attributes::EXPIRATION;
 }
 
 /// How long a completed delivery's idempotency record is kept by default: 72 hours. The window

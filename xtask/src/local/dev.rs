@@ -1,6 +1,7 @@
 //! `cargo xtask dev`: builds the functions for this machine and runs the whole pipeline on
 //! localhost: gateway, the same function binaries behind a Lambda Runtime API, and a durable
-//! SQS-compatible queue. Ctrl-C stops it after in-flight invocations; queued messages survive.
+//! SQS-compatible queue and DynamoDB-compatible idempotency table. Ctrl-C stops it after
+//! in-flight invocations; queued messages and stored records survive.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -21,13 +22,13 @@ pub struct Args {
     /// Gateway port.
     #[arg(long, default_value_t = 3000)]
     port: u16,
-    /// SQS endpoint port.
+    /// Port of the SQS endpoint, which serves DynamoDB too.
     #[arg(long, default_value_t = 9324)]
     sqs_port: u16,
     /// Most instances of each function running at once.
     #[arg(long, default_value_t = 4)]
     concurrency: usize,
-    /// Where queued messages and local secrets are kept.
+    /// Where queued messages, the idempotency table and local secrets are kept.
     #[arg(long, default_value = ".hookline")]
     data_dir: PathBuf,
     /// Use the binaries in this folder as they are (no build).
@@ -167,13 +168,26 @@ fn print_table(stack: &DevStack, data_dir: &std::path::Path) {
         "inspect the queues:    aws --endpoint-url {} --region us-east-1 sqs list-queues",
         stack.sqs_endpoint()
     );
+    let (table, key) = (
+        &stack.idempotency_table().table_name,
+        &stack.idempotency_table().partition_key,
+    );
+    println!(
+        "idempotency table:     {table} (DynamoDB at {})",
+        stack.dynamodb_endpoint()
+    );
+    println!(
+        "inspect the table:     aws --endpoint-url {} --region us-east-1 dynamodb get-item --table-name {table} --key '{{\"{key}\": {{\"S\": \"<key>\"}}}}'",
+        stack.dynamodb_endpoint()
+    );
     println!(
         "                       (any credentials work locally, e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local)"
     );
-    println!("data (queues, secrets): {}", data_dir.display());
+    println!("data (queues, table, secrets): {}", data_dir.display());
     println!(
-        "hookline dev ready: gateway {} sqs {}",
+        "hookline dev ready: gateway {} sqs {} dynamodb {}",
         stack.gateway_url(),
-        stack.sqs_endpoint()
+        stack.sqs_endpoint(),
+        stack.dynamodb_endpoint()
     );
 }

@@ -189,6 +189,15 @@ fn the_json_round_trips_in_camel_case() {
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(value["version"], RESOLVED_VERSION);
     assert_eq!(value["stage"]["stackName"], "shop-pr-7");
+    assert_eq!(
+        value["stage"]["idempotencyTable"],
+        serde_json::json!({
+            "tableName": "shop-pr-7-idempotency",
+            "partitionKey": "id",
+            "timeToLiveAttribute": "expiration",
+            "environmentVariable": "HOOKLINE_IDEMPOTENCY_TABLE",
+        })
+    );
     assert_eq!(value["providers"][1]["processor"]["maxConcurrency"], 4);
     assert_eq!(value["providers"][1]["processor"]["timeoutSecs"], 60);
     assert_eq!(

@@ -1,7 +1,5 @@
-//! Queue storage and semantics on SQLite (WAL, `synchronous=FULL`): a change is acknowledged
-//! only after its transaction is on disk. One writer thread owns the connection and commits the
-//! requests that arrived meanwhile together (group commit), so durability costs one fsync per
-//! batch, not per message.
+//! Queue storage and semantics on SQLite ([`crate::sqlite`]: WAL, `synchronous=FULL`, one writer
+//! thread with group commit): a change is acknowledged only after its transaction is on disk.
 //!
 //! Split by concern: queues here, their tags in `tags`, sending in `send`, receiving and receipt
 //! handles in `receive`, dead-letter redrive tasks in `move_tasks`.
@@ -113,16 +111,22 @@ pub fn name_in_arn(arn: &str) -> &str {
     arn.rsplit(':').next().unwrap_or_default()
 }
 
+impl crate::sqlite::Database for Store {
+    type Error = SqsError;
+
+    fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn storage_error(message: String) -> SqsError {
+        SqsError::internal(message)
+    }
+}
+
 impl Store {
     /// Opens (or creates) the database at `path`; queue URLs are built on `host` (`ip:port`).
     pub fn open(path: &Path, host: &str) -> Result<Store, SqsError> {
-        let conn = Connection::open(path).map_err(db_error)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(db_error)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(db_error)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(db_error)?;
+        let conn = crate::sqlite::open(path).map_err(db_error)?;
         conn.execute_batch(SCHEMA).map_err(db_error)?;
         for (table, column, declaration) in ADDED_COLUMNS {
             let present: bool = conn
@@ -150,21 +154,9 @@ impl Store {
         Ok(store)
     }
 
-    pub(crate) fn begin(&self) -> Result<(), SqsError> {
-        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error)
-    }
-
-    pub(crate) fn commit(&self) -> Result<(), SqsError> {
-        self.conn.execute_batch("COMMIT").map_err(db_error)
-    }
-
     /// Whether messages may have become receivable since the last call (then resets it).
     pub(crate) fn take_receivable(&mut self) -> bool {
         std::mem::take(&mut self.receivable)
-    }
-
-    pub(crate) fn rollback(&self) {
-        let _ = self.conn.execute_batch("ROLLBACK");
     }
 
     /// Runs `f` in a savepoint: its changes are undone when it fails, the others' are kept.
@@ -172,15 +164,7 @@ impl Store {
         &mut self,
         f: impl FnOnce(&mut Store) -> Result<T, SqsError>,
     ) -> Result<T, SqsError> {
-        // Cached statements: these run for every request, and `execute_batch`/`execute` would
-        // have SQLite parse the SQL again each time (visible in profiles of the writer thread).
-        self.cached("SAVEPOINT job", [])?;
-        let result = f(self);
-        if result.is_err() {
-            let _ = self.cached("ROLLBACK TO job", []);
-        }
-        self.cached("RELEASE job", [])?;
-        result
+        crate::sqlite::savepoint(self, f)
     }
 
     /// The URL of a queue.

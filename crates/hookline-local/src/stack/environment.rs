@@ -1,0 +1,85 @@
+//! The functions' environment in the local stack: the manifest's contract, with the local
+//! resources (queue URL, the secret itself, the idempotency table) and the local endpoint.
+
+use std::collections::BTreeMap;
+
+use hookline_manifest::environment::{self, ResourceEnvironment, vars};
+use hookline_manifest::stage::LOCAL_STAGE;
+use hookline_manifest::{Manifest, Provider, ResolvedTable};
+
+/// An ingest function's environment: the manifest's contract (`hookline_manifest::environment`,
+/// the same as on AWS) with the local queue, the local secret itself and the local endpoint.
+pub fn ingest_env(
+    provider: &Provider,
+    queue_url: &str,
+    secret: &str,
+    sqs_endpoint: &str,
+) -> BTreeMap<String, String> {
+    let names = ResourceEnvironment::names();
+    let mut env = environment::ingest(provider);
+    env.insert(names.queue_url, queue_url.into());
+    env.insert(names.signing_secret, secret.into());
+    env.extend(local_aws_env(sqs_endpoint));
+    env
+}
+
+/// A processor function's environment: the manifest's contract, the local endpoint (for SQS and
+/// DynamoDB) and the idempotency table's name.
+pub fn processor_env(
+    provider: &Provider,
+    endpoint: &str,
+    idempotency_table: &ResolvedTable,
+) -> BTreeMap<String, String> {
+    let mut env = environment::processor(provider);
+    env.extend(local_aws_env(endpoint));
+    env.insert("AWS_ENDPOINT_URL_DYNAMODB".into(), endpoint.into());
+    env.insert(
+        idempotency_table.environment_variable.clone(),
+        idempotency_table.table_name.clone(),
+    );
+    env
+}
+
+/// The idempotency table of the local stack: stage [`LOCAL_STAGE`] of the manifest's project.
+pub fn local_idempotency_table(manifest: &Manifest) -> ResolvedTable {
+    ResolvedTable::idempotency(&manifest.project.name, LOCAL_STAGE)
+}
+
+/// What makes the AWS SDK in a function talk to the local endpoint, plus what is passed through
+/// from the developer's shell (`HOOKLINE_LOG` overrides the contract's log level).
+fn local_aws_env(sqs_endpoint: &str) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    env.insert("AWS_REGION".into(), crate::aws_local::REGION.into());
+    env.insert("AWS_DEFAULT_REGION".into(), crate::aws_local::REGION.into());
+    env.insert("AWS_ENDPOINT_URL_SQS".into(), sqs_endpoint.into());
+    // Local credentials: the SDK signs requests, and must never reach a real account.
+    env.insert("AWS_ACCESS_KEY_ID".into(), "hookline-local".into());
+    env.insert("AWS_SECRET_ACCESS_KEY".into(), "hookline-local".into());
+    env.insert("AWS_EC2_METADATA_DISABLED".into(), "true".into());
+    for var in ["PATH", vars::LOG, "RUST_BACKTRACE"] {
+        if let Ok(value) = std::env::var(var) {
+            env.insert(var.into(), value);
+        }
+    }
+    env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn processors_get_the_endpoint_for_sqs_and_dynamodb_and_the_table() {
+        let manifest = hookline_manifest::parse(
+            "[project]\nname = \"shop\"\n[[providers]]\nname = \"acme\"\ntemplate = \"github\"\n",
+            "hookline.toml",
+        )
+        .unwrap();
+        let table = local_idempotency_table(&manifest);
+        assert_eq!(table.table_name, "shop-local-idempotency");
+        let env = processor_env(&manifest.providers[0], "http://127.0.0.1:9324", &table);
+        assert_eq!(env["AWS_ENDPOINT_URL_SQS"], "http://127.0.0.1:9324");
+        assert_eq!(env["AWS_ENDPOINT_URL_DYNAMODB"], "http://127.0.0.1:9324");
+        assert_eq!(env[vars::IDEMPOTENCY_TABLE], "shop-local-idempotency");
+    }
+}
