@@ -154,6 +154,11 @@ export interface ResolvedProcessor extends ResolvedFunction {
   readonly maxBatchingWindowSecs: number;
   /** Most concurrent invocations; absent: no limit. */
   readonly maxConcurrency?: number;
+  /**
+   * The variable to set to the stage's idempotency table's name; absent: the provider's
+   * handlers run without the store (`idempotency = false`).
+   */
+  readonly idempotencyTableVariable?: string;
 }
 
 /** The queue and its dead-letter queue (`ResolvedQueue`). */

@@ -205,6 +205,10 @@ pub struct ResolvedProcessor {
     /// Most concurrent invocations (absent: no limit).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub max_concurrency: Option<u32>,
+    /// The variable to set to the stage's idempotency table; absent: the provider's handlers
+    /// run without the store (`idempotency = false`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub idempotency_table_variable: Option<String>,
 }
 
 /// The queue and its dead-letter queue.
@@ -393,6 +397,10 @@ fn resolve_provider(p: &Provider, architecture: Architecture) -> ResolvedProvide
             batch_size: p.queue.batch_size,
             max_batching_window_secs: p.queue.max_batching_window_secs,
             max_concurrency: p.processor.max_concurrency,
+            idempotency_table_variable: p
+                .processor
+                .idempotency_ttl_secs
+                .map(|_| environment::vars::IDEMPOTENCY_TABLE.to_owned()),
         },
         queue: ResolvedQueue {
             fifo: p.queue.kind == QueueKind::Fifo,
