@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
 import { DEFAULT_ASSETS_DIR, lambdaZip } from './assets';
+import { IdempotencyTable } from './idempotency-table';
 import { Architecture, Resolved } from './manifest';
 import { ProviderPipeline } from './provider-pipeline';
 import { WebhookApi } from './webhook-api';
@@ -30,6 +31,8 @@ export class HooklineStack extends Stack {
   public readonly ephemeral: boolean;
   public readonly api: WebhookApi;
   public readonly alarmTopic: AlarmTopic;
+  /** The idempotency table, when a provider's handlers use it. */
+  public readonly idempotencyTable?: IdempotencyTable;
   /** The pipelines, by provider name. */
   public readonly pipelines: Record<string, ProviderPipeline> = {};
 
@@ -59,6 +62,13 @@ export class HooklineStack extends Stack {
     new CfnOutput(this, stage.outputs.apiEndpoint, { value: this.api.endpoint, description: 'The HTTP API endpoint' });
     new CfnOutput(this, stage.outputs.alarmTopicArn, { value: this.alarmTopic.topic.topicArn, description: 'Where the alarms notify' });
 
+    if (resolved.providers.some((p) => p.processor.idempotency)) {
+      this.idempotencyTable = new IdempotencyTable(this, 'Idempotency', {
+        table: stage.idempotencyTable,
+        ephemeral: stage.ephemeral,
+      });
+    }
+
     for (const provider of resolved.providers) {
       const pipeline = new ProviderPipeline(this, provider.name, {
         ...provider,
@@ -68,6 +78,7 @@ export class HooklineStack extends Stack {
         ephemeral: stage.ephemeral,
         logRetention,
         alarmTopic: this.alarmTopic.topic,
+        idempotencyTable: this.idempotencyTable,
       });
       this.pipelines[provider.name] = pipeline;
       const url = this.api.addWebhookRoute(provider.route, pipeline.ingestFunction, provider.name);

@@ -168,6 +168,11 @@ export interface ResolvedProcessor extends ResolvedFunction {
   readonly maxBatchingWindowSecs: number;
   /** Most concurrent invocations; absent: no limit. */
   readonly maxConcurrency?: number;
+  /**
+   * Whether its handlers run at most once per delivery: then it gets the stage's idempotency
+   * table (`stage.idempotencyTable`), else it runs without the store (`idempotency = false`).
+   */
+  readonly idempotency: boolean;
 }
 
 /** The queue and its dead-letter queue (`ResolvedQueue`). */

@@ -14,6 +14,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { IdempotencyTable } from './idempotency-table';
 import { ResolvedProvider } from './manifest';
 
 /**
@@ -46,6 +47,11 @@ export interface ProviderPipelineProps extends ResolvedProvider {
    * @default - alarms without actions
    */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * The stage's idempotency table; required when the processor's `idempotency` is on.
+   * @default - none: the handlers run without the store
+   */
+  readonly idempotencyTable?: IdempotencyTable;
 }
 
 /** A complete Secrets Manager ARN ends with `-` and 6 random characters. */
@@ -176,6 +182,14 @@ export class ProviderPipeline extends Construct {
       description: `hookline ${name} processor: consume its queue, write its logs`,
     });
     processorLogs.grantWrite(processorRole);
+    const processorEnvironment: Record<string, string> = { ...processor.environment };
+    if (processor.idempotency) {
+      if (!props.idempotencyTable) {
+        throw new Error(`${name}: the resolved manifest asks for the idempotency table and the stack gave none`);
+      }
+      props.idempotencyTable.grantRecords(processorRole);
+      processorEnvironment[props.idempotencyTable.environmentVariable] = props.idempotencyTable.table.tableName;
+    }
     this.processorFunction = new lambda.Function(this, 'Processor', {
       description: `hookline ${name}: process queued deliveries in batches`,
       runtime: lambda.Runtime.PROVIDED_AL2023,
@@ -186,7 +200,7 @@ export class ProviderPipeline extends Construct {
       timeout: Duration.seconds(processor.timeoutSecs),
       role: processorRole,
       logGroup: processorLogs,
-      environment: { ...processor.environment },
+      environment: processorEnvironment,
     });
     this.processorFunction.addEventSource(
       new SqsEventSource(this.queue, {

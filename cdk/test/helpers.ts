@@ -136,6 +136,7 @@ retention_secs = 1209600
 timeout_secs = 60
 memory_mb = 512
 max_concurrency = 4
+idempotency = false
 `;
 
 /** One x86_64 provider that uses an existing secret. */

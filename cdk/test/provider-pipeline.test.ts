@@ -3,32 +3,35 @@ import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { IConstruct } from 'constructs';
+import { IDEMPOTENCY_ACTIONS, IdempotencyTable } from '../lib/idempotency-table';
 import { ResolvedProvider } from '../lib/manifest';
 import { ProviderPipeline, ProviderPipelineProps } from '../lib/provider-pipeline';
 import { fakeCode, resolveStage, STANDARD_AND_FIFO } from './helpers';
 
 /** The providers of STANDARD_AND_FIFO, resolved: `stripe` with every default, `orders` FIFO with most settings changed. */
-const [STRIPE, ORDERS] = resolveStage(STANDARD_AND_FIFO, 'prod').resolved.providers;
+const { providers: [STRIPE, ORDERS], stage: STAGE } = resolveStage(STANDARD_AND_FIFO, 'prod').resolved;
 
 type Extra = Partial<Omit<ProviderPipelineProps, keyof ResolvedProvider>>;
 
 function pipeline(provider: ResolvedProvider = STRIPE, extra: Extra = {}) {
   const stack = new Stack(new App(), 'Test', { env: { region: 'eu-west-1', account: '123456789012' } });
   const topic = new sns.Topic(stack, 'Alarms');
+  const idempotency = new IdempotencyTable(stack, 'Idempotency', { table: STAGE.idempotencyTable });
   const construct = new ProviderPipeline(stack, provider.name, {
     ...provider,
     ingestCode: fakeCode(),
     processorCode: fakeCode(),
     alarmTopic: topic,
+    idempotencyTable: idempotency,
     ...extra,
   });
   /** The logical id of a construct's CloudFormation resource. */
   const id = (c: IConstruct) => stack.getLogicalId(c.node.defaultChild as CfnElement);
-  return { stack, construct, id, template: Template.fromStack(stack) };
+  return { stack, construct, id, table: id(idempotency.table), template: Template.fromStack(stack) };
 }
 
 describe('standard queue (the defaults, as the resolved manifest gives them)', () => {
-  const { construct, id, template } = pipeline();
+  const { construct, id, table, template } = pipeline();
   const queue = id(construct.queue);
   const dlq = id(construct.deadLetterQueue);
   const ingest = id(construct.ingestFunction);
@@ -100,14 +103,19 @@ describe('standard queue (the defaults, as the resolved manifest gives them)', (
     expect(variables).not.toHaveProperty(names.signingSecret);
   });
 
-  test("the processor function: the document's settings and exactly its environment", () => {
-    expect(template.findResources('AWS::Lambda::Function')[processor].Properties).toMatchObject({
+  test("the processor function: the document's settings and exactly its environment, plus the idempotency table", () => {
+    const properties = template.findResources('AWS::Lambda::Function')[processor].Properties;
+    expect(properties).toMatchObject({
       Runtime: 'provided.al2023',
       Handler: 'bootstrap',
       Architectures: ['arm64'],
       MemorySize: p.processor.memoryMb,
       Timeout: p.processor.timeoutSecs,
-      Environment: { Variables: p.processor.environment },
+    });
+    expect(p.processor.idempotency).toBe(true);
+    expect(properties.Environment.Variables).toEqual({
+      ...p.processor.environment,
+      [STAGE.idempotencyTable.environmentVariable]: { Ref: table },
     });
   });
 
@@ -163,12 +171,17 @@ describe('standard queue (the defaults, as the resolved manifest gives them)', (
     });
   });
 
-  test('the processor role: consume its own queue, write its own logs, nothing else', () => {
+  test('the processor role: consume its own queue, write its own logs, use the idempotency records, nothing else', () => {
     const fn = template.findResources('AWS::Lambda::Function')[processor].Properties;
     const statements = new Capture();
     template.hasResourceProperties('AWS::IAM::Policy', { Roles: [{ Ref: fn.Role['Fn::GetAtt'][0] }], PolicyDocument: { Statement: statements } });
     const all = statements.asArray();
-    expect(all).toHaveLength(2);
+    expect(all).toHaveLength(3);
+    expect(all).toContainEqual({
+      Effect: 'Allow',
+      Action: IDEMPOTENCY_ACTIONS,
+      Resource: [{ 'Fn::GetAtt': [table, 'Arn'] }],
+    });
     expect(all).toEqual(
       expect.arrayContaining([
         {

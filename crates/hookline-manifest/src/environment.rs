@@ -52,6 +52,9 @@ pub fn processor(provider: &Provider) -> Environment {
         vars::PROCESS_CONCURRENCY.into(),
         provider.processor.concurrency.to_string(),
     );
+    if let Some(ttl) = provider.processor.idempotency_ttl_secs {
+        env.insert(vars::IDEMPOTENCY_TTL_SECS.into(), ttl.to_string());
+    }
     env
 }
 
@@ -125,11 +128,19 @@ mod tests {
         assert_eq!(generic.header(), "x-orders-sig");
         assert_eq!(generic.prefix.as_deref(), Some("v1="));
 
-        let env = processor(&p);
+        // The table is a resource value: without it, the window alone refuses to start.
+        let mut env = processor(&p);
+        assert!(ProcessorConfig::from_lookup(|var| env.get(var).cloned()).is_err());
+        env.insert(vars::IDEMPOTENCY_TABLE.into(), "p-dev-idempotency".into());
         let config = ProcessorConfig::from_lookup(|var| env.get(var).cloned()).unwrap();
         assert_eq!(
             (config.provider.as_str(), config.concurrency),
             ("orders", 3)
+        );
+        let idempotency = config.idempotency.unwrap();
+        assert_eq!(
+            (idempotency.table.as_str(), idempotency.ttl.as_secs()),
+            ("p-dev-idempotency", 72 * 3600)
         );
     }
 

@@ -186,6 +186,10 @@ pub struct Processor {
     /// Messages of a standard-queue batch one invocation handles at once (default 8; 1–1000;
     /// FIFO batches are always handled one at a time, in order).
     pub concurrency: u32,
+    /// How long each delivery's handler is guaranteed to have run at most once to completion,
+    /// in seconds (`idempotency_ttl_secs`, default 72 h; 60 s – 30 days); `None` with
+    /// `idempotency = false`.
+    pub idempotency_ttl_secs: Option<u32>,
 }
 
 /// A manifest problem, located in its file.

@@ -37,6 +37,14 @@ pub const DEFAULT_PROCESS_CONCURRENCY: u64 = hookline::process::DEFAULT_CONCURRE
 /// The runtime's bounds on the same.
 pub const PROCESS_CONCURRENCY: RangeInclusive<u64> = 1..=hookline::config::MAX_PROCESS_CONCURRENCY;
 
+/// How long a completed delivery's idempotency record is kept when none is set (the runtime's
+/// default, and why: `hookline::config::DEFAULT_IDEMPOTENCY_TTL_SECS`).
+pub const DEFAULT_IDEMPOTENCY_TTL_SECS: u64 = hookline::config::DEFAULT_IDEMPOTENCY_TTL_SECS;
+/// Idempotency windows: at least a minute (a shorter one ends before SQS could redeliver a
+/// message whose processor timed out), at most the runtime's 30 days.
+pub const IDEMPOTENCY_TTL_SECS: RangeInclusive<u64> =
+    60..=hookline::config::MAX_IDEMPOTENCY_TTL_SECS;
+
 /// Batch size when none is set (Lambda's default for SQS).
 pub const DEFAULT_BATCH_SIZE: u64 = 10;
 /// Batch sizes of a standard queue (Lambda `CreateEventSourceMapping`, `BatchSize`).

@@ -79,4 +79,6 @@ pub(crate) struct RawProcessor {
     pub memory_mb: Option<Spanned<i64>>,
     pub max_concurrency: Option<Spanned<i64>>,
     pub concurrency: Option<Spanned<i64>>,
+    pub idempotency: Option<Spanned<bool>>,
+    pub idempotency_ttl_secs: Option<Spanned<i64>>,
 }

@@ -236,6 +236,9 @@ pub struct ResolvedProcessor {
     /// Most concurrent invocations (absent: no limit).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub max_concurrency: Option<u32>,
+    /// Whether its handlers run at most once per delivery: then it gets the stage's
+    /// idempotency table (`stage.idempotency_table`), else it runs without the store.
+    pub idempotency: bool,
 }
 
 /// The queue and its dead-letter queue.
@@ -425,6 +428,7 @@ fn resolve_provider(p: &Provider, architecture: Architecture) -> ResolvedProvide
             batch_size: p.queue.batch_size,
             max_batching_window_secs: p.queue.max_batching_window_secs,
             max_concurrency: p.processor.max_concurrency,
+            idempotency: p.processor.idempotency_ttl_secs.is_some(),
         },
         queue: ResolvedQueue {
             fifo: p.queue.kind == QueueKind::Fifo,

@@ -62,7 +62,8 @@ fn a_two_line_provider_gets_every_default() {
             timeout_secs: 30,
             memory_mb: 256,
             max_concurrency: None,
-            concurrency: 8
+            concurrency: 8,
+            idempotency_ttl_secs: Some(259_200),
         }
     );
     assert_eq!(
@@ -199,6 +200,16 @@ fn values_outside_aws_ranges_name_file_line_and_field() {
             "allowed 2–1000",
         ),
         (
+            "[providers.processor]\nidempotency_ttl_secs = 59",
+            "providers.stripe.processor.idempotency_ttl_secs",
+            "allowed 60–2592000",
+        ),
+        (
+            "[providers.processor]\nidempotency = false\nidempotency_ttl_secs = 3600",
+            "providers.stripe.processor.idempotency_ttl_secs",
+            "has no effect with `idempotency = false`",
+        ),
+        (
             "[providers.queue]\nvisibility_timeout_secs = 179",
             "providers.stripe.queue.visibility_timeout_secs",
             "6 × the processor timeout",
@@ -326,5 +337,36 @@ fn load_names_a_missing_file() {
         e.to_string()
             .starts_with("/nonexistent/hookline.toml: cannot read the manifest"),
         "{e}"
+    );
+}
+
+#[test]
+fn idempotency_is_on_for_72_hours_unless_turned_off() {
+    let processor = |extra: &str| {
+        let source = format!(
+            "[project]\nname = \"p\"\n[[providers]]\nname = \"stripe\"\ntemplate = \"stripe\"\n{extra}"
+        );
+        let provider = crate::parse(&source, "hookline.toml")
+            .unwrap()
+            .providers
+            .remove(0);
+        let env = crate::environment::processor(&provider);
+        (
+            provider.processor.idempotency_ttl_secs,
+            env.get("HOOKLINE_IDEMPOTENCY_TTL_SECS").cloned(),
+        )
+    };
+    assert_eq!(processor(""), (Some(259_200), Some("259200".into())));
+    assert_eq!(
+        processor("[providers.processor]\nidempotency_ttl_secs = 3600"),
+        (Some(3600), Some("3600".into()))
+    );
+    assert_eq!(
+        processor("[providers.processor]\nidempotency = true"),
+        (Some(259_200), Some("259200".into()))
+    );
+    assert_eq!(
+        processor("[providers.processor]\nidempotency = false"),
+        (None, None)
     );
 }

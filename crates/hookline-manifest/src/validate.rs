@@ -451,6 +451,28 @@ fn resolve_provider(
             DEFAULT_PROCESS_CONCURRENCY,
             PROCESS_CONCURRENCY,
         )?),
+        idempotency_ttl_secs: {
+            let ttl = ctx.int(
+                &p.idempotency_ttl_secs,
+                &at("processor.idempotency_ttl_secs"),
+                DEFAULT_IDEMPOTENCY_TTL_SECS,
+                IDEMPOTENCY_TTL_SECS,
+            )?;
+            match (
+                p.idempotency.as_ref().map(|on| *on.get_ref()),
+                &p.idempotency_ttl_secs,
+            ) {
+                (Some(false), Some(ttl)) => {
+                    return Err(ctx.error(
+                        Some(ttl.span()),
+                        &at("processor.idempotency_ttl_secs"),
+                        "has no effect with `idempotency = false`: remove one of the two",
+                    ));
+                }
+                (Some(false), None) => None,
+                _ => Some(u32_of(ttl)),
+            }
+        },
     };
 
     let q = &raw.queue;

@@ -4,9 +4,9 @@
 //!
 //! Configure the webhook with content type `application/json`. The ingest function has already
 //! verified `X-Hub-Signature-256`; `delivery.body()` holds the exact bytes GitHub sent.
-//! Dedupe on `delivery.dedup_id()`, the body's SHA-256: GitHub signs no timestamp and not its
-//! `X-GitHub-Delivery` header (`delivery.delivery_id()`), so a captured delivery replayed under
-//! a fresh header still dedupes.
+//! hookline runs the handler at most once to completion per `delivery.dedup_id()`, the body's
+//! SHA-256 (README, "Exactly-once effects"): GitHub signs no timestamp and not its `X-GitHub-Delivery` header
+//! (`delivery.delivery_id()`), so a captured delivery replayed under a fresh header is the same.
 //! Return an error to have the message retried; after the queue's `max_receive_count` it moves
 //! to the dead-letter queue.
 

@@ -2,8 +2,9 @@
 //! Stripe webhook handlers for `stripe`: one function per event type, routed by `type`.
 //!
 //! The ingest function has already verified the `Stripe-Signature`; `delivery.body()` holds the
-//! exact bytes Stripe sent. Stripe delivers at least once and not always in order: make each
-//! handler idempotent on `event.id` (also `delivery.dedup_id()`). Return an error to have the
+//! exact bytes Stripe sent. Stripe delivers at least once and not always in order; hookline runs
+//! the handler at most once to completion per `event.id` (`delivery.dedup_id()`)
+//! (README, "Exactly-once effects"). Return an error to have the
 //! message retried; after the queue's `max_receive_count` it moves to the dead-letter queue.
 
 use std::collections::HashMap;

@@ -33,10 +33,13 @@ pub fn processor_env(
     let mut env = environment::processor(provider);
     env.extend(local_aws_env(endpoint));
     env.insert("AWS_ENDPOINT_URL_DYNAMODB".into(), endpoint.into());
-    env.insert(
-        idempotency_table.environment_variable.clone(),
-        idempotency_table.table_name.clone(),
-    );
+    // Only a provider whose handlers use the store gets the table: its presence turns it on.
+    if provider.processor.idempotency_ttl_secs.is_some() {
+        env.insert(
+            idempotency_table.environment_variable.clone(),
+            idempotency_table.table_name.clone(),
+        );
+    }
     env
 }
 
@@ -81,5 +84,22 @@ mod tests {
         assert_eq!(env["AWS_ENDPOINT_URL_SQS"], "http://127.0.0.1:9324");
         assert_eq!(env["AWS_ENDPOINT_URL_DYNAMODB"], "http://127.0.0.1:9324");
         assert_eq!(env[vars::IDEMPOTENCY_TABLE], "shop-local-idempotency");
+        assert_eq!(env[vars::IDEMPOTENCY_TTL_SECS], "259200");
+    }
+
+    #[test]
+    fn a_provider_without_idempotency_gets_no_table() {
+        let manifest = hookline_manifest::parse(
+            "[project]\nname = \"shop\"\n[[providers]]\nname = \"acme\"\ntemplate = \"github\"\n[providers.processor]\nidempotency = false\n",
+            "hookline.toml",
+        )
+        .unwrap();
+        let table = local_idempotency_table(&manifest);
+        let env = processor_env(&manifest.providers[0], "http://127.0.0.1:9324", &table);
+        assert!(!env.contains_key(vars::IDEMPOTENCY_TABLE), "{env:?}");
+        assert!(!env.contains_key(vars::IDEMPOTENCY_TTL_SECS), "{env:?}");
+        let config =
+            hookline::config::ProcessorConfig::from_lookup(|var| env.get(var).cloned()).unwrap();
+        assert_eq!(config.idempotency, None);
     }
 }
