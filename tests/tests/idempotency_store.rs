@@ -1,5 +1,6 @@
 //! The idempotency store's record protocol (`hookline::idempotency`, Powertools' protocol) with
-//! the real `aws-sdk-dynamodb` client against moto's DynamoDB, the reference: first run,
+//! the real `aws-sdk-dynamodb` client against moto's DynamoDB, the reference, and against the
+//! local stack's DynamoDB-compatible endpoint, which must behave the same: first run,
 //! duplicate after completion, concurrent duplicate in progress, handler error then retry,
 //! crash then expiry, window expiry; and a processor batch through it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
@@ -15,6 +16,7 @@ use hookline::idempotency::{
     self, Begin, DynamoDbStore, Guard, Once, OnceError, Store, delivery_key,
 };
 use hookline::{Delivery, Envelope};
+use hookline_local::endpoint::AwsEndpoint;
 use hookline_test_moto::Moto;
 
 async fn client(endpoint: &str) -> aws_sdk_dynamodb::Client {
@@ -238,4 +240,22 @@ async fn the_record_protocol_holds_on_motos_dynamodb() {
 async fn a_processor_batch_runs_each_delivery_once_on_motos_dynamodb() {
     let moto = Moto::start();
     processor_cases(client(&moto.endpoint).await, "processor").await;
+}
+
+#[tokio::test]
+async fn the_record_protocol_holds_on_the_local_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = AwsEndpoint::start("127.0.0.1:0".parse().unwrap(), dir.path())
+        .await
+        .unwrap();
+    protocol_cases(client(&local.endpoint()).await, "protocol").await;
+}
+
+#[tokio::test]
+async fn a_processor_batch_runs_each_delivery_once_on_the_local_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = AwsEndpoint::start("127.0.0.1:0".parse().unwrap(), dir.path())
+        .await
+        .unwrap();
+    processor_cases(client(&local.endpoint()).await, "processor").await;
 }

@@ -99,8 +99,14 @@ async fn a_function_whose_init_failed_once_serves_again_after_the_backoff() {
     // Its first instance posts an init error; every later one is the real ingest.
     std::os::unix::fs::symlink(binaries().join("init-error-ingest"), &ingest).unwrap();
     let stack = h.start().await;
-    let body = br#"{"n":1}"#;
-    let send = || async { post(&url(&stack, "acme"), &signed(&stack, "acme", body), body).await };
+    // Each request its own delivery (its own body): the idempotency store would rightly run
+    // the handler once for two acknowledged copies of one.
+    let sent = std::sync::atomic::AtomicUsize::new(0);
+    let send = || async {
+        let n = sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let body = format!(r#"{{"n":{n}}}"#).into_bytes();
+        post(&url(&stack, "acme"), &signed(&stack, "acme", &body), &body).await
+    };
     let function = stack.function("acme-ingest").unwrap();
     let (status, _, _) = send().await.unwrap();
     assert_eq!(status, 500, "the first instance failed its init");

@@ -23,6 +23,7 @@ async fn handle(delivery: Delivery) -> Result<(), BoxError> {
     let line = serde_json::json!({
         "message_id": delivery.message_id,
         "delivery_id": delivery.delivery_id(),
+        "dedup_id": delivery.dedup_id(),
         "receive_count": delivery.receive_count,
         "provider": delivery.envelope.provider,
         "body": base64::engine::general_purpose::STANDARD.encode(body),
