@@ -168,7 +168,8 @@ pub struct Queue {
     pub max_batching_window_secs: u32,
     /// Receives before a message moves to the DLQ (default 5; 1–1000).
     pub max_receive_count: u32,
-    /// Visibility timeout (default 6 × the processor timeout, as AWS recommends; at least that).
+    /// Visibility timeout (default 6 × the processor timeout + the batching window, as AWS
+    /// recommends; at least that).
     pub visibility_timeout_secs: u32,
     /// Message retention (default 4 days; 60 s – 14 days).
     pub retention_secs: u32,

@@ -53,10 +53,21 @@ pub const FIFO_BATCHING_WINDOW_SECS: RangeInclusive<u64> = 0..=0;
 pub const DEFAULT_MAX_RECEIVE_COUNT: u64 = 5;
 /// `maxReceiveCount` of a redrive policy (SQS "Using dead-letter queues").
 pub const MAX_RECEIVE_COUNT: RangeInclusive<u64> = 1..=1000;
-/// The visibility timeout is at least this many times the processor timeout (Lambda "Using
-/// Lambda with Amazon SQS": "set the source queue's visibility timeout to at least six times the
-/// timeout that you configure on your function").
+/// The visibility timeout is at least this many times the processor timeout, plus the batching
+/// window (Lambda developer guide, "Using Lambda with Amazon SQS": "We recommend setting your
+/// queue's visibility timeout to six times your function timeout, plus the value of
+/// MaximumBatchingWindowInSeconds"): Lambda holds the messages it gathers for the window, then
+/// needs time to retry a throttled invocation. [`min_visibility_timeout_secs`] applies it.
 pub const VISIBILITY_TIMEOUT_FACTOR: u64 = 6;
+
+/// The smallest visibility timeout AWS recommends for a processor timeout and a batching window
+/// (see [`VISIBILITY_TIMEOUT_FACTOR`]); also the default.
+pub const fn min_visibility_timeout_secs(
+    processor_timeout_secs: u64,
+    batching_window_secs: u64,
+) -> u64 {
+    VISIBILITY_TIMEOUT_FACTOR * processor_timeout_secs + batching_window_secs
+}
 /// Visibility timeouts: 0 s to 12 hours (SQS `SetQueueAttributes`, `VisibilityTimeout`).
 pub const VISIBILITY_TIMEOUT_SECS: RangeInclusive<u64> = 0..=43_200;
 /// Retention when none is set: SQS's own default, 4 days.

@@ -124,6 +124,27 @@ max_concurrency = 4
     assert_eq!(p.vars.get("greeting").map(String::as_str), Some("hi"));
 }
 
+/// Lambda developer guide, "Using Lambda with Amazon SQS": the visibility timeout is six times
+/// the function timeout plus the batching window, since Lambda holds gathered messages that long.
+#[test]
+fn the_default_visibility_timeout_adds_the_batching_window_to_six_processor_timeouts() {
+    let m = parse(
+        &with_provider("[providers.queue]\nbatch_size = 100\nmax_batching_window_secs = 300"),
+        "hookline.toml",
+    )
+    .unwrap();
+    assert_eq!(m.providers[0].queue.visibility_timeout_secs, 6 * 30 + 300);
+    let m = parse(
+        &with_provider(
+            "[providers.processor]\ntimeout_secs = 900\n[providers.queue]\nbatch_size = 20\nmax_batching_window_secs = 1",
+        ),
+        "hookline.toml",
+    )
+    .unwrap();
+    assert_eq!(m.providers[0].queue.visibility_timeout_secs, 5401);
+    assert_eq!(limits::min_visibility_timeout_secs(30, 0), 180);
+}
+
 #[test]
 fn schemes_match_the_runtime_library() {
     assert_eq!(SCHEMES, hookline::Scheme::NAMES);
@@ -207,6 +228,11 @@ fn values_outside_aws_ranges_name_file_line_and_field() {
             "[providers.processor]\ntimeout_secs = 60\n[providers.queue]\nvisibility_timeout_secs = 300",
             "providers.stripe.queue.visibility_timeout_secs",
             "at least 360",
+        ),
+        (
+            "[providers.queue]\nbatch_size = 100\nmax_batching_window_secs = 60\nvisibility_timeout_secs = 180",
+            "providers.stripe.queue.visibility_timeout_secs",
+            "+ the batching window (60 s), as AWS recommends: use at least 240",
         ),
         (
             "[providers.processor]\ntimeout_secs = 901",

@@ -496,7 +496,7 @@ fn resolve_provider(
         let span = q.batch_size.as_ref().map(Spanned::span);
         return Err(ctx.error(span, &at("queue.batch_size"), format!("a batch size of {batch_size} (over {BATCH_SIZE_WITHOUT_WINDOW}) needs queue.max_batching_window_secs of at least 1")));
     }
-    let min_visibility = VISIBILITY_TIMEOUT_FACTOR * u64::from(processor.timeout_secs);
+    let min_visibility = min_visibility_timeout_secs(u64::from(processor.timeout_secs), window);
     let visibility = ctx.int(
         &q.visibility_timeout_secs,
         &at("queue.visibility_timeout_secs"),
@@ -505,7 +505,7 @@ fn resolve_provider(
     )?;
     if visibility < min_visibility {
         let span = q.visibility_timeout_secs.as_ref().map(Spanned::span);
-        return Err(ctx.error(span, &at("queue.visibility_timeout_secs"), format!("{visibility} s is less than {VISIBILITY_TIMEOUT_FACTOR} × the processor timeout ({} s), as AWS recommends: use at least {min_visibility}", processor.timeout_secs)));
+        return Err(ctx.error(span, &at("queue.visibility_timeout_secs"), format!("{visibility} s is less than {VISIBILITY_TIMEOUT_FACTOR} × the processor timeout ({} s) + the batching window ({window} s), as AWS recommends: use at least {min_visibility}", processor.timeout_secs)));
     }
     let queue = Queue {
         kind,
