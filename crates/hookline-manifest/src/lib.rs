@@ -171,7 +171,8 @@ pub struct Queue {
     /// Visibility timeout (default 6 × the processor timeout + the batching window, as AWS
     /// recommends; at least that).
     pub visibility_timeout_secs: u32,
-    /// Message retention (default 4 days; 60 s – 14 days).
+    /// Message retention (default 4 days; 60 s – 11 days for standard queues, whose messages
+    /// keep their enqueue time in the 14-day DLQ; 60 s – 14 days for FIFO).
     pub retention_secs: u32,
 }
 

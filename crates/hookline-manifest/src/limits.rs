@@ -70,12 +70,25 @@ pub const fn min_visibility_timeout_secs(
 }
 /// Visibility timeouts: 0 s to 12 hours (SQS `SetQueueAttributes`, `VisibilityTimeout`).
 pub const VISIBILITY_TIMEOUT_SECS: RangeInclusive<u64> = 0..=43_200;
-/// Retention when none is set: SQS's own default, 4 days.
+/// Retention when none is set: SQS's own default, 4 days (a failed delivery then has at least
+/// 10 days in the dead-letter queue of a standard queue).
 pub const DEFAULT_RETENTION_SECS: u64 = 4 * 24 * 3600;
-/// Retention: 60 s to 14 days (SQS `SetQueueAttributes`, `MessageRetentionPeriod`).
+/// Retention: 60 s to 14 days (SQS `SetQueueAttributes`, `MessageRetentionPeriod`). The range of
+/// a FIFO queue; a standard queue's is [`STANDARD_RETENTION_SECS`].
 pub const RETENTION_SECS: RangeInclusive<u64> = 60..=14 * 24 * 3600;
 /// The dead-letter queue keeps messages as long as SQS allows, so a failure can be looked at.
-pub const DLQ_RETENTION_SECS: u64 = 14 * 24 * 3600;
+pub const DLQ_RETENTION_SECS: u64 = *RETENTION_SECS.end();
+/// The least time a message of a standard queue spends in its dead-letter queue before it
+/// expires there: 3 days, a long weekend between the DLQ alarm and someone looking.
+pub const DLQ_MIN_DWELL_SECS: u64 = 3 * 24 * 3600;
+/// Retention of a standard queue: at most the DLQ's less [`DLQ_MIN_DWELL_SECS`] (11 days). A
+/// message moved to a standard DLQ keeps its original enqueue timestamp, so it expires there at
+/// the DLQ's retention counted from when it was first sent: "always set the retention period of
+/// a dead-letter queue to be longer than the retention period of the original queue" (SQS
+/// developer guide, "Setting-up dead-letter queue retention"). A FIFO queue's message gets a new
+/// enqueue timestamp when it moves (same page), so FIFO queues keep the whole range.
+pub const STANDARD_RETENTION_SECS: RangeInclusive<u64> =
+    *RETENTION_SECS.start()..=DLQ_RETENTION_SECS - DLQ_MIN_DWELL_SECS;
 
 /// The oldest-message alarm fires after this long, or after half the retention when shorter.
 pub const OLDEST_MESSAGE_ALARM_SECS: u64 = 3600;

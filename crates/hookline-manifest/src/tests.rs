@@ -145,6 +145,30 @@ fn the_default_visibility_timeout_adds_the_batching_window_to_six_processor_time
     assert_eq!(limits::min_visibility_timeout_secs(30, 0), 180);
 }
 
+/// SQS developer guide, "Setting-up dead-letter queue retention": a standard queue's message
+/// keeps its enqueue timestamp in the DLQ, a FIFO queue's gets a new one.
+#[test]
+fn a_standard_queue_keeps_messages_for_less_than_its_dlq_and_a_fifo_queue_as_long() {
+    let retention = |extra: &str| {
+        parse(&with_provider(extra), "hookline.toml").map(|m| m.providers[0].queue.retention_secs)
+    };
+    assert_eq!(retention(""), Ok(345_600));
+    assert_eq!(
+        u64::from(retention("[providers.queue]\nretention_secs = 950400").unwrap()),
+        limits::DLQ_RETENTION_SECS - limits::DLQ_MIN_DWELL_SECS
+    );
+    let e = retention("[providers.queue]\nretention_secs = 950401").unwrap_err();
+    assert_eq!(
+        e.message,
+        "950401 is out of range: allowed 60–950400 for a standard queue: a message moved to its dead-letter queue keeps the time it was first queued, and the DLQ keeps messages 14 days from then, so the queue's retention must leave at least 3 days there (FIFO queues, which reset that time, allow up to 1209600)"
+    );
+    assert_eq!(
+        retention("[providers.queue]\nkind = \"fifo\"\nretention_secs = 1209600"),
+        Ok(1_209_600)
+    );
+    const { assert!(limits::DEFAULT_RETENTION_SECS < *limits::STANDARD_RETENTION_SECS.end()) };
+}
+
 #[test]
 fn schemes_match_the_runtime_library() {
     assert_eq!(SCHEMES, hookline::Scheme::NAMES);
@@ -246,6 +270,16 @@ fn values_outside_aws_ranges_name_file_line_and_field() {
         ),
         (
             "[providers.queue]\nretention_secs = 59",
+            "providers.stripe.queue.retention_secs",
+            "allowed 60–950400 for a standard queue",
+        ),
+        (
+            "[providers.queue]\nretention_secs = 1209600",
+            "providers.stripe.queue.retention_secs",
+            "keeps the time it was first queued",
+        ),
+        (
+            "[providers.queue]\nkind = \"fifo\"\nretention_secs = 1209601",
             "providers.stripe.queue.retention_secs",
             "allowed 60–1209600",
         ),

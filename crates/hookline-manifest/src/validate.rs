@@ -518,11 +518,11 @@ fn resolve_provider(
             MAX_RECEIVE_COUNT,
         )?),
         visibility_timeout_secs: u32_of(visibility),
-        retention_secs: u32_of(ctx.int(
+        retention_secs: u32_of(retention(
+            ctx,
             &q.retention_secs,
             &at("queue.retention_secs"),
-            DEFAULT_RETENTION_SECS,
-            RETENTION_SECS,
+            fifo,
         )?),
     };
 
@@ -536,6 +536,28 @@ fn resolve_provider(
         processor,
         vars: raw.vars,
     })
+}
+
+/// A queue's retention: the whole SQS range for FIFO queues, below the DLQ's for standard ones.
+fn retention(
+    ctx: &Ctx<'_>,
+    value: &Option<Spanned<i64>>,
+    field: &str,
+    fifo: bool,
+) -> Result<u64, ManifestError> {
+    if fifo {
+        return ctx.int(value, field, DEFAULT_RETENTION_SECS, RETENTION_SECS);
+    }
+    ctx.int(value, field, DEFAULT_RETENTION_SECS, STANDARD_RETENTION_SECS)
+        .map_err(|mut e| {
+            e.message.push_str(&format!(
+                " for a standard queue: a message moved to its dead-letter queue keeps the time it was first queued, and the DLQ keeps messages {} days from then, so the queue's retention must leave at least {} days there (FIFO queues, which reset that time, allow up to {})",
+                DLQ_RETENTION_SECS / 86_400,
+                DLQ_MIN_DWELL_SECS / 86_400,
+                RETENTION_SECS.end()
+            ));
+            e
+        })
 }
 
 /// An HTTP header name: one or more RFC 9110 token characters.
