@@ -152,8 +152,8 @@ export interface ResolvedProcessor extends ResolvedFunction {
   readonly batchSize: number;
   /** Seconds to gather a batch (0: none). */
   readonly maxBatchingWindowSecs: number;
-  /** Most concurrent invocations; absent: no limit. */
-  readonly maxConcurrency?: number;
+  /** Most concurrent invocations (`ScalingConfig.MaximumConcurrency`). */
+  readonly maxConcurrency: number;
 }
 
 /** The queue and its dead-letter queue (`ResolvedQueue`). */

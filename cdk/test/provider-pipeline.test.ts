@@ -111,16 +111,16 @@ describe('standard queue (the defaults, as the resolved manifest gives them)', (
     });
   });
 
-  test('the event source: batch size, partial batch failures, no window and no concurrency limit', () => {
+  test("the event source: batch size, partial batch failures, no window and the document's concurrency limit", () => {
     expect(p.processor.maxBatchingWindowSecs).toBe(0);
-    expect(p.processor.maxConcurrency).toBeUndefined();
+    expect(p.processor.maxConcurrency).toBeGreaterThanOrEqual(2);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
       FunctionName: { Ref: processor },
       BatchSize: p.processor.batchSize,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       MaximumBatchingWindowInSeconds: Match.absent(),
-      ScalingConfig: Match.absent(),
+      ScalingConfig: { MaximumConcurrency: p.processor.maxConcurrency },
     });
   });
 

@@ -183,8 +183,9 @@ pub struct Processor {
     pub timeout_secs: u32,
     /// Function memory (default 256; 128–10 240).
     pub memory_mb: u32,
-    /// Most concurrent invocations the event source starts (2–1000; default: no limit).
-    pub max_concurrency: Option<u32>,
+    /// Most concurrent invocations the event source starts (2–1000; default 10, see
+    /// [`limits::DEFAULT_MAX_CONCURRENCY`]).
+    pub max_concurrency: u32,
     /// Messages of a standard-queue batch one invocation handles at once (default 8; 1–1000;
     /// FIFO batches are always handled one at a time, in order).
     pub concurrency: u32,

@@ -29,9 +29,17 @@ pub const PROCESSOR_TIMEOUT_SECS: RangeInclusive<u64> = 1..=900;
 pub const DEFAULT_PROCESSOR_MEMORY_MB: u64 = 256;
 /// Function memory: Lambda's range (Lambda quotas, "Function memory allocation").
 pub const MEMORY_MB: RangeInclusive<u64> = 128..=10_240;
-/// Event source concurrency: Lambda's range for `ScalingConfig.MaximumConcurrency` (Lambda
-/// "Configuring maximum concurrency for Amazon SQS event sources").
+/// Event source concurrency: Lambda's range for `ScalingConfig.MaximumConcurrency` (Lambda API
+/// reference, "ScalingConfig": minimum 2, maximum 1000).
 pub const MAX_CONCURRENCY: RangeInclusive<u64> = 2..=1000;
+/// Event source concurrency when none is set: 10 processor instances per provider at most.
+/// Without a limit, Lambda scales an SQS event source up to 1,250 concurrent invocations while
+/// it drains a backlog, more than an account's default 1,000 (new accounts get less): the
+/// ingest functions of every provider are then throttled and live webhooks refused (API
+/// Gateway answers 5xx) while old ones are processed. Ten leaves 99 % of a default account to
+/// everything else, still processes up to 10 batches (100 deliveries by default) at once, and
+/// is twice the five concurrent batches Lambda starts an SQS event source with.
+pub const DEFAULT_MAX_CONCURRENCY: u64 = 10;
 /// Messages of a standard batch handled at once by one processor (the runtime's default).
 pub const DEFAULT_PROCESS_CONCURRENCY: u64 = hookline::process::DEFAULT_CONCURRENCY as u64;
 /// The runtime's bounds on the same.

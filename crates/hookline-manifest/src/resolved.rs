@@ -202,9 +202,8 @@ pub struct ResolvedProcessor {
     pub batch_size: u32,
     /// Seconds to gather a batch (0: none).
     pub max_batching_window_secs: u32,
-    /// Most concurrent invocations (absent: no limit).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub max_concurrency: Option<u32>,
+    /// Most concurrent invocations (`ScalingConfig.MaximumConcurrency`).
+    pub max_concurrency: u32,
 }
 
 /// The queue and its dead-letter queue.

@@ -61,7 +61,7 @@ fn a_two_line_provider_gets_every_default() {
         Processor {
             timeout_secs: 30,
             memory_mb: 256,
-            max_concurrency: None,
+            max_concurrency: 10,
             concurrency: 8
         }
     );
@@ -120,7 +120,7 @@ max_concurrency = 4
     assert_eq!(p.signing.prefix.as_deref(), Some("v1="));
     assert_eq!(p.queue.kind, QueueKind::Fifo);
     assert_eq!(p.queue.visibility_timeout_secs, 600);
-    assert_eq!(p.processor.max_concurrency, Some(4));
+    assert_eq!(p.processor.max_concurrency, 4);
     assert_eq!(p.vars.get("greeting").map(String::as_str), Some("hi"));
 }
 
@@ -167,6 +167,27 @@ fn a_standard_queue_keeps_messages_for_less_than_its_dlq_and_a_fifo_queue_as_lon
         Ok(1_209_600)
     );
     const { assert!(limits::DEFAULT_RETENTION_SECS < *limits::STANDARD_RETENTION_SECS.end()) };
+}
+
+#[test]
+fn the_event_source_concurrency_has_a_default_and_lambdas_range() {
+    let concurrency = |extra: &str| {
+        parse(&with_provider(extra), "hookline.toml")
+            .map(|m| m.providers[0].processor.max_concurrency)
+    };
+    assert_eq!(concurrency(""), Ok(10));
+    assert_eq!(
+        u64::from(concurrency("").unwrap()),
+        limits::DEFAULT_MAX_CONCURRENCY
+    );
+    assert_eq!(
+        concurrency("[providers.processor]\nmax_concurrency = 2"),
+        Ok(2)
+    );
+    assert_eq!(
+        concurrency("[providers.processor]\nmax_concurrency = 1000"),
+        Ok(1000)
+    );
 }
 
 #[test]

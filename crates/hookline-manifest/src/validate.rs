@@ -436,15 +436,12 @@ fn resolve_provider(
             DEFAULT_PROCESSOR_MEMORY_MB,
             MEMORY_MB,
         )?),
-        max_concurrency: match &p.max_concurrency {
-            None => None,
-            some => Some(u32_of(ctx.int(
-                some,
-                &at("processor.max_concurrency"),
-                *MAX_CONCURRENCY.start(),
-                MAX_CONCURRENCY,
-            )?)),
-        },
+        max_concurrency: u32_of(ctx.int(
+            &p.max_concurrency,
+            &at("processor.max_concurrency"),
+            DEFAULT_MAX_CONCURRENCY,
+            MAX_CONCURRENCY,
+        )?),
         concurrency: u32_of(ctx.int(
             &p.concurrency,
             &at("processor.concurrency"),

@@ -133,7 +133,8 @@ fn providers_carry_names_settings_and_environments() {
     assert_eq!(billing.queue.visibility_timeout_secs, 360);
     // Half the retention when that is shorter than an hour.
     assert_eq!(billing.alarms.oldest_message_age_secs, 60);
-    assert_eq!(billing.processor.max_concurrency, Some(4));
+    assert_eq!(billing.processor.max_concurrency, 4);
+    assert_eq!(stripe.processor.max_concurrency, 10);
     assert_eq!(
         billing.ingest.function.environment["HOOKLINE_GENERIC_HEADER"],
         "x-billing-signature"
