@@ -70,7 +70,7 @@ export class HooklineStack extends Stack {
         alarmTopic: this.alarmTopic.topic,
       });
       this.pipelines[provider.name] = pipeline;
-      const url = this.api.addWebhookRoute(provider.route, pipeline.ingestFunction, provider.name);
+      const url = this.api.addWebhookRoute(provider.route, pipeline.ingestFunction, provider.name, provider.routeThrottle);
       const outputs = provider.outputs;
       new CfnOutput(this, outputs.webhookUrl, { value: url, description: `${provider.name}: the webhook URL to give the provider` });
       new CfnOutput(this, outputs.queueUrl, { value: pipeline.queue.queueUrl, description: `${provider.name}: the queue` });

@@ -111,6 +111,16 @@ export interface ResolvedProvider {
   readonly alarms: ResolvedAlarms;
   /** The ids of the provider's stack outputs, by what they hold. */
   readonly outputs: ProviderOutputs;
+  /** The route's own throttle, tighter than the API's (FIFO providers: what their queue takes); absent: the API's. */
+  readonly routeThrottle?: RouteThrottle;
+}
+
+/** A route's throttle (`RouteThrottle`). */
+export interface RouteThrottle {
+  /** Steady requests per second. */
+  readonly rateLimit: number;
+  /** Requests above the rate, at once. */
+  readonly burstLimit: number;
 }
 
 /** A function (`ResolvedFunction`). */
@@ -168,6 +178,8 @@ export interface ResolvedQueue {
   readonly retentionSecs: number;
   /** The dead-letter queue's retention, in seconds. */
   readonly dlqRetentionSecs: number;
+  /** FIFO queues: where the message group id comes from (`provider`, a header name, a JSON pointer); absent for standard queues. */
+  readonly groupBy?: string;
 }
 
 /** Alarm thresholds (`ResolvedAlarms`). */

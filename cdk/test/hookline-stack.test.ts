@@ -47,6 +47,18 @@ describe('a retained stage (prod) with a standard and a FIFO provider', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /hooks/orders' });
   });
 
+  test("the FIFO provider's route is throttled to what its queue takes, as the resolved manifest says", () => {
+    const [stripe, orders] = resolved.providers;
+    expect(stripe.routeThrottle).toBeUndefined();
+    expect(orders.routeThrottle).toEqual({ rateLimit: 300, burstLimit: 300 });
+    expect(orders.queue.groupBy).toBe('provider');
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      RouteSettings: {
+        'POST /hooks/orders': { ThrottlingRateLimit: orders.routeThrottle!.rateLimit, ThrottlingBurstLimit: orders.routeThrottle!.burstLimit },
+      },
+    });
+  });
+
   test('the manifest settings reach the FIFO pipeline', () => {
     template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,

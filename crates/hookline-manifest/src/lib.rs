@@ -27,7 +27,7 @@ mod validate;
 
 pub use resolved::{
     ProviderOutputs, RESOLVED_VERSION, ResolveError, Resolved, ResolvedIngest, ResolvedProvider,
-    StageOptions, lambda_zip, provider_outputs, resolve,
+    RouteThrottle, StageOptions, lambda_zip, provider_outputs, resolve,
 };
 pub use stage::{Stage, StageError};
 
@@ -143,7 +143,8 @@ pub struct Ingest {
 pub enum QueueKind {
     /// At-least-once, best-effort order, nearly unlimited throughput.
     Standard,
-    /// Ordered per provider, deduplicated by delivery id for 5 minutes.
+    /// Ordered per message group (`group_by`; default one group per provider), deduplicated
+    /// by delivery id for 5 minutes.
     Fifo,
 }
 
@@ -174,6 +175,9 @@ pub struct Queue {
     /// Message retention (default 4 days; 60 s – 11 days for standard queues, whose messages
     /// keep their enqueue time in the 14-day DLQ; 60 s – 14 days for FIFO).
     pub retention_secs: u32,
+    /// FIFO queues: where a delivery's message group id comes from (default: one group for the
+    /// provider); `None` for standard queues, which have no groups.
+    pub group_by: Option<hookline::queue::GroupBy>,
 }
 
 /// Processor function settings.

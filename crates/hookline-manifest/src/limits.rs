@@ -98,6 +98,14 @@ pub const DLQ_MIN_DWELL_SECS: u64 = 3 * 24 * 3600;
 pub const STANDARD_RETENTION_SECS: RangeInclusive<u64> =
     *RETENTION_SECS.start()..=DLQ_RETENTION_SECS - DLQ_MIN_DWELL_SECS;
 
+/// Sends a second a FIFO queue takes without high throughput mode, which the stack does not turn
+/// on (SQS developer guide, "Troubleshoot FIFO throttling issues": "By default, FIFO queues
+/// support 300 transactions per second, per API action for SendMessage, ReceiveMessage, and
+/// DeleteMessage"). Ingest sends one message per request, so a FIFO provider's route is
+/// throttled to this rate, with a burst of as many: a higher rate would only turn into
+/// ThrottlingException, retries and 503s.
+pub const FIFO_SENDS_PER_SEC: u64 = 300;
+
 /// The oldest-message alarm fires after this long, or after half the retention when shorter.
 pub const OLDEST_MESSAGE_ALARM_SECS: u64 = 3600;
 

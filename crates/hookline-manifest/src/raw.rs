@@ -70,6 +70,7 @@ pub(crate) struct RawQueue {
     pub max_receive_count: Option<Spanned<i64>>,
     pub visibility_timeout_secs: Option<Spanned<i64>>,
     pub retention_secs: Option<Spanned<i64>>,
+    pub group_by: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]

@@ -162,6 +162,20 @@ pub struct ResolvedProvider {
     pub alarms: ResolvedAlarms,
     /// The provider's stack outputs, by what they hold.
     pub outputs: ProviderOutputs,
+    /// The route's own throttle, tighter than the API's (FIFO providers: what their queue
+    /// takes, [`limits::FIFO_SENDS_PER_SEC`]); absent: the API's.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub route_throttle: Option<RouteThrottle>,
+}
+
+/// A route's throttle (API Gateway HTTP API route settings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteThrottle {
+    /// Steady requests per second.
+    pub rate_limit: u64,
+    /// Requests above the rate, at once.
+    pub burst_limit: u64,
 }
 
 /// A function.
@@ -220,6 +234,10 @@ pub struct ResolvedQueue {
     pub retention_secs: u32,
     /// The dead-letter queue's retention, in seconds.
     pub dlq_retention_secs: u64,
+    /// FIFO queues: where the message group id comes from (`provider`, a header name, a JSON
+    /// pointer); absent for standard queues.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub group_by: Option<String>,
 }
 
 /// Alarm thresholds.
@@ -399,12 +417,17 @@ fn resolve_provider(p: &Provider, architecture: Architecture) -> ResolvedProvide
             visibility_timeout_secs: p.queue.visibility_timeout_secs,
             retention_secs: p.queue.retention_secs,
             dlq_retention_secs: limits::DLQ_RETENTION_SECS,
+            group_by: p.queue.group_by.as_ref().map(ToString::to_string),
         },
         alarms: ResolvedAlarms {
             // The retention is at least 60 s, so half of it is at least 30 s.
             oldest_message_age_secs: limits::OLDEST_MESSAGE_ALARM_SECS.min(retention / 2),
         },
         outputs: provider_outputs(&p.name),
+        route_throttle: (p.queue.kind == QueueKind::Fifo).then_some(RouteThrottle {
+            rate_limit: limits::FIFO_SENDS_PER_SEC,
+            burst_limit: limits::FIFO_SENDS_PER_SEC,
+        }),
     }
 }
 

@@ -53,7 +53,8 @@ fn a_two_line_provider_gets_every_default() {
             max_batching_window_secs: 0,
             max_receive_count: 5,
             visibility_timeout_secs: 180,
-            retention_secs: 345_600
+            retention_secs: 345_600,
+            group_by: None,
         }
     );
     assert_eq!(
@@ -188,6 +189,39 @@ fn the_event_source_concurrency_has_a_default_and_lambdas_range() {
         concurrency("[providers.processor]\nmax_concurrency = 1000"),
         Ok(1000)
     );
+}
+
+#[test]
+fn a_fifo_queue_groups_by_provider_unless_told_otherwise() {
+    use hookline::queue::GroupBy;
+    let group_by = |extra: &str| {
+        parse(&with_provider(extra), "hookline.toml").map(|m| m.providers[0].queue.group_by.clone())
+    };
+    assert_eq!(
+        group_by("[providers.queue]\nkind = \"fifo\""),
+        Ok(Some(GroupBy::Provider))
+    );
+    assert_eq!(
+        group_by("[providers.queue]\nkind = \"fifo\"\ngroup_by = \"/data/object/customer\""),
+        Ok(Some(GroupBy::Pointer("/data/object/customer".into())))
+    );
+    assert_eq!(
+        group_by("[providers.queue]\nkind = \"fifo\"\ngroup_by = \"X-Shopify-Shop-Domain\""),
+        Ok(Some(GroupBy::Header("x-shopify-shop-domain".into())))
+    );
+    assert_eq!(group_by(""), Ok(None));
+    let e = group_by("[providers.queue]\ngroup_by = \"provider\"").unwrap_err();
+    assert_eq!(
+        (e.field.as_deref(), e.line),
+        (Some("providers.stripe.queue.group_by"), Some(9))
+    );
+    assert!(e.message.starts_with("only applies to FIFO queues"), "{e}");
+    let e = group_by("[providers.queue]\nkind = \"fifo\"\ngroup_by = \"/data/~x\"").unwrap_err();
+    assert_eq!(
+        (e.field.as_deref(), e.line),
+        (Some("providers.stripe.queue.group_by"), Some(10))
+    );
+    assert!(e.message.contains("RFC 6901"), "{e}");
 }
 
 #[test]

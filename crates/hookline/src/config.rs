@@ -14,6 +14,7 @@
 //! | `HOOKLINE_GENERIC_ALGORITHM` | generic-hmac: `sha1`, `sha256`, `sha512` | `sha256` |
 //! | `HOOKLINE_GENERIC_ENCODING` | generic-hmac: `hex` or `base64` | `hex` |
 //! | `HOOKLINE_GENERIC_PREFIX` | generic-hmac: text before the signature, e.g. `sha256=` | none |
+//! | `HOOKLINE_GROUP_BY` | ingest, FIFO queues: `provider`, a header name or a JSON pointer into the body ([`GroupBy`]) | `provider` |
 //! | `HOOKLINE_PROCESS_CONCURRENCY` | processor: messages of a standard batch handled at once | `8` |
 //! | `HOOKLINE_LOG` | log filter of both functions | `info` |
 //!
@@ -26,7 +27,7 @@ use std::time::Duration;
 
 use crate::ingest::DEFAULT_MAX_BODY_BYTES;
 use crate::process::DEFAULT_CONCURRENCY;
-use crate::queue::SQS_MAX_MESSAGE_BYTES;
+use crate::queue::{GroupBy, SQS_MAX_MESSAGE_BYTES};
 use crate::secrets::SecretSource;
 use crate::verify::{GenericHmac, Scheme};
 
@@ -57,6 +58,8 @@ pub mod vars {
     pub const GENERIC_ENCODING: &str = "HOOKLINE_GENERIC_ENCODING";
     /// generic-hmac: text before the signature.
     pub const GENERIC_PREFIX: &str = "HOOKLINE_GENERIC_PREFIX";
+    /// Where a FIFO queue's message group id comes from (ingest).
+    pub const GROUP_BY: &str = "HOOKLINE_GROUP_BY";
     /// Messages of a standard batch handled at once (processor).
     pub const PROCESS_CONCURRENCY: &str = "HOOKLINE_PROCESS_CONCURRENCY";
     /// Log filter (both functions): a level, or `target=level` directives.
@@ -114,6 +117,8 @@ pub struct IngestConfig {
     pub max_body_bytes: usize,
     /// The URL the provider calls, for URL-signed schemes behind a custom domain or a proxy.
     pub public_url: Option<String>,
+    /// Where a FIFO queue's message group id comes from.
+    pub group_by: GroupBy,
 }
 
 impl fmt::Debug for IngestConfig {
@@ -126,6 +131,7 @@ impl fmt::Debug for IngestConfig {
             .field("tolerance", &self.tolerance)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("public_url", &self.public_url)
+            .field("group_by", &self.group_by)
             .finish()
     }
 }
@@ -254,6 +260,9 @@ impl IngestConfig {
                 reason: format!("`{url}` is not an https URL without query or fragment"),
             });
         }
+        let group_by = vars
+            .parsed(vars::GROUP_BY, str::parse::<GroupBy>)?
+            .unwrap_or_default();
         Ok(IngestConfig {
             provider,
             scheme,
@@ -262,6 +271,7 @@ impl IngestConfig {
             tolerance: Duration::from_secs(tolerance),
             max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(DEFAULT_MAX_BODY_BYTES),
             public_url,
+            group_by,
         })
     }
 }
@@ -326,162 +336,4 @@ impl ProcessorConfig {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::HashMap;
-
-    use super::*;
-    use crate::verify::{Algorithm, Encoding};
-
-    fn config(pairs: &[(&str, &str)]) -> Result<IngestConfig, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        IngestConfig::from_lookup(|k| map.get(k).cloned())
-    }
-
-    const BASE: [(&str, &str); 4] = [
-        ("HOOKLINE_PROVIDER", "stripe"),
-        ("HOOKLINE_SCHEME", "stripe"),
-        (
-            "HOOKLINE_QUEUE_URL",
-            "http://127.0.0.1:9324/000000000000/stripe",
-        ),
-        ("HOOKLINE_SIGNING_SECRET", "whsec_topsecret"),
-    ];
-
-    fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
-        let mut pairs = BASE.to_vec();
-        for (k, v) in extra {
-            pairs.retain(|(key, _)| key != k);
-            pairs.push((k, v));
-        }
-        pairs
-    }
-
-    #[test]
-    fn defaults_apply() {
-        let c = config(&BASE).unwrap();
-        assert_eq!(c.scheme.name(), "stripe");
-        assert_eq!(c.tolerance, Duration::from_secs(300));
-        assert_eq!(c.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
-        assert_eq!(c.secret_source, SecretSource::Env("whsec_topsecret".into()));
-    }
-
-    #[test]
-    fn debug_never_shows_the_secret() {
-        let c = config(&BASE).unwrap();
-        let debug = format!("{c:?}");
-        assert!(!debug.contains("topsecret"), "{debug}");
-        assert!(debug.contains("stripe"));
-    }
-
-    #[test]
-    fn missing_and_invalid_values_name_their_variable() {
-        for var in ["HOOKLINE_PROVIDER", "HOOKLINE_SCHEME", "HOOKLINE_QUEUE_URL"] {
-            let pairs: Vec<_> = BASE.iter().copied().filter(|(k, _)| *k != var).collect();
-            assert_eq!(config(&pairs), Err(ConfigError::Missing { var }));
-        }
-        let cases: [(&str, &str); 6] = [
-            ("HOOKLINE_SCHEME", "paypal"),
-            ("HOOKLINE_PROVIDER", "Stripe!"),
-            ("HOOKLINE_QUEUE_URL", "stripe-queue"),
-            ("HOOKLINE_TIMESTAMP_TOLERANCE_SECS", "0"),
-            ("HOOKLINE_TIMESTAMP_TOLERANCE_SECS", "five"),
-            ("HOOKLINE_MAX_BODY_BYTES", "2000000"),
-        ];
-        for (var, value) in cases {
-            match config(&with(&[(var, value)])) {
-                Err(ConfigError::Invalid { var: v, reason }) => {
-                    assert_eq!(v, var);
-                    assert!(!reason.is_empty());
-                }
-                other => panic!("{var}={value}: {other:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn exactly_one_secret_source() {
-        let none: Vec<_> = BASE
-            .iter()
-            .copied()
-            .filter(|(k, _)| *k != "HOOKLINE_SIGNING_SECRET")
-            .collect();
-        assert_eq!(config(&none), Err(ConfigError::SecretSource));
-        let empty = with(&[("HOOKLINE_SIGNING_SECRET", "   ")]);
-        assert_eq!(config(&empty), Err(ConfigError::SecretSource));
-        let both = with(&[(
-            "HOOKLINE_SIGNING_SECRET_ARN",
-            "arn:aws:secretsmanager:eu-west-1:1:secret:x",
-        )]);
-        assert_eq!(config(&both), Err(ConfigError::SecretSource));
-        let arn = with(&[
-            ("HOOKLINE_SIGNING_SECRET", ""),
-            ("HOOKLINE_SIGNING_SECRET_ARN", "arn:x"),
-        ]);
-        assert_eq!(
-            config(&arn).map(|c| c.secret_source),
-            Ok(SecretSource::SecretsManager {
-                arn: "arn:x".into()
-            })
-        );
-    }
-
-    #[test]
-    fn generic_hmac_is_configurable() {
-        let c = config(&with(&[
-            ("HOOKLINE_SCHEME", "generic-hmac"),
-            ("HOOKLINE_GENERIC_HEADER", "X-PagerDuty-Signature"),
-            ("HOOKLINE_GENERIC_ALGORITHM", "sha512"),
-            ("HOOKLINE_GENERIC_ENCODING", "base64"),
-            ("HOOKLINE_GENERIC_PREFIX", "v1="),
-        ]))
-        .unwrap();
-        let Some(g) = c.scheme.generic_hmac_settings().cloned() else {
-            panic!("not generic")
-        };
-        assert_eq!(
-            (g.header(), g.algorithm, g.encoding, g.prefix.as_deref()),
-            (
-                "x-pagerduty-signature",
-                Algorithm::Sha512,
-                Encoding::Base64,
-                Some("v1=")
-            )
-        );
-        let bad = config(&with(&[
-            ("HOOKLINE_SCHEME", "generic-hmac"),
-            ("HOOKLINE_GENERIC_ALGORITHM", "md5"),
-        ]));
-        assert!(matches!(
-            bad,
-            Err(ConfigError::Invalid {
-                var: "HOOKLINE_GENERIC_ALGORITHM",
-                ..
-            })
-        ));
-    }
-
-    #[test]
-    fn processor_config_reads_concurrency() {
-        let c = ProcessorConfig::from_lookup(|k| match k {
-            "HOOKLINE_PROVIDER" => Some("github".into()),
-            "HOOKLINE_PROCESS_CONCURRENCY" => Some("3".into()),
-            _ => None,
-        });
-        assert_eq!(
-            c,
-            Ok(ProcessorConfig {
-                provider: "github".into(),
-                concurrency: 3
-            })
-        );
-        let bad = ProcessorConfig::from_lookup(|k| {
-            (k == "HOOKLINE_PROVIDER")
-                .then(|| "github".into())
-                .or_else(|| (k == "HOOKLINE_PROCESS_CONCURRENCY").then(|| "0".into()))
-        });
-        assert!(matches!(bad, Err(ConfigError::Invalid { .. })));
-    }
-}
+mod tests;

@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::describe::{Acknowledgement, Answer, Handshake, MalformedBody};
 use crate::envelope::{Envelope, envelope_headers};
-use crate::queue::{Queue, QueueError, QueueMessage, SQS_MAX_MESSAGE_BYTES};
+use crate::queue::{GroupBy, Queue, QueueError, QueueMessage, SQS_MAX_MESSAGE_BYTES};
 use crate::verify::{Request, Verifier, VerifyError};
 
 mod refresh;
@@ -124,6 +124,7 @@ pub struct Ingest<Q> {
     queue: Q,
     max_body_bytes: usize,
     public_url: Option<String>,
+    group_by: GroupBy,
 }
 
 impl<Q: Queue> Ingest<Q> {
@@ -135,7 +136,15 @@ impl<Q: Queue> Ingest<Q> {
             queue,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             public_url: None,
+            group_by: GroupBy::Provider,
         }
+    }
+
+    /// Sets where a FIFO queue's message group id comes from (default: one group for the
+    /// provider).
+    pub fn with_group_by(mut self, group_by: GroupBy) -> Self {
+        self.group_by = group_by;
+        self
     }
 
     /// Sets the URL the provider is configured to call, for URL-signed schemes behind a custom
@@ -279,9 +288,13 @@ impl<Q: Queue> Ingest<Q> {
             headers: envelope_headers(headers),
             body,
         };
+        let group_id = self
+            .group_by
+            .group_id(&self.provider, headers, &envelope.body);
         let message = QueueMessage {
             body: envelope.to_json(),
             provider: self.provider.clone(),
+            group_id,
             // The event type is also a message attribute, where SQS refuses what it refuses in
             // a message (control characters, U+FFFE, U+FFFF): such a type stays in the envelope
             // only, rather than making the delivery unqueueable.

@@ -92,7 +92,8 @@ pub async fn ingest_from_env() -> Result<Ingest<SqsQueue>, InitError> {
     let queue = SqsQueue::from_env(config.queue_url.clone()).await;
     let ingest = Ingest::new(config.provider, verifier, queue)
         .with_max_body_bytes(config.max_body_bytes)
-        .with_public_url(config.public_url);
+        .with_public_url(config.public_url)
+        .with_group_by(config.group_by);
     Ok(match refresh {
         Some(load) => ingest.with_secret_refresh(load, SECRET_REFRESH_INTERVAL),
         None => ingest,

@@ -134,6 +134,20 @@ fn providers_carry_names_settings_and_environments() {
     // Half the retention when that is shorter than an hour.
     assert_eq!(billing.alarms.oldest_message_age_secs, 60);
     assert_eq!(billing.processor.max_concurrency, 4);
+    assert_eq!(billing.queue.group_by.as_deref(), Some("provider"));
+    assert_eq!(stripe.queue.group_by, None);
+    assert_eq!(
+        billing.route_throttle,
+        Some(RouteThrottle {
+            rate_limit: 300,
+            burst_limit: 300
+        })
+    );
+    assert_eq!(stripe.route_throttle, None);
+    assert_eq!(
+        billing.ingest.function.environment["HOOKLINE_GROUP_BY"],
+        "provider"
+    );
     assert_eq!(stripe.processor.max_concurrency, 10);
     assert_eq!(
         billing.ingest.function.environment["HOOKLINE_GENERIC_HEADER"],

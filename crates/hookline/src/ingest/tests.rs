@@ -799,3 +799,41 @@ async fn handshakes_are_answered_only_after_verification() {
         assert!(ingest.queue().messages().is_empty(), "{name}");
     }
 }
+
+/// `group_by` as a header (Shopify's shop domain): the group id is the header's value; without
+/// the header, the provider's name; a value SQS refuses as a group id, its SHA-256. None of
+/// them refuses the delivery.
+#[tokio::test]
+async fn the_message_group_comes_from_group_by_and_never_refuses_a_delivery() {
+    let scheme = named("stripe");
+    let ingest =
+        ingest(scheme.clone(), MemoryQueue::new()).with_group_by("X-Shop-Domain".parse().unwrap());
+    let long = "s".repeat(129);
+    for (i, shop) in [Some("a.myshopify.com"), None, Some(long.as_str())]
+        .into_iter()
+        .enumerate()
+    {
+        let body = format!(r#"{{"id":"evt_{i}","type":"invoice.paid"}}"#).into_bytes();
+        let mut headers = signed(&scheme, &body, NOW);
+        if let Some(shop) = shop {
+            headers.push(("x-shop-domain".into(), shop.into()));
+        }
+        let response = ingest
+            .handle_at(request("POST", &headers, &body, false), now())
+            .await;
+        assert_eq!(response.status_code, 200, "{:?}", response.body);
+    }
+    let groups: Vec<String> = ingest
+        .queue()
+        .messages()
+        .into_iter()
+        .map(|m| m.group_id)
+        .collect();
+    assert_eq!(groups[0], "a.myshopify.com");
+    assert_eq!(groups[1], "acme");
+    assert_eq!(
+        groups[2],
+        crate::queue::group::sqs_group_id(long.as_bytes())
+    );
+    assert_eq!(groups[2].len(), 64);
+}

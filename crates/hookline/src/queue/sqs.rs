@@ -62,7 +62,7 @@ impl Queue for SqsQueue {
     async fn send(&self, message: QueueMessage) -> Result<String, QueueError> {
         let fifo_ids = self
             .fifo
-            .then(|| (message.provider.clone(), message.deduplication_id()));
+            .then(|| (message.group_id.clone(), message.deduplication_id()));
         // The body moves into the request: `&message.body` would copy the envelope (KBs).
         let mut request = self
             .client
