@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
+import { ApiAlarms } from './alarms';
 import { DEFAULT_ASSETS_DIR, lambdaZip } from './assets';
 import { Architecture, Resolved } from './manifest';
 import { ProviderPipeline } from './provider-pipeline';
@@ -30,6 +31,8 @@ export class HooklineStack extends Stack {
   public readonly ephemeral: boolean;
   public readonly api: WebhookApi;
   public readonly alarmTopic: AlarmTopic;
+  /** The API's 5xx alarm. */
+  public readonly apiAlarms: ApiAlarms;
   /** The pipelines, by provider name. */
   public readonly pipelines: Record<string, ProviderPipeline> = {};
 
@@ -56,6 +59,12 @@ export class HooklineStack extends Stack {
       accessLogRetention: logRetention,
       description: `hookline webhooks: ${id}`,
     });
+    this.apiAlarms = new ApiAlarms(this, 'ApiAlarms', {
+      httpApi: this.api.httpApi,
+      serverErrors: stage.monitoring.apiServerErrors,
+      periodSecs: stage.monitoring.alarmPeriodSecs,
+      topic: this.alarmTopic.topic,
+    });
     new CfnOutput(this, stage.outputs.apiEndpoint, { value: this.api.endpoint, description: 'The HTTP API endpoint' });
     new CfnOutput(this, stage.outputs.alarmTopicArn, { value: this.alarmTopic.topic.topicArn, description: 'Where the alarms notify' });
 
@@ -68,6 +77,8 @@ export class HooklineStack extends Stack {
         ephemeral: stage.ephemeral,
         logRetention,
         alarmTopic: this.alarmTopic.topic,
+        stageName: stage.name,
+        logMetrics: stage.monitoring.logMetrics,
       });
       this.pipelines[provider.name] = pipeline;
       const url = this.api.addWebhookRoute(provider.route, pipeline.ingestFunction, provider.name, provider.routeThrottle);

@@ -79,6 +79,40 @@ export interface ResolvedStage {
   readonly tags: Record<string, string>;
   /** The ids of the stack's own outputs, by what they hold. */
   readonly outputs: StackOutputs;
+  /** What the stack alarms on beyond AWS's own metrics. */
+  readonly monitoring: ResolvedMonitoring;
+}
+
+/** What the stack alarms on beyond AWS's own metrics (`monitoring::ResolvedMonitoring`). */
+export interface ResolvedMonitoring {
+  /** Metrics counted by metric filters on the functions' log groups. */
+  readonly logMetrics: ResolvedLogMetrics;
+  /** The alarms' period, in seconds. */
+  readonly alarmPeriodSecs: number;
+  /** The API alarm fires at this many 5xx answers in a period. */
+  readonly apiServerErrors: number;
+}
+
+/** Metrics counted from the functions' log lines (`monitoring::ResolvedLogMetrics`). */
+export interface ResolvedLogMetrics {
+  /** Their namespace. */
+  readonly namespace: string;
+  /** Each dimension's name (provider, stage) and the JSON selector of its value in a log line. */
+  readonly dimensions: Record<string, string>;
+  /** Ingest: requests answered 401. */
+  readonly unauthorized: LogMetric;
+  /** Ingest: requests answered 503 `queue_unavailable`. */
+  readonly queueUnavailable: LogMetric;
+  /** Processor: messages reported failed. */
+  readonly failedItems: LogMetric;
+}
+
+/** One metric filter: the metric it counts and the filter pattern of the lines (`monitoring::LogMetric`). */
+export interface LogMetric {
+  /** The metric's name. */
+  readonly metricName: string;
+  /** The CloudWatch Logs filter pattern (JSON). */
+  readonly filterPattern: string;
 }
 
 /** The ids of the stack's own outputs (`StackOutputs`). */
@@ -182,10 +216,26 @@ export interface ResolvedQueue {
   readonly groupBy?: string;
 }
 
-/** Alarm thresholds (`ResolvedAlarms`). */
+/** A provider's alarm thresholds (`monitoring::ResolvedAlarms`); counts are per `periodSecs`. */
 export interface ResolvedAlarms {
   /** The oldest-message alarm fires past this age, in seconds. */
   readonly oldestMessageAgeSecs: number;
+  /** The period of the count alarms, in seconds. */
+  readonly periodSecs: number;
+  /** Ingest function errors. */
+  readonly ingestErrors: number;
+  /** Ingest function throttles. */
+  readonly ingestThrottles: number;
+  /** Requests answered 401. */
+  readonly unauthorized: number;
+  /** Requests answered 503 `queue_unavailable`. */
+  readonly queueUnavailable: number;
+  /** Processor function errors. */
+  readonly processorErrors: number;
+  /** Processor function throttles. */
+  readonly processorThrottles: number;
+  /** Messages reported failed. */
+  readonly failedItems: number;
 }
 
 /** The ids of a provider's stack outputs (`ProviderOutputs`). */

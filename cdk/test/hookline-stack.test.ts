@@ -32,13 +32,14 @@ describe('a retained stage (prod) with a standard and a FIFO provider', () => {
     }
   });
 
-  test('one pipeline per provider: 4 queues (2 FIFO), 4 functions, 2 created secrets, 8 alarms', () => {
+  test('one pipeline per provider: 4 queues (2 FIFO), 4 functions, 2 created secrets, 9 alarms each and the API alarm', () => {
     template.resourceCountIs('AWS::SQS::Queue', 4);
     template.resourcePropertiesCountIs('AWS::SQS::Queue', { FifoQueue: true }, 2);
     template.resourceCountIs('AWS::Lambda::Function', 4);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.resourceCountIs('AWS::SecretsManager::Secret', 2);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2 * 9 + 1);
+    template.resourceCountIs('AWS::Logs::MetricFilter', 2 * 3);
   });
 
   test('one POST route per provider on one HTTP API', () => {
@@ -103,6 +104,49 @@ describe('a retained stage (prod) with a standard and a FIFO provider', () => {
         'Fn::Join': ['', ['/aws/vendedlogs/hookline/shop-prod/api-access-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }]],
       },
     });
+  });
+
+  test("the API's 5xx alarm: every answer with a 5xx status, as the resolved manifest says", () => {
+    const api = Object.keys(template.findResources('AWS::ApiGatewayV2::Api'))[0];
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5xx',
+      Dimensions: [{ Name: 'ApiId', Value: { Ref: api } }],
+      Statistic: 'Sum',
+      Period: resolved.stage.monitoring.alarmPeriodSecs,
+      Threshold: resolved.stage.monitoring.apiServerErrors,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  test('the log metric filters count per provider and stage of this stack', () => {
+    const m = resolved.stage.monitoring.logMetrics;
+    for (const provider of ['stripe', 'orders']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: m.unauthorized.metricName,
+        Dimensions: [
+          { Name: 'provider', Value: provider },
+          { Name: 'stage', Value: 'prod' },
+        ],
+      });
+    }
+  });
+
+  test('the alarm topic is encrypted with a key of its own, which CloudWatch may use and which goes with the stack', () => {
+    const key = new Capture();
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] } });
+    const keys = template.findResources('AWS::KMS::Key');
+    expect(keys[key.asString()]).toMatchObject({ DeletionPolicy: 'Delete', Properties: { EnableKeyRotation: true, PendingWindowInDays: 7 } });
+    expect(keys[key.asString()].Properties.KeyPolicy.Statement).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        }),
+      ]),
+    );
   });
 
   test('alarms go to one SNS topic with the email subscription', () => {

@@ -7,7 +7,8 @@ import { ResolvedProvider } from '../lib/manifest';
 import { ProviderPipeline, ProviderPipelineProps } from '../lib/provider-pipeline';
 import { fakeCode, resolveStage, STANDARD_AND_FIFO } from './helpers';
 
-/** The providers of STANDARD_AND_FIFO, resolved: `stripe` with every default, `orders` FIFO with most settings changed. */
+/** The stage of STANDARD_AND_FIFO, resolved, and its providers: `stripe` with every default, `orders` FIFO with most settings changed. */
+const STAGE = resolveStage(STANDARD_AND_FIFO, 'prod').resolved.stage;
 const [STRIPE, ORDERS] = resolveStage(STANDARD_AND_FIFO, 'prod').resolved.providers;
 
 type Extra = Partial<Omit<ProviderPipelineProps, keyof ResolvedProvider>>;
@@ -20,6 +21,8 @@ function pipeline(provider: ResolvedProvider = STRIPE, extra: Extra = {}) {
     ingestCode: fakeCode(),
     processorCode: fakeCode(),
     alarmTopic: topic,
+    stageName: STAGE.name,
+    logMetrics: STAGE.monitoring.logMetrics,
     ...extra,
   });
   /** The logical id of a construct's CloudFormation resource. */
@@ -188,9 +191,10 @@ describe('standard queue (the defaults, as the resolved manifest gives them)', (
   });
 
   test('alarms: DLQ visible messages, oldest message age, ingest errors and throttles, all to the topic', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     const topic = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
     const actions = [{ Ref: topic }];
+    template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: actions, EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -207,16 +211,81 @@ describe('standard queue (the defaults, as the resolved manifest gives them)', (
       ComparisonOperator: 'GreaterThanThreshold',
       AlarmActions: actions,
     });
-    for (const metric of ['Errors', 'Throttles']) {
+    for (const [fn, metric, threshold] of [
+      [ingest, 'Errors', p.alarms.ingestErrors],
+      [ingest, 'Throttles', p.alarms.ingestThrottles],
+      [processor, 'Errors', p.alarms.processorErrors],
+      [processor, 'Throttles', p.alarms.processorThrottles],
+    ] as const) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/Lambda',
         MetricName: metric,
-        Dimensions: [{ Name: 'FunctionName', Value: { Ref: ingest } }],
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn } }],
         Statistic: 'Sum',
-        Threshold: 1,
+        Period: p.alarms.periodSecs,
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         AlarmActions: actions,
       });
     }
+  });
+
+  test('log metric filters: 401s and 503 queue_unavailable on the ingest logs, failed messages on the processor logs', () => {
+    const fns = template.findResources('AWS::Lambda::Function');
+    const logGroupOf = (fn: string) => fns[fn].Properties.LoggingConfig.LogGroup.Ref as string;
+    const m = STAGE.monitoring.logMetrics;
+    template.resourceCountIs('AWS::Logs::MetricFilter', 3);
+    for (const [metric, fn] of [
+      [m.unauthorized, ingest],
+      [m.queueUnavailable, ingest],
+      [m.failedItems, processor],
+    ] as const) {
+      const transformations = new Capture();
+      template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: { Ref: logGroupOf(fn) },
+        FilterPattern: metric.filterPattern,
+        MetricTransformations: transformations,
+      });
+      expect(transformations.asArray()).toEqual([
+        {
+          MetricNamespace: m.namespace,
+          MetricName: metric.metricName,
+          MetricValue: '1',
+          Dimensions: Object.entries(m.dimensions).map(([Key, Value]) => ({ Key, Value })),
+        },
+      ]);
+    }
+  });
+
+  test('alarms on the log metrics: per provider and stage, with the thresholds of the document', () => {
+    const m = STAGE.monitoring.logMetrics;
+    const dimensions = [
+      { Name: 'provider', Value: p.name },
+      { Name: 'stage', Value: STAGE.name },
+    ];
+    expect(Object.keys(m.dimensions)).toEqual(['provider', 'stage']);
+    for (const [metric, threshold] of [
+      [m.unauthorized, p.alarms.unauthorized],
+      [m.queueUnavailable, p.alarms.queueUnavailable],
+      [m.failedItems, p.alarms.failedItems],
+    ] as const) {
+      const description = new Capture();
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: m.namespace,
+        MetricName: metric.metricName,
+        Dimensions: dimensions,
+        Statistic: 'Sum',
+        Period: p.alarms.periodSecs,
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        AlarmDescription: description,
+      });
+      expect(description.asString()).toMatch(/^hookline stripe: /);
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: m.unauthorized.metricName,
+      AlarmDescription: Match.stringLikeRegexp('signing secret'),
+    });
   });
 });
 
@@ -268,7 +337,11 @@ describe('FIFO queue with most settings changed', () => {
 
 describe('the document is used as it is', () => {
   test('the oldest-message alarm threshold', () => {
-    const { template } = pipeline({ ...STRIPE, alarms: { oldestMessageAgeSecs: 1200 } });
+    const { template } = pipeline({ ...STRIPE, alarms: { ...STRIPE.alarms, oldestMessageAgeSecs: 1200, unauthorized: 42 } });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: STAGE.monitoring.logMetrics.unauthorized.metricName,
+      Threshold: 42,
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 1200 });
   });
 

@@ -58,6 +58,13 @@ pub fn processor(provider: &Provider) -> Environment {
     env
 }
 
+/// A function's environment on a deployed stage: the stage is in its log lines and metrics. The
+/// local stack leaves it out: the runtime's default is the local stage.
+pub fn with_stage(mut env: Environment, stage: &str) -> Environment {
+    env.insert(vars::STAGE.into(), stage.to_owned());
+    env
+}
+
 fn common(provider: &Provider) -> Environment {
     let mut env = Environment::new();
     env.insert(vars::PROVIDER.into(), provider.name.clone());

@@ -20,6 +20,7 @@
 
 pub mod environment;
 pub mod limits;
+pub mod monitoring;
 mod raw;
 mod resolved;
 pub mod stage;

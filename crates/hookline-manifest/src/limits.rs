@@ -108,6 +108,19 @@ pub const FIFO_SENDS_PER_SEC: u64 = 300;
 
 /// The oldest-message alarm fires after this long, or after half the retention when shorter.
 pub const OLDEST_MESSAGE_ALARM_SECS: u64 = 3600;
+/// The period the count alarms (errors, throttles, 401s, 503s, failed messages, 5xx) count over.
+pub const ALARM_PERIOD_SECS: u64 = 300;
+/// 401s in a period that raise the alarm: a secret unset, or rotated on one side only, refuses
+/// every delivery, while the internet's scanners hitting the URL now and then should not wake
+/// anyone.
+pub const UNAUTHORIZED_ALARM_COUNT: u64 = 10;
+/// Messages reported failed in a period that raise the alarm: more than the retries of one
+/// delivery (its failures are retried one visibility timeout apart), fewer than a failing
+/// handler produces. Failures for good show in the DLQ alarm anyway.
+pub const FAILED_ITEMS_ALARM_COUNT: u64 = 5;
+/// 5xx answers of the API in a period that raise its alarm: one, since each is a delivery that
+/// was not stored (GitHub never retries it).
+pub const API_SERVER_ERRORS_ALARM_COUNT: u64 = 1;
 
 /// Log retention of a retained stage's functions and API, in days.
 pub const LOG_RETENTION_DAYS: u32 = 30;

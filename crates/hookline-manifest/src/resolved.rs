@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::environment::{self, Environment, ResourceEnvironment};
 use crate::limits;
+use crate::monitoring::{ResolvedAlarms, ResolvedMonitoring};
 use crate::stage::{Stage, TAG_EXPIRES_AT, TAG_PR, TAG_PROJECT, TAG_STAGE, output_prefix};
 use crate::{Architecture, Manifest, ManifestError, Provider, QueueKind};
 
@@ -125,6 +126,8 @@ pub struct ResolvedStage {
     pub tags: BTreeMap<String, String>,
     /// The stack's own outputs, by what they hold.
     pub outputs: StackOutputs,
+    /// What the stack alarms on beyond AWS's own metrics.
+    pub monitoring: ResolvedMonitoring,
 }
 
 /// The names of the stack's own outputs.
@@ -240,15 +243,6 @@ pub struct ResolvedQueue {
     pub group_by: Option<String>,
 }
 
-/// Alarm thresholds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ResolvedAlarms {
-    /// The oldest-message alarm fires past this age, in seconds (below the retention, or
-    /// messages would expire before it fires).
-    pub oldest_message_age_secs: u64,
-}
-
 /// The names of a provider's stack outputs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -351,11 +345,12 @@ pub fn resolve(
                 api_endpoint: "ApiEndpoint".to_owned(),
                 alarm_topic_arn: "AlarmTopicArn".to_owned(),
             },
+            monitoring: crate::monitoring::monitoring(),
         },
         providers: manifest
             .providers
             .iter()
-            .map(|p| resolve_provider(p, architecture))
+            .map(|p| resolve_provider(p, architecture, &stage.name))
             .collect(),
     })
 }
@@ -376,7 +371,7 @@ pub fn provider_outputs(provider: &str) -> ProviderOutputs {
     }
 }
 
-fn resolve_provider(p: &Provider, architecture: Architecture) -> ResolvedProvider {
+fn resolve_provider(p: &Provider, architecture: Architecture, stage: &str) -> ResolvedProvider {
     let function = |binary: String, timeout_secs, memory_mb, environment| ResolvedFunction {
         zip: lambda_zip(architecture, &binary),
         binary,
@@ -396,7 +391,7 @@ fn resolve_provider(p: &Provider, architecture: Architecture) -> ResolvedProvide
                 p.ingest_binary(),
                 p.ingest.timeout_secs,
                 p.ingest.memory_mb,
-                environment::ingest(p),
+                environment::with_stage(environment::ingest(p), stage),
             ),
             resource_environment: ResourceEnvironment::names(),
         },
@@ -405,7 +400,7 @@ fn resolve_provider(p: &Provider, architecture: Architecture) -> ResolvedProvide
                 p.process_binary(),
                 p.processor.timeout_secs,
                 p.processor.memory_mb,
-                environment::processor(p),
+                environment::with_stage(environment::processor(p), stage),
             ),
             batch_size: p.queue.batch_size,
             max_batching_window_secs: p.queue.max_batching_window_secs,
@@ -419,10 +414,7 @@ fn resolve_provider(p: &Provider, architecture: Architecture) -> ResolvedProvide
             dlq_retention_secs: limits::DLQ_RETENTION_SECS,
             group_by: p.queue.group_by.as_ref().map(ToString::to_string),
         },
-        alarms: ResolvedAlarms {
-            // The retention is at least 60 s, so half of it is at least 30 s.
-            oldest_message_age_secs: limits::OLDEST_MESSAGE_ALARM_SECS.min(retention / 2),
-        },
+        alarms: ResolvedAlarms::new(retention),
         outputs: provider_outputs(&p.name),
         route_throttle: (p.queue.kind == QueueKind::Fifo).then_some(RouteThrottle {
             rate_limit: limits::FIFO_SENDS_PER_SEC,

@@ -16,6 +16,7 @@
 //! | `HOOKLINE_GENERIC_PREFIX` | generic-hmac: text before the signature, e.g. `sha256=` | none |
 //! | `HOOKLINE_GROUP_BY` | ingest, FIFO queues: `provider`, a header name or a JSON pointer into the body ([`GroupBy`]) | `provider` |
 //! | `HOOKLINE_PROCESS_CONCURRENCY` | processor: messages of a standard batch handled at once | `8` |
+//! | `HOOKLINE_STAGE` | the stage, in log lines and metrics (both functions) | `local` |
 //! | `HOOKLINE_LOG` | log filter of both functions | `info` |
 //!
 //! The names are the constants of [`vars`]; the one writer of these variables is
@@ -64,7 +65,12 @@ pub mod vars {
     pub const PROCESS_CONCURRENCY: &str = "HOOKLINE_PROCESS_CONCURRENCY";
     /// Log filter (both functions): a level, or `target=level` directives.
     pub const LOG: &str = "HOOKLINE_LOG";
+    /// The stage the function belongs to (both functions), in its log lines and metrics.
+    pub const STAGE: &str = "HOOKLINE_STAGE";
 }
+
+/// The stage when `HOOKLINE_STAGE` is unset: the local stack's (`cargo xtask dev`).
+pub const DEFAULT_STAGE: &str = "local";
 
 /// The log filter when `HOOKLINE_LOG` is unset.
 pub const DEFAULT_LOG: &str = "info";
@@ -119,6 +125,8 @@ pub struct IngestConfig {
     pub public_url: Option<String>,
     /// Where a FIFO queue's message group id comes from.
     pub group_by: GroupBy,
+    /// The stage, in log lines and metrics.
+    pub stage: String,
 }
 
 impl fmt::Debug for IngestConfig {
@@ -132,6 +140,7 @@ impl fmt::Debug for IngestConfig {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("public_url", &self.public_url)
             .field("group_by", &self.group_by)
+            .field("stage", &self.stage)
             .finish()
     }
 }
@@ -143,6 +152,8 @@ pub struct ProcessorConfig {
     pub provider: String,
     /// Messages of a standard-queue batch handled at once.
     pub concurrency: usize,
+    /// The stage, in log lines and metrics.
+    pub stage: String,
 }
 
 /// Reads variables through a lookup function, so tests need not touch the process environment.
@@ -213,6 +224,26 @@ fn provider_name<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<String
     }
 }
 
+/// `HOOKLINE_STAGE`: a stage name as the manifest allows them (it becomes a metric dimension).
+fn stage_name<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<String, ConfigError> {
+    let Some(stage) = vars.optional(vars::STAGE) else {
+        return Ok(DEFAULT_STAGE.to_owned());
+    };
+    let valid = stage.len() <= 64
+        && stage.starts_with(|c: char| c.is_ascii_lowercase())
+        && stage
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if valid {
+        Ok(stage)
+    } else {
+        Err(ConfigError::Invalid {
+            var: vars::STAGE,
+            reason: format!("`{stage}` is not a stage name ([a-z][a-z0-9-]*)"),
+        })
+    }
+}
+
 impl IngestConfig {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -272,6 +303,7 @@ impl IngestConfig {
             max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(DEFAULT_MAX_BODY_BYTES),
             public_url,
             group_by,
+            stage: stage_name(&vars)?,
         })
     }
 }
@@ -331,6 +363,7 @@ impl ProcessorConfig {
         Ok(ProcessorConfig {
             provider,
             concurrency: usize::try_from(concurrency).unwrap_or(DEFAULT_CONCURRENCY),
+            stage: stage_name(&vars)?,
         })
     }
 }

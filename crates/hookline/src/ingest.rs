@@ -29,6 +29,12 @@ pub use refresh::{SECRET_REFRESH_INTERVAL, SecretLoader};
 /// serialised envelope is checked against the SQS limit too (escapes and base64 grow it).
 pub const DEFAULT_MAX_BODY_BYTES: usize = SQS_MAX_MESSAGE_BYTES - 32 * 1024;
 
+/// The status of a delivery whose signature did not verify.
+pub const UNAUTHORIZED_STATUS: u16 = 401;
+
+/// The error code of a delivery the queue did not accept (answered 503).
+pub const QUEUE_UNAVAILABLE: &str = "queue_unavailable";
+
 /// Seconds a provider is asked to wait before retrying after a 503.
 const RETRY_AFTER_SECS: &str = "5";
 
@@ -80,7 +86,7 @@ impl IngestError {
             IngestError::MethodNotAllowed => 405,
             IngestError::MalformedRequest(_) | IngestError::MalformedBody(_) => 400,
             IngestError::PayloadTooLarge { .. } | IngestError::MessageTooLarge { .. } => 413,
-            IngestError::Unauthorized(_) => 401,
+            IngestError::Unauthorized(_) => UNAUTHORIZED_STATUS,
             IngestError::QueueUnavailable(_) => 503,
         }
     }
@@ -95,7 +101,7 @@ impl IngestError {
                 "payload_too_large"
             }
             IngestError::Unauthorized(e) => e.code(),
-            IngestError::QueueUnavailable(_) => "queue_unavailable",
+            IngestError::QueueUnavailable(_) => QUEUE_UNAVAILABLE,
         }
     }
 }
@@ -125,6 +131,7 @@ pub struct Ingest<Q> {
     max_body_bytes: usize,
     public_url: Option<String>,
     group_by: GroupBy,
+    stage: String,
 }
 
 impl<Q: Queue> Ingest<Q> {
@@ -137,7 +144,19 @@ impl<Q: Queue> Ingest<Q> {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             public_url: None,
             group_by: GroupBy::Provider,
+            stage: crate::config::DEFAULT_STAGE.to_owned(),
         }
+    }
+
+    /// Sets the stage this ingest runs in (`HOOKLINE_STAGE`), for its logs and metrics.
+    pub fn with_stage(mut self, stage: impl Into<String>) -> Self {
+        self.stage = stage.into();
+        self
+    }
+
+    /// The stage.
+    pub fn stage(&self) -> &str {
+        &self.stage
     }
 
     /// Sets where a FIFO queue's message group id comes from (default: one group for the

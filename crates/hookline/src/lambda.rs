@@ -24,8 +24,11 @@ use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
+use tracing::Instrument as _;
+
 use crate::config::{ConfigError, IngestConfig, ProcessorConfig};
 use crate::ingest::{Ingest, SECRET_REFRESH_INTERVAL, SecretLoader};
+use crate::logline;
 use crate::process::{BoxError, Delivery, process_batch_with};
 use crate::queue::SqsQueue;
 use crate::secrets::{SecretError, SecretSource};
@@ -45,8 +48,8 @@ pub enum InitError {
     Key(#[from] KeyError),
 }
 
-/// JSON logs, one object per line, level from `HOOKLINE_LOG` (`info` by default): a level, or
-/// `target=level` directives separated by commas (`hookline=debug,warn`).
+/// JSON logs, one object per line ([`logline`]), level from `HOOKLINE_LOG` (`info` by default):
+/// a level, or `target=level` directives separated by commas (`hookline=debug,warn`).
 pub fn init_tracing() {
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
@@ -58,14 +61,9 @@ pub fn init_tracing() {
         .and_then(|v| parse(&v))
         .or_else(|| parse(crate::config::DEFAULT_LOG))
         .unwrap_or_default();
-    let format = tracing_subscriber::fmt::layer()
-        .json()
-        .with_target(false)
-        .with_current_span(false)
-        .with_span_list(false);
     // Ignore the error of a second init (a subscriber is already installed).
     let _ = tracing_subscriber::registry()
-        .with(format)
+        .with(logline::json_layer(std::io::stdout))
         .with(filter)
         .try_init();
 }
@@ -93,7 +91,8 @@ pub async fn ingest_from_env() -> Result<Ingest<SqsQueue>, InitError> {
     let ingest = Ingest::new(config.provider, verifier, queue)
         .with_max_body_bytes(config.max_body_bytes)
         .with_public_url(config.public_url)
-        .with_group_by(config.group_by);
+        .with_group_by(config.group_by)
+        .with_stage(config.stage);
     Ok(match refresh {
         Some(load) => ingest.with_secret_refresh(load, SECRET_REFRESH_INTERVAL),
         None => ingest,
@@ -110,8 +109,10 @@ pub async fn run_ingest() -> Result<(), Error> {
     let ingest = &ingest;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
+            // Every line of the invocation carries the provider and the stage (`logline`).
+            let span = logline::invocation_span(ingest.provider(), ingest.stage());
             // Boxed: lambda_runtime moves the handler's future several times per invocation.
-            Ok::<_, Error>(Box::pin(ingest.handle(event.payload)).await)
+            Ok::<_, Error>(Box::pin(ingest.handle(event.payload).instrument(span)).await)
         },
     ))
     .await
@@ -131,9 +132,12 @@ where
     })?;
     tracing::info!(provider = %config.provider, "processor function started");
     let handler = &handler;
-    let concurrency = config.concurrency;
+    let config = &config;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, Error>(process_batch_with(event.payload, handler, concurrency).await)
+        // Every line of the invocation, the handler's too, carries the provider and the stage.
+        let span = logline::invocation_span(&config.provider, &config.stage);
+        let batch = process_batch_with(event.payload, handler, config.concurrency);
+        Ok::<_, Error>(batch.instrument(span).await)
     }))
     .await
 }

@@ -10,6 +10,7 @@ use futures_util::FutureExt as _;
 use futures_util::stream::{self, StreamExt as _};
 
 use crate::envelope::{Envelope, EnvelopeError};
+use crate::logline::MESSAGE_FAILED;
 
 /// The error type handlers may return (anything that converts into a boxed error: `anyhow`,
 /// `String`, your own error types).
@@ -210,7 +211,7 @@ where
 /// one safe choice when a message cannot be named.
 fn report(record: &SqsMessage, err: &ItemError) -> String {
     let message_id = record.message_id.clone().unwrap_or_default();
-    tracing::error!(message_id = %message_id, error = %err, "message failed");
+    tracing::error!(message_id = %message_id, error = %err, "{MESSAGE_FAILED}");
     message_id
 }
 

@@ -148,6 +148,16 @@ fn providers_carry_names_settings_and_environments() {
         billing.ingest.function.environment["HOOKLINE_GROUP_BY"],
         "provider"
     );
+    // The stage is in every function's logs and metrics.
+    for p in [stripe, billing] {
+        assert_eq!(p.ingest.function.environment["HOOKLINE_STAGE"], "prod");
+        assert_eq!(p.processor.function.environment["HOOKLINE_STAGE"], "prod");
+    }
+    assert_eq!(r.stage.monitoring, crate::monitoring::monitoring());
+    assert_eq!(
+        stripe.alarms.unauthorized,
+        crate::limits::UNAUTHORIZED_ALARM_COUNT
+    );
     assert_eq!(stripe.processor.max_concurrency, 10);
     assert_eq!(
         billing.ingest.function.environment["HOOKLINE_GENERIC_HEADER"],

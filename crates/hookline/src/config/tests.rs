@@ -151,6 +151,28 @@ fn group_by_is_read_and_checked() {
 }
 
 #[test]
+fn the_stage_defaults_to_the_local_stacks_and_is_checked() {
+    assert_eq!(config(&BASE).unwrap().stage, DEFAULT_STAGE);
+    assert_eq!(
+        config(&with(&[("HOOKLINE_STAGE", "pr-42")])).unwrap().stage,
+        "pr-42"
+    );
+    assert!(matches!(
+        config(&with(&[("HOOKLINE_STAGE", "Prod!")])),
+        Err(ConfigError::Invalid {
+            var: "HOOKLINE_STAGE",
+            ..
+        })
+    ));
+    let processor = ProcessorConfig::from_lookup(|k| match k {
+        "HOOKLINE_PROVIDER" => Some("github".into()),
+        "HOOKLINE_STAGE" => Some("prod".into()),
+        _ => None,
+    });
+    assert_eq!(processor.map(|c| c.stage), Ok("prod".to_owned()));
+}
+
+#[test]
 fn processor_config_reads_concurrency() {
     let c = ProcessorConfig::from_lookup(|k| match k {
         "HOOKLINE_PROVIDER" => Some("github".into()),
@@ -161,7 +183,8 @@ fn processor_config_reads_concurrency() {
         c,
         Ok(ProcessorConfig {
             provider: "github".into(),
-            concurrency: 3
+            concurrency: 3,
+            stage: "local".into(),
         })
     );
     let bad = ProcessorConfig::from_lookup(|k| {
