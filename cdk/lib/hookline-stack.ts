@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
 import { ApiAlarms } from './alarms';
+import { StageDashboard } from './dashboard';
 import { DEFAULT_ASSETS_DIR, lambdaZip } from './assets';
 import { Architecture, Resolved } from './manifest';
 import { ProviderPipeline } from './provider-pipeline';
@@ -33,6 +34,8 @@ export class HooklineStack extends Stack {
   public readonly alarmTopic: AlarmTopic;
   /** The API's 5xx alarm. */
   public readonly apiAlarms: ApiAlarms;
+  /** The stage's dashboard. */
+  public readonly dashboard: StageDashboard;
   /** The pipelines, by provider name. */
   public readonly pipelines: Record<string, ProviderPipeline> = {};
 
@@ -88,5 +91,15 @@ export class HooklineStack extends Stack {
       new CfnOutput(this, outputs.dlqUrl, { value: pipeline.deadLetterQueue.queueUrl, description: `${provider.name}: the dead-letter queue` });
       new CfnOutput(this, outputs.secretArn, { value: pipeline.secret.secretArn, description: `${provider.name}: the signing secret` });
     }
+    this.dashboard = new StageDashboard(this, 'Dashboard', {
+      dashboardName: stage.stackName,
+      stage: stage.name,
+      metrics: stage.monitoring.metrics,
+      providers: resolved.providers.map((p) => ({
+        name: p.name,
+        queue: this.pipelines[p.name].queue,
+        deadLetterQueue: this.pipelines[p.name].deadLetterQueue,
+      })),
+    });
   }
 }

@@ -83,14 +83,50 @@ export interface ResolvedStage {
   readonly monitoring: ResolvedMonitoring;
 }
 
-/** What the stack alarms on beyond AWS's own metrics (`monitoring::ResolvedMonitoring`). */
+/** What the stack measures beyond AWS's own metrics (`monitoring::ResolvedMonitoring`). */
 export interface ResolvedMonitoring {
+  /** The functions' Embedded Metric Format metrics (the dashboard shows them). */
+  readonly metrics: ResolvedMetrics;
   /** Metrics counted by metric filters on the functions' log groups. */
   readonly logMetrics: ResolvedLogMetrics;
   /** The alarms' period, in seconds. */
   readonly alarmPeriodSecs: number;
   /** The API alarm fires at this many 5xx answers in a period. */
   readonly apiServerErrors: number;
+}
+
+/** The namespace, dimensions and names of the functions' metrics (`monitoring::ResolvedMetrics`). */
+export interface ResolvedMetrics {
+  /** The namespace. */
+  readonly namespace: string;
+  /** The dimensions' names. */
+  readonly dimensions: {
+    /** The provider's name. */
+    readonly provider: string;
+    /** The stage's name. */
+    readonly stage: string;
+    /** A rejection's error code (on `rejected`, with the other two). */
+    readonly code: string;
+  };
+  /** The metrics' names. */
+  readonly names: {
+    /** Ingest: requests. */
+    readonly received: string;
+    /** Ingest: deliveries queued. */
+    readonly enqueued: string;
+    /** Ingest: requests refused (also by code). */
+    readonly rejected: string;
+    /** Ingest: milliseconds the queue took. */
+    readonly enqueueLatency: string;
+    /** Processor: messages handled. */
+    readonly processed: string;
+    /** Processor: messages failed. */
+    readonly failed: string;
+    /** Processor: milliseconds per message. */
+    readonly processingDuration: string;
+    /** Processor: milliseconds a message waited in the queue. */
+    readonly queueAge: string;
+  };
 }
 
 /** Metrics counted from the functions' log lines (`monitoring::ResolvedLogMetrics`). */

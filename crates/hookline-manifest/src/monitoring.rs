@@ -1,26 +1,71 @@
-//! What a stage alarms on, for the CDK app: the CloudWatch Logs metric filters over the
-//! functions' log lines (whose shape `hookline::logline` owns) and the alarms' thresholds
-//! ([`crate::limits`]).
+//! What a stage measures and alarms on, for the CDK app: the names of the metrics the functions
+//! write (`hookline::metrics`), the CloudWatch Logs metric filters over their log lines (whose
+//! shape `hookline::logline` owns), and the alarms' thresholds ([`crate::limits`]).
 
 use serde::{Deserialize, Serialize};
 
-use hookline::logline;
+use hookline::{logline, metrics};
 
 use crate::limits;
 
-/// The namespace of the stage's own metrics.
-pub const METRICS_NAMESPACE: &str = "hookline";
-
-/// What the stage alarms on beyond AWS's own metrics, and the API alarm's threshold.
+/// What the stage measures beyond AWS's own metrics, and the API alarm's threshold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResolvedMonitoring {
+    /// The functions' Embedded Metric Format metrics (the stage's dashboard shows them).
+    pub metrics: ResolvedMetrics,
     /// Metrics counted by metric filters on the functions' log groups.
     pub log_metrics: ResolvedLogMetrics,
     /// The alarms' period, in seconds.
     pub alarm_period_secs: u64,
     /// The API alarm fires at this many 5xx answers in a period.
     pub api_server_errors: u64,
+}
+
+/// The namespace, dimensions and names of the functions' metrics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolvedMetrics {
+    /// The namespace.
+    pub namespace: String,
+    /// The dimensions' names.
+    pub dimensions: MetricDimensions,
+    /// The metrics' names.
+    pub names: MetricNames,
+}
+
+/// The dimensions' names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricDimensions {
+    /// The provider's name.
+    pub provider: String,
+    /// The stage's name.
+    pub stage: String,
+    /// A rejection's error code (with the other two, on `rejected` only).
+    pub code: String,
+}
+
+/// The metrics' names (`hookline::metrics::names`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricNames {
+    /// Ingest: requests.
+    pub received: String,
+    /// Ingest: deliveries queued.
+    pub enqueued: String,
+    /// Ingest: requests refused.
+    pub rejected: String,
+    /// Ingest: milliseconds the queue took.
+    pub enqueue_latency: String,
+    /// Processor: messages handled.
+    pub processed: String,
+    /// Processor: messages failed.
+    pub failed: String,
+    /// Processor: milliseconds per message.
+    pub processing_duration: String,
+    /// Processor: milliseconds a message waited in the queue.
+    pub queue_age: String,
 }
 
 /// Metrics counted from the functions' log lines.
@@ -101,12 +146,31 @@ pub fn monitoring() -> ResolvedMonitoring {
     let stage = path(logline::SPAN, logline::STAGE);
     // Metric filter dimensions must be matched by the pattern, if only as `= *`.
     let pattern = |condition: String| format!("{{ {condition} && {provider} = * && {stage} = * }}");
+    let name = |n: &str| n.to_owned();
     ResolvedMonitoring {
+        metrics: ResolvedMetrics {
+            namespace: metrics::NAMESPACE.to_owned(),
+            dimensions: MetricDimensions {
+                provider: name(metrics::dimensions::PROVIDER),
+                stage: name(metrics::dimensions::STAGE),
+                code: name(metrics::dimensions::CODE),
+            },
+            names: MetricNames {
+                received: name(metrics::names::RECEIVED),
+                enqueued: name(metrics::names::ENQUEUED),
+                rejected: name(metrics::names::REJECTED),
+                enqueue_latency: name(metrics::names::ENQUEUE_LATENCY),
+                processed: name(metrics::names::PROCESSED),
+                failed: name(metrics::names::FAILED),
+                processing_duration: name(metrics::names::PROCESSING_DURATION),
+                queue_age: name(metrics::names::QUEUE_AGE),
+            },
+        },
         log_metrics: ResolvedLogMetrics {
-            namespace: METRICS_NAMESPACE.to_owned(),
+            namespace: metrics::NAMESPACE.to_owned(),
             dimensions: [
-                (logline::PROVIDER.to_owned(), provider.clone()),
-                (logline::STAGE.to_owned(), stage.clone()),
+                (metrics::dimensions::PROVIDER.to_owned(), provider.clone()),
+                (metrics::dimensions::STAGE.to_owned(), stage.clone()),
             ]
             .into(),
             unauthorized: LogMetric {
@@ -278,6 +342,50 @@ mod tests {
                 .collect::<std::collections::BTreeSet<_>>()
                 .len(),
             3
+        );
+    }
+
+    /// The names the dashboard reads are the ones the functions write, and no log metric
+    /// shares a name with them.
+    #[test]
+    fn the_metric_names_are_the_runtimes() {
+        let m = monitoring();
+        assert_eq!(m.metrics.namespace, hookline::metrics::NAMESPACE);
+        let names = serde_json::to_value(&m.metrics.names).unwrap();
+        let mut names: Vec<&str> = names
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "EnqueueLatency",
+                "Enqueued",
+                "Failed",
+                "Processed",
+                "ProcessingDuration",
+                "QueueAge",
+                "Received",
+                "Rejected"
+            ]
+        );
+        for log_metric in [
+            &m.log_metrics.unauthorized,
+            &m.log_metrics.queue_unavailable,
+            &m.log_metrics.failed_items,
+        ] {
+            assert!(!names.contains(&log_metric.metric_name.as_str()));
+        }
+        assert_eq!(
+            (
+                m.metrics.dimensions.provider.as_str(),
+                m.metrics.dimensions.stage.as_str(),
+                m.metrics.dimensions.code.as_str()
+            ),
+            ("provider", "stage", "code")
         );
     }
 

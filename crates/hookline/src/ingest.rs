@@ -5,25 +5,26 @@
 //! not confirm in time: like any at-least-once pipeline, a send that timed out may still have
 //! been stored, so the provider's retry can arrive twice (processors dedupe on `dedup_id`).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-use aws_lambda_events::encodings::Body;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use http::header::{CONTENT_TYPE, RETRY_AFTER};
-use http::{HeaderMap, HeaderValue, Method};
-use serde_json::json;
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, Method};
 
-use crate::describe::{Acknowledgement, Answer, Handshake, MalformedBody};
+use crate::describe::{Acknowledgement, Handshake, MalformedBody};
 use crate::envelope::{Envelope, envelope_headers};
+use crate::metrics::{IngestOutcome, Metrics};
 use crate::queue::{GroupBy, Queue, QueueError, QueueMessage, SQS_MAX_MESSAGE_BYTES};
 use crate::verify::{Request, Verifier, VerifyError};
 
 mod refresh;
+mod respond;
 
 use refresh::Verifiers;
 pub use refresh::{SECRET_REFRESH_INTERVAL, SecretLoader};
+pub use respond::respond;
 
 /// Default body limit: room for what fits one SQS message with the envelope around it. The
 /// serialised envelope is checked against the SQS limit too (escapes and base64 grow it).
@@ -132,6 +133,16 @@ pub struct Ingest<Q> {
     public_url: Option<String>,
     group_by: GroupBy,
     stage: String,
+    emit_metrics: bool,
+}
+
+/// What [`Ingest::accept`] learns besides its result, for the request's log line and metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Notes {
+    /// The provider's delivery id, as soon as it is known.
+    pub delivery_id: Option<String>,
+    /// How long the queue took to accept or refuse the delivery, when it was sent.
+    pub enqueue_latency: Option<Duration>,
 }
 
 impl<Q: Queue> Ingest<Q> {
@@ -145,7 +156,15 @@ impl<Q: Queue> Ingest<Q> {
             public_url: None,
             group_by: GroupBy::Provider,
             stage: crate::config::DEFAULT_STAGE.to_owned(),
+            emit_metrics: false,
         }
+    }
+
+    /// Writes each request's metrics to standard output as an Embedded Metric Format line
+    /// ([`crate::metrics`]), as the Lambda function does; off by default.
+    pub fn with_metrics(mut self, emit: bool) -> Self {
+        self.emit_metrics = emit;
+        self
     }
 
     /// Sets the stage this ingest runs in (`HOOKLINE_STAGE`), for its logs and metrics.
@@ -206,21 +225,42 @@ impl<Q: Queue> Ingest<Q> {
         self.handle_at(request, Utc::now()).await
     }
 
-    /// Handles one request as if received at `now` (for tests with signed timestamps).
+    /// Handles one request as if received at `now` (for tests with signed timestamps), and
+    /// writes its metrics when [`Ingest::with_metrics`] says so.
     pub async fn handle_at(
         &self,
         request: ApiGatewayV2httpRequest,
         now: DateTime<Utc>,
     ) -> ApiGatewayV2httpResponse {
+        let (response, outcome) = self.handle_measured(request, now).await;
+        if self.emit_metrics {
+            let line = Metrics::new(&self.provider, &self.stage).ingest_line(Utc::now(), &outcome);
+            Metrics::write(&[line]);
+        }
+        response
+    }
+
+    /// Handles one request as if received at `now`, logs one JSON line about it, and returns
+    /// the response with what its metrics count.
+    pub async fn handle_measured(
+        &self,
+        request: ApiGatewayV2httpRequest,
+        now: DateTime<Utc>,
+    ) -> (ApiGatewayV2httpResponse, IngestOutcome<'static>) {
         let started = Instant::now();
         let request_id = request.request_context.request_id.clone();
-        let mut delivery_id = None;
-        let result = self.accept(&request, now, &mut delivery_id).await;
+        let mut notes = Notes::default();
+        let result = self.accept(&request, now, &mut notes).await;
         let response = respond(&result);
+        let outcome = IngestOutcome {
+            code: result.as_ref().err().map(IngestError::code),
+            enqueued: matches!(result, Ok(Accepted::Queued { .. })),
+            enqueue_latency_ms: notes.enqueue_latency.map(|d| d.as_secs_f64() * 1000.0),
+        };
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         let provider = self.provider.as_str();
         let status = response.status_code;
-        let delivery_id = delivery_id.as_deref();
+        let delivery_id = notes.delivery_id.as_deref();
         let request_id = request_id.as_deref();
         match &result {
             Ok(Accepted::Queued {
@@ -254,15 +294,16 @@ impl<Q: Queue> Ingest<Q> {
                 latency_ms, "webhook rejected"
             ),
         }
-        response
+        (response, outcome)
     }
 
-    /// Runs the pipeline; `delivery_id` is filled in as soon as it is known, for the log line.
+    /// Runs the pipeline; `notes` gets the delivery id as soon as it is known and the time the
+    /// queue took, for the log line and the metrics.
     pub async fn accept(
         &self,
         request: &ApiGatewayV2httpRequest,
         now: DateTime<Utc>,
-        delivery_id: &mut Option<String>,
+        notes: &mut Notes,
     ) -> Result<Accepted, IngestError> {
         if request.request_context.http.method != Method::POST {
             return Err(IngestError::MethodNotAllowed);
@@ -291,7 +332,7 @@ impl<Q: Queue> Ingest<Q> {
             Err(other) => return Err(other.into()),
         };
         let description = verifier.describe(&signed)?;
-        delivery_id.clone_from(&description.delivery_id);
+        notes.delivery_id.clone_from(&description.delivery_id);
         if let Some(handshake) = description.handshake {
             return Ok(Accepted::Handshake(handshake));
         }
@@ -331,11 +372,10 @@ impl<Q: Queue> Ingest<Q> {
                 limit: SQS_MAX_MESSAGE_BYTES,
             });
         }
-        let message_id = self
-            .queue
-            .send(message)
-            .await
-            .map_err(IngestError::QueueUnavailable)?;
+        let sending = Instant::now();
+        let sent = self.queue.send(message).await;
+        notes.enqueue_latency = Some(sending.elapsed());
+        let message_id = sent.map_err(IngestError::QueueUnavailable)?;
         Ok(Accepted::Queued {
             message_id,
             envelope_id: envelope.id,
@@ -422,58 +462,6 @@ fn content_type(headers: &HeaderMap) -> Option<String> {
     headers
         .get(CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-}
-
-/// The HTTP answer for a result: JSON bodies, stable codes, nothing internal.
-pub fn respond(result: &Result<Accepted, IngestError>) -> ApiGatewayV2httpResponse {
-    match result {
-        Ok(Accepted::Queued {
-            acknowledgement: Acknowledgement::Answer(answer),
-            ..
-        })
-        | Ok(Accepted::Handshake(Handshake { answer, .. })) => answer_response(answer),
-        Ok(Accepted::Queued { message_id, .. }) => json_response(
-            200,
-            &json!({ "status": "received", "message_id": message_id }),
-        ),
-        Err(err) => {
-            let mut response = json_response(
-                i64::from(err.status()),
-                &json!({ "error": err.code(), "message": err.to_string() }),
-            );
-            if matches!(err, IngestError::QueueUnavailable(_)) {
-                response
-                    .headers
-                    .insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
-            }
-            response
-        }
-    }
-}
-
-/// A scheme's fixed answer.
-fn answer_response(answer: &Answer) -> ApiGatewayV2httpResponse {
-    let mut response = ApiGatewayV2httpResponse::default();
-    response.status_code = i64::from(answer.status);
-    if let Some(content_type) = answer.content_type {
-        response
-            .headers
-            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    }
-    if !answer.body.is_empty() {
-        response.body = Some(Body::Text(answer.body.clone()));
-    }
-    response
-}
-
-fn json_response(status: i64, body: &serde_json::Value) -> ApiGatewayV2httpResponse {
-    let mut response = ApiGatewayV2httpResponse::default();
-    response.status_code = status;
-    response
-        .headers
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response.body = Some(Body::Text(body.to_string()));
-    response
 }
 
 #[cfg(test)]

@@ -29,7 +29,8 @@ use tracing::Instrument as _;
 use crate::config::{ConfigError, IngestConfig, ProcessorConfig};
 use crate::ingest::{Ingest, SECRET_REFRESH_INTERVAL, SecretLoader};
 use crate::logline;
-use crate::process::{BoxError, Delivery, process_batch_with};
+use crate::metrics::Metrics;
+use crate::process::{BoxError, Delivery, process_batch_measured};
 use crate::queue::SqsQueue;
 use crate::secrets::{SecretError, SecretSource};
 use crate::verify::{KeyError, Verifier};
@@ -92,7 +93,8 @@ pub async fn ingest_from_env() -> Result<Ingest<SqsQueue>, InitError> {
         .with_max_body_bytes(config.max_body_bytes)
         .with_public_url(config.public_url)
         .with_group_by(config.group_by)
-        .with_stage(config.stage);
+        .with_stage(config.stage)
+        .with_metrics(true);
     Ok(match refresh {
         Some(load) => ingest.with_secret_refresh(load, SECRET_REFRESH_INTERVAL),
         None => ingest,
@@ -136,8 +138,11 @@ where
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         // Every line of the invocation, the handler's too, carries the provider and the stage.
         let span = logline::invocation_span(&config.provider, &config.stage);
-        let batch = process_batch_with(event.payload, handler, config.concurrency);
-        Ok::<_, Error>(batch.instrument(span).await)
+        let batch = process_batch_measured(event.payload, handler, config.concurrency);
+        let (response, items) = batch.instrument(span).await;
+        let metrics = Metrics::new(&config.provider, &config.stage);
+        Metrics::write(&metrics.batch_lines(chrono::Utc::now(), &items));
+        Ok::<_, Error>(response)
     }))
     .await
 }

@@ -837,3 +837,42 @@ async fn the_message_group_comes_from_group_by_and_never_refuses_a_delivery() {
     );
     assert_eq!(groups[2].len(), 64);
 }
+
+/// What each request's metrics count (crate::metrics writes them as EMF): received always;
+/// queued with the queue's latency; refused by code, with a latency only when a send was made.
+#[tokio::test]
+async fn each_request_is_measured_as_queued_or_rejected_by_code() {
+    let scheme = named("stripe");
+    let body = br#"{"id":"evt_1","type":"invoice.paid"}"#.to_vec();
+    let good = || request("POST", &signed(&scheme, &body, NOW), &body, false);
+
+    let ok = ingest(scheme.clone(), MemoryQueue::new());
+    let (response, outcome) = ok.handle_measured(good(), now()).await;
+    assert_eq!(response.status_code, 200);
+    assert_eq!((outcome.code, outcome.enqueued), (None, true));
+    assert!(outcome.enqueue_latency_ms.is_some_and(|ms| ms >= 0.0));
+
+    let mut tampered = body.clone();
+    tampered[3] = b'X';
+    let (response, outcome) = ok
+        .handle_measured(
+            request("POST", &signed(&scheme, &body, NOW), &tampered, false),
+            now(),
+        )
+        .await;
+    assert_eq!(response.status_code, 401);
+    assert_eq!(
+        (outcome.code, outcome.enqueued, outcome.enqueue_latency_ms),
+        (Some("invalid_signature"), false, None)
+    );
+
+    let down = ingest(scheme.clone(), MemoryQueue::failing());
+    let (response, outcome) = down.handle_measured(good(), now()).await;
+    assert_eq!(response.status_code, 503);
+    assert_eq!(
+        (outcome.code, outcome.enqueued),
+        (Some(QUEUE_UNAVAILABLE), false)
+    );
+    assert!(outcome.enqueue_latency_ms.is_some());
+    assert_eq!(ok.stage(), crate::config::DEFAULT_STAGE);
+}
