@@ -82,6 +82,7 @@ export class HooklineStack extends Stack {
         alarmTopic: this.alarmTopic.topic,
         stageName: stage.name,
         logMetrics: stage.monitoring.logMetrics,
+        tracing: resolved.project.tracing,
       });
       this.pipelines[provider.name] = pipeline;
       const url = this.api.addWebhookRoute(provider.route, pipeline.ingestFunction, provider.name, provider.routeThrottle);

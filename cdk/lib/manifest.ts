@@ -44,6 +44,8 @@ export interface ResolvedProject {
   readonly name: string;
   /** The functions' architecture: `arm64` or `x86_64`. */
   readonly architecture: Architecture;
+  /** X-Ray active tracing on every function. */
+  readonly tracing: boolean;
 }
 
 /** The stage and its stack (`ResolvedStage`). */

@@ -50,6 +50,12 @@ export interface ProviderPipelineProps extends ResolvedProvider {
    * @default - alarms without actions
    */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * X-Ray active tracing on both functions: ingest sends each delivery with its trace header
+   * (SQS's `AWSTraceHeader`), and Lambda continues that trace in the processor.
+   * @default false
+   */
+  readonly tracing?: boolean;
 }
 
 /** A complete Secrets Manager ARN ends with `-` and 6 random characters. */
@@ -81,6 +87,7 @@ export class ProviderPipeline extends Construct {
     const architecture = props.architecture ?? lambda.Architecture.ARM_64;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const fifo = queue.fifo;
+    const tracing = props.tracing ? lambda.Tracing.ACTIVE : undefined;
 
     // ---- signing secret ----
     if (props.secretArn === undefined) {
@@ -173,6 +180,7 @@ export class ProviderPipeline extends Construct {
       role: ingestRole,
       logGroup: ingestLogs,
       environment,
+      tracing,
     });
 
     // ---- processor function: consume its own queue, write its own logs ----
@@ -193,7 +201,19 @@ export class ProviderPipeline extends Construct {
       role: processorRole,
       logGroup: processorLogs,
       environment: { ...processor.environment },
+      tracing,
     });
+    if (props.tracing) {
+      for (const role of [ingestRole, processorRole]) {
+        Validations.of(role).acknowledge({
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'Active tracing lets the function send its trace segments: xray:PutTraceSegments and ' +
+            'xray:PutTelemetryRecords support no resource-level permissions (X-Ray developer guide, ' +
+            '"Identity-based policy examples"), so aws-cdk-lib grants them on "*".',
+        });
+      }
+    }
     this.processorFunction.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: processor.batchSize,

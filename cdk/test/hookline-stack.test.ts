@@ -4,7 +4,7 @@ import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { HooklineStack } from '../lib/hookline-stack';
-import { resolveStage, STANDARD_AND_FIFO, synthStage, X86_EXISTING_SECRET } from './helpers';
+import { resolveStage, STANDARD_AND_FIFO, synthStage, TRACED, X86_EXISTING_SECRET } from './helpers';
 
 function tagsOf(template: Template, type: string): Record<string, string> {
   const resource = Object.values(template.findResources(type))[0];
@@ -261,5 +261,20 @@ describe('the stack refuses', () => {
     expect(() => new HooklineStack(new App(), 'acme-prod', { resolved, assetsDir: empty })).toThrow(
       /^the Lambda package of github-ingest is missing: .*x86_64\/github-ingest\/bootstrap\.zip\. Run `cargo xtask build` first/,
     );
+  });
+});
+
+describe('[project] tracing = true', () => {
+  test('every function traces actively, as the resolved manifest says', () => {
+    const { template, resolved } = synthStage(TRACED, 'prod');
+    expect(resolved.project.tracing).toBe(true);
+    template.resourceCountIs('AWS::Lambda::Function', 4);
+    template.allResourcesProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
+  });
+
+  test('and none without it', () => {
+    const { template, resolved } = synthStage(STANDARD_AND_FIFO, 'prod');
+    expect(resolved.project.tracing).toBe(false);
+    template.allResourcesProperties('AWS::Lambda::Function', { TracingConfig: Match.absent() });
   });
 });

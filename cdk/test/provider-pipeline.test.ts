@@ -409,3 +409,27 @@ describe('an existing secret', () => {
     });
   });
 });
+
+describe('X-Ray tracing', () => {
+  test('off by default: no tracing config, no X-Ray permission', () => {
+    const { template } = pipeline();
+    template.allResourcesProperties('AWS::Lambda::Function', { TracingConfig: Match.absent() });
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('xray:');
+  });
+
+  test('on: both functions trace actively and may send their segments', () => {
+    const { construct, id, template } = pipeline(STRIPE, { tracing: true });
+    for (const fn of [construct.ingestFunction, construct.processorFunction]) {
+      const props = template.findResources('AWS::Lambda::Function')[id(fn)].Properties;
+      expect(props.TracingConfig).toEqual({ Mode: 'Active' });
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: props.Role['Fn::GetAtt'][0] }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' },
+          ]),
+        },
+      });
+    }
+  });
+});

@@ -6,6 +6,7 @@
 //! region = "eu-west-1"
 //! architecture = "arm64"   # or "x86_64"
 //! alarm_email = "ops@example.com"  # optional: alarms by email
+//! tracing = true           # optional: X-Ray active tracing
 //!
 //! [[providers]]
 //! name = "stripe"
@@ -62,6 +63,9 @@ pub struct Project {
     pub architecture: Architecture,
     /// An address subscribed (by email, through SNS) to the stack's alarms; none by default.
     pub alarm_email: Option<String>,
+    /// X-Ray active tracing on every function (default off): a trace per delivery, from ingest
+    /// through the queue to the processor.
+    pub tracing: bool,
 }
 
 /// A Lambda architecture.

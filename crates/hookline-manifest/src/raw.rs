@@ -20,6 +20,7 @@ pub(crate) struct RawProject {
     pub region: Option<Spanned<String>>,
     pub architecture: Option<Spanned<String>>,
     pub alarm_email: Option<Spanned<String>>,
+    pub tracing: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize)]

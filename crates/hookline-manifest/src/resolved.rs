@@ -82,6 +82,8 @@ pub struct ResolvedProject {
     pub name: String,
     /// The functions' architecture: `arm64` or `x86_64`.
     pub architecture: Architecture,
+    /// X-Ray active tracing on every function.
+    pub tracing: bool,
 }
 
 /// The stage and its stack.
@@ -322,6 +324,7 @@ pub fn resolve(
         project: ResolvedProject {
             name: project.clone(),
             architecture,
+            tracing: manifest.project.tracing,
         },
         stage: ResolvedStage {
             name: stage.name.clone(),

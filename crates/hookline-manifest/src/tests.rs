@@ -30,6 +30,7 @@ fn a_two_line_provider_gets_every_default() {
             region: "us-east-1".into(),
             architecture: Architecture::Arm64,
             alarm_email: None,
+            tracing: false,
         }
     );
     let p = &m.providers[0];
@@ -84,6 +85,7 @@ name = "acme-hooks"
 region = "eu-west-1"
 architecture = "x86_64"
 alarm_email = "ops@example.com"
+tracing = true
 
 [[providers]]
 name = "vendor"
@@ -116,6 +118,7 @@ max_concurrency = 4
     let m = parse(source, "hookline.toml").unwrap();
     assert_eq!(m.project.architecture, Architecture::X86_64);
     assert_eq!(m.project.alarm_email.as_deref(), Some("ops@example.com"));
+    assert!(m.project.tracing);
     let p = m.provider("vendor").unwrap();
     assert_eq!(p.route, "/hooks/vendor.v2");
     assert_eq!(p.signing.prefix.as_deref(), Some("v1="));

@@ -161,6 +161,7 @@ pub(crate) fn resolve(
         region,
         architecture,
         alarm_email,
+        tracing: project.tracing.is_some_and(Spanned::into_inner),
     };
 
     let mut providers: Vec<Provider> = Vec::new();

@@ -225,6 +225,20 @@ impl<Q: Queue> Ingest<Q> {
         self.handle_at(request, Utc::now()).await
     }
 
+    /// [`Ingest::handle`] within an X-Ray trace: the queue message carries `trace_header` (the
+    /// invocation's, `Lambda-Runtime-Trace-Id`) so that the processor continues the trace.
+    pub async fn handle_traced(
+        &self,
+        request: ApiGatewayV2httpRequest,
+        trace_header: Option<&str>,
+    ) -> ApiGatewayV2httpResponse {
+        let (response, outcome) = self
+            .handle_measured(request, Utc::now(), trace_header)
+            .await;
+        self.write_metrics(&outcome);
+        response
+    }
+
     /// Handles one request as if received at `now` (for tests with signed timestamps), and
     /// writes its metrics when [`Ingest::with_metrics`] says so.
     pub async fn handle_at(
@@ -232,25 +246,30 @@ impl<Q: Queue> Ingest<Q> {
         request: ApiGatewayV2httpRequest,
         now: DateTime<Utc>,
     ) -> ApiGatewayV2httpResponse {
-        let (response, outcome) = self.handle_measured(request, now).await;
-        if self.emit_metrics {
-            let line = Metrics::new(&self.provider, &self.stage).ingest_line(Utc::now(), &outcome);
-            Metrics::write(&[line]);
-        }
+        let (response, outcome) = self.handle_measured(request, now, None).await;
+        self.write_metrics(&outcome);
         response
     }
 
-    /// Handles one request as if received at `now`, logs one JSON line about it, and returns
-    /// the response with what its metrics count.
+    fn write_metrics(&self, outcome: &IngestOutcome<'_>) {
+        if self.emit_metrics {
+            let line = Metrics::new(&self.provider, &self.stage).ingest_line(Utc::now(), outcome);
+            Metrics::write(&[line]);
+        }
+    }
+
+    /// Handles one request as if received at `now` (within the X-Ray trace `trace_header`),
+    /// logs one JSON line about it, and returns the response with what its metrics count.
     pub async fn handle_measured(
         &self,
         request: ApiGatewayV2httpRequest,
         now: DateTime<Utc>,
+        trace_header: Option<&str>,
     ) -> (ApiGatewayV2httpResponse, IngestOutcome<'static>) {
         let started = Instant::now();
         let request_id = request.request_context.request_id.clone();
         let mut notes = Notes::default();
-        let result = self.accept(&request, now, &mut notes).await;
+        let result = self.accept(&request, now, trace_header, &mut notes).await;
         let response = respond(&result);
         let outcome = IngestOutcome {
             code: result.as_ref().err().map(IngestError::code),
@@ -297,12 +316,14 @@ impl<Q: Queue> Ingest<Q> {
         (response, outcome)
     }
 
-    /// Runs the pipeline; `notes` gets the delivery id as soon as it is known and the time the
-    /// queue took, for the log line and the metrics.
+    /// Runs the pipeline; the queue message carries `trace_header` (an X-Ray trace header);
+    /// `notes` gets the delivery id as soon as it is known and the time the queue took, for the
+    /// log line and the metrics.
     pub async fn accept(
         &self,
         request: &ApiGatewayV2httpRequest,
         now: DateTime<Utc>,
+        trace_header: Option<&str>,
         notes: &mut Notes,
     ) -> Result<Accepted, IngestError> {
         if request.request_context.http.method != Method::POST {
@@ -363,6 +384,11 @@ impl<Q: Queue> Ingest<Q> {
                 .clone()
                 .filter(|t| t.chars().all(sqs_allows)),
             dedup_id: envelope.dedup_id.clone(),
+            // A header SQS would refuse (it takes X-Ray's printable ASCII form) is left out
+            // rather than making the delivery unqueueable.
+            trace_header: trace_header
+                .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
+                .map(str::to_owned),
         };
         let size = message.size();
         if size > SQS_MAX_MESSAGE_BYTES {

@@ -113,8 +113,11 @@ pub async fn run_ingest() -> Result<(), Error> {
         move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
             // Every line of the invocation carries the provider and the stage (`logline`).
             let span = logline::invocation_span(ingest.provider(), ingest.stage());
+            // The invocation's X-Ray trace travels with the message (`AWSTraceHeader`).
+            let trace = event.context.xray_trace_id.as_deref();
             // Boxed: lambda_runtime moves the handler's future several times per invocation.
-            Ok::<_, Error>(Box::pin(ingest.handle(event.payload).instrument(span)).await)
+            let handled = ingest.handle_traced(event.payload, trace).instrument(span);
+            Ok::<_, Error>(Box::pin(handled).await)
         },
     ))
     .await

@@ -31,6 +31,9 @@ pub struct Delivery {
     pub receive_count: u32,
     /// The envelope written by ingest, with the raw body.
     pub envelope: Envelope,
+    /// The X-Ray trace header ingest sent the message with (SQS's `AWSTraceHeader` system
+    /// attribute), when tracing: Lambda continues that trace in the processor.
+    pub trace_header: Option<String>,
 }
 
 impl Delivery {
@@ -41,6 +44,7 @@ impl Delivery {
             message_id: envelope.id.clone(),
             receive_count: 1,
             envelope,
+            trace_header: None,
         }
     }
 
@@ -81,6 +85,11 @@ impl Delivery {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.envelope.header(name)
     }
+
+    /// The X-Ray trace header of the ingest invocation that queued this delivery, if any.
+    pub fn trace_header(&self) -> Option<&str> {
+        self.trace_header.as_deref()
+    }
 }
 
 /// Why one message of a batch failed.
@@ -103,6 +112,9 @@ pub enum ItemError {
     Skipped,
 }
 
+/// The SQS system attribute that carries an X-Ray trace header.
+pub const AWS_TRACE_HEADER: &str = "AWSTraceHeader";
+
 /// Reads one SQS record into a [`Delivery`].
 pub fn delivery_from_record(record: &SqsMessage) -> Result<Delivery, ItemError> {
     let message_id = record.message_id.clone().ok_or(ItemError::NoMessageId)?;
@@ -116,6 +128,7 @@ pub fn delivery_from_record(record: &SqsMessage) -> Result<Delivery, ItemError> 
         message_id,
         receive_count,
         envelope,
+        trace_header: record.attributes.get(AWS_TRACE_HEADER).cloned(),
     })
 }
 
@@ -257,7 +270,9 @@ where
 /// one safe choice when a message cannot be named.
 fn report(record: &SqsMessage, err: &ItemError) -> String {
     let message_id = record.message_id.clone().unwrap_or_default();
-    tracing::error!(message_id = %message_id, error = %err, "{MESSAGE_FAILED}");
+    // The trace header finds the delivery's trace (ingest, queue, processor) in X-Ray.
+    let trace_header = record.attributes.get(AWS_TRACE_HEADER).map(String::as_str);
+    tracing::error!(message_id = %message_id, trace_header, error = %err, "{MESSAGE_FAILED}");
     message_id
 }
 

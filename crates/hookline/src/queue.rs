@@ -28,6 +28,10 @@ pub struct QueueMessage {
     pub event_type: Option<String>,
     /// The delivery's deduplication id (from signed bytes): the FIFO deduplication id.
     pub dedup_id: Option<String>,
+    /// The X-Ray trace header of the ingest invocation, sent as the `AWSTraceHeader` system
+    /// attribute: Lambda continues that trace in the processor (X-Ray developer guide, "Amazon
+    /// SQS and AWS X-Ray"). SQS counts it against neither the size nor the attribute quotas.
+    pub trace_header: Option<String>,
 }
 
 impl QueueMessage {
@@ -149,6 +153,7 @@ mod tests {
             group_id: "stripe".into(),
             event_type: Some("invoice.paid".into()),
             dedup_id: dedup_id.map(str::to_owned),
+            trace_header: None,
         }
     }
 

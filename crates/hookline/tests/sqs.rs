@@ -21,6 +21,7 @@ fn message(delivery_id: &str) -> QueueMessage {
         group_id: "stripe".into(),
         event_type: Some("invoice.paid".into()),
         dedup_id: Some(delivery_id.into()),
+        trace_header: None,
     }
 }
 
@@ -124,6 +125,31 @@ async fn ingest_groups_fifo_deliveries_by_a_pointer_into_the_body() {
         .collect();
     groups.sort();
     assert_eq!(groups, ["cus_A", "cus_B", "stripe"]);
+}
+
+/// The trace header goes as the `AWSTraceHeader` system attribute (SQS `SendMessage`,
+/// `MessageSystemAttributes`), which receivers read back.
+#[tokio::test]
+async fn the_trace_header_is_sent_as_the_aws_trace_header_system_attribute() {
+    let moto = Moto::start();
+    let client = aws_sdk_sqs::Client::new(&support::sdk_config(&moto).await);
+    let url = create_queue(&client, "stripe").await;
+    let queue = SqsQueue::new(client.clone(), &url);
+    let header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    let mut traced = message("evt_1");
+    traced.trace_header = Some(header.into());
+    queue.send(traced).await.unwrap();
+    let received = receive_all(&client, &url).await;
+    use aws_sdk_sqs::types::MessageSystemAttributeName as A;
+    assert_eq!(
+        received[0]
+            .attributes
+            .as_ref()
+            .unwrap()
+            .get(&A::AwsTraceHeader)
+            .map(String::as_str),
+        Some(header)
+    );
 }
 
 #[tokio::test]

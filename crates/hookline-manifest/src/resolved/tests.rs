@@ -222,6 +222,7 @@ fn the_json_round_trips_in_camel_case() {
     );
     assert!(value["providers"][0].get("secretArn").is_none());
     assert_eq!(value["project"]["architecture"], "arm64");
+    assert_eq!(value["project"]["tracing"], false);
     let back: Resolved = serde_json::from_str(&json).unwrap();
     assert_eq!(back, r);
 }

@@ -847,7 +847,7 @@ async fn each_request_is_measured_as_queued_or_rejected_by_code() {
     let good = || request("POST", &signed(&scheme, &body, NOW), &body, false);
 
     let ok = ingest(scheme.clone(), MemoryQueue::new());
-    let (response, outcome) = ok.handle_measured(good(), now()).await;
+    let (response, outcome) = ok.handle_measured(good(), now(), None).await;
     assert_eq!(response.status_code, 200);
     assert_eq!((outcome.code, outcome.enqueued), (None, true));
     assert!(outcome.enqueue_latency_ms.is_some_and(|ms| ms >= 0.0));
@@ -858,6 +858,7 @@ async fn each_request_is_measured_as_queued_or_rejected_by_code() {
         .handle_measured(
             request("POST", &signed(&scheme, &body, NOW), &tampered, false),
             now(),
+            None,
         )
         .await;
     assert_eq!(response.status_code, 401);
@@ -867,7 +868,7 @@ async fn each_request_is_measured_as_queued_or_rejected_by_code() {
     );
 
     let down = ingest(scheme.clone(), MemoryQueue::failing());
-    let (response, outcome) = down.handle_measured(good(), now()).await;
+    let (response, outcome) = down.handle_measured(good(), now(), None).await;
     assert_eq!(response.status_code, 503);
     assert_eq!(
         (outcome.code, outcome.enqueued),
@@ -875,4 +876,31 @@ async fn each_request_is_measured_as_queued_or_rejected_by_code() {
     );
     assert!(outcome.enqueue_latency_ms.is_some());
     assert_eq!(ok.stage(), crate::config::DEFAULT_STAGE);
+}
+
+/// The invocation's X-Ray trace header rides on the queue message (SQS's `AWSTraceHeader`), so
+/// that Lambda continues the trace in the processor; one SQS would refuse is left out.
+#[tokio::test]
+async fn the_trace_header_travels_with_the_message() {
+    let scheme = named("stripe");
+    let ingest = ingest(scheme.clone(), MemoryQueue::new());
+    let header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    for trace in [Some(header), None, Some("Root=1-a b"), Some("")] {
+        let body = br#"{"id":"evt_1","type":"invoice.paid"}"#.to_vec();
+        let (response, _) = ingest
+            .handle_measured(
+                request("POST", &signed(&scheme, &body, NOW), &body, false),
+                now(),
+                trace,
+            )
+            .await;
+        assert_eq!(response.status_code, 200);
+    }
+    let traces: Vec<Option<String>> = ingest
+        .queue()
+        .messages()
+        .into_iter()
+        .map(|m| m.trace_header)
+        .collect();
+    assert_eq!(traces, [Some(header.to_owned()), None, None, None]);
 }

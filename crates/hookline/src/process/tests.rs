@@ -206,3 +206,26 @@ async fn each_message_is_measured_in_batch_order() {
     let (_, items) = process_batch_measured(unsent, &handler, 1).await;
     assert_eq!(items[0].queue_age_ms, None);
 }
+
+/// Lambda hands the processor SQS's system attributes, `AWSTraceHeader` among them (when the
+/// message was sent with one): the delivery carries it.
+#[tokio::test]
+async fn the_delivery_carries_the_trace_header_sqs_kept() {
+    let mut batch = event(
+        STANDARD,
+        &[("m1", envelope_json("ok")), ("m2", envelope_json("ok"))],
+    );
+    let header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    batch.records[0]
+        .attributes
+        .insert(AWS_TRACE_HEADER.into(), header.into());
+    let seen = Mutex::new(Vec::new());
+    let record = |d: Delivery| {
+        seen.lock()
+            .unwrap()
+            .push(d.trace_header().map(str::to_owned));
+        async { Ok::<_, String>(()) }
+    };
+    process_batch_with(batch, &record, 1).await;
+    assert_eq!(*seen.lock().unwrap(), [Some(header.to_owned()), None]);
+}
