@@ -7,6 +7,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
+import { ApiAlarms } from './alarms';
+import { StageDashboard } from './dashboard';
 import { DEFAULT_ASSETS_DIR, lambdaZip } from './assets';
 import { IdempotencyTable } from './idempotency-table';
 import { Architecture, Resolved } from './manifest';
@@ -33,6 +35,10 @@ export class HooklineStack extends Stack {
   public readonly alarmTopic: AlarmTopic;
   /** The idempotency table, when a provider's handlers use it. */
   public readonly idempotencyTable?: IdempotencyTable;
+  /** The API's 5xx alarm. */
+  public readonly apiAlarms: ApiAlarms;
+  /** The stage's dashboard. */
+  public readonly dashboard: StageDashboard;
   /** The pipelines, by provider name. */
   public readonly pipelines: Record<string, ProviderPipeline> = {};
 
@@ -59,6 +65,12 @@ export class HooklineStack extends Stack {
       accessLogRetention: logRetention,
       description: `hookline webhooks: ${id}`,
     });
+    this.apiAlarms = new ApiAlarms(this, 'ApiAlarms', {
+      httpApi: this.api.httpApi,
+      serverErrors: stage.monitoring.apiServerErrors,
+      periodSecs: stage.monitoring.alarmPeriodSecs,
+      topic: this.alarmTopic.topic,
+    });
     new CfnOutput(this, stage.outputs.apiEndpoint, { value: this.api.endpoint, description: 'The HTTP API endpoint' });
     new CfnOutput(this, stage.outputs.alarmTopicArn, { value: this.alarmTopic.topic.topicArn, description: 'Where the alarms notify' });
 
@@ -79,14 +91,27 @@ export class HooklineStack extends Stack {
         logRetention,
         alarmTopic: this.alarmTopic.topic,
         idempotencyTable: this.idempotencyTable,
+        stageName: stage.name,
+        logMetrics: stage.monitoring.logMetrics,
+        tracing: resolved.project.tracing,
       });
       this.pipelines[provider.name] = pipeline;
-      const url = this.api.addWebhookRoute(provider.route, pipeline.ingestFunction, provider.name);
+      const url = this.api.addWebhookRoute(provider.route, pipeline.ingestFunction, provider.name, provider.routeThrottle);
       const outputs = provider.outputs;
       new CfnOutput(this, outputs.webhookUrl, { value: url, description: `${provider.name}: the webhook URL to give the provider` });
       new CfnOutput(this, outputs.queueUrl, { value: pipeline.queue.queueUrl, description: `${provider.name}: the queue` });
       new CfnOutput(this, outputs.dlqUrl, { value: pipeline.deadLetterQueue.queueUrl, description: `${provider.name}: the dead-letter queue` });
       new CfnOutput(this, outputs.secretArn, { value: pipeline.secret.secretArn, description: `${provider.name}: the signing secret` });
     }
+    this.dashboard = new StageDashboard(this, 'Dashboard', {
+      dashboardName: stage.stackName,
+      stage: stage.name,
+      metrics: stage.monitoring.metrics,
+      providers: resolved.providers.map((p) => ({
+        name: p.name,
+        queue: this.pipelines[p.name].queue,
+        deadLetterQueue: this.pipelines[p.name].deadLetterQueue,
+      })),
+    });
   }
 }

@@ -44,6 +44,8 @@ export interface ResolvedProject {
   readonly name: string;
   /** The functions' architecture: `arm64` or `x86_64`. */
   readonly architecture: Architecture;
+  /** X-Ray active tracing on every function. */
+  readonly tracing: boolean;
 }
 
 /** The stage and its stack (`ResolvedStage`). */
@@ -81,6 +83,8 @@ export interface ResolvedStage {
   readonly outputs: StackOutputs;
   /** The idempotency store's DynamoDB table (`ResolvedTable::idempotency`). */
   readonly idempotencyTable: ResolvedTable;
+  /** What the stack alarms on beyond AWS's own metrics. */
+  readonly monitoring: ResolvedMonitoring;
 }
 
 /** A DynamoDB table the functions use (`ResolvedTable`). */
@@ -93,6 +97,74 @@ export interface ResolvedTable {
   readonly timeToLiveAttribute: string;
   /** The processor variable set to its name. */
   readonly environmentVariable: string;
+}
+
+/** What the stack measures beyond AWS's own metrics (`monitoring::ResolvedMonitoring`). */
+export interface ResolvedMonitoring {
+  /** The functions' Embedded Metric Format metrics (the dashboard shows them). */
+  readonly metrics: ResolvedMetrics;
+  /** Metrics counted by metric filters on the functions' log groups. */
+  readonly logMetrics: ResolvedLogMetrics;
+  /** The alarms' period, in seconds. */
+  readonly alarmPeriodSecs: number;
+  /** The API alarm fires at this many 5xx answers in a period. */
+  readonly apiServerErrors: number;
+}
+
+/** The namespace, dimensions and names of the functions' metrics (`monitoring::ResolvedMetrics`). */
+export interface ResolvedMetrics {
+  /** The namespace. */
+  readonly namespace: string;
+  /** The dimensions' names. */
+  readonly dimensions: {
+    /** The provider's name. */
+    readonly provider: string;
+    /** The stage's name. */
+    readonly stage: string;
+    /** A rejection's error code (on `rejected`, with the other two). */
+    readonly code: string;
+  };
+  /** The metrics' names. */
+  readonly names: {
+    /** Ingest: requests. */
+    readonly received: string;
+    /** Ingest: deliveries queued. */
+    readonly enqueued: string;
+    /** Ingest: requests refused (also by code). */
+    readonly rejected: string;
+    /** Ingest: milliseconds the queue took. */
+    readonly enqueueLatency: string;
+    /** Processor: messages handled. */
+    readonly processed: string;
+    /** Processor: messages failed. */
+    readonly failed: string;
+    /** Processor: milliseconds per message. */
+    readonly processingDuration: string;
+    /** Processor: milliseconds a message waited in the queue. */
+    readonly queueAge: string;
+  };
+}
+
+/** Metrics counted from the functions' log lines (`monitoring::ResolvedLogMetrics`). */
+export interface ResolvedLogMetrics {
+  /** Their namespace. */
+  readonly namespace: string;
+  /** Each dimension's name (provider, stage) and the JSON selector of its value in a log line. */
+  readonly dimensions: Record<string, string>;
+  /** Ingest: requests answered 401. */
+  readonly unauthorized: LogMetric;
+  /** Ingest: requests answered 503 `queue_unavailable`. */
+  readonly queueUnavailable: LogMetric;
+  /** Processor: messages reported failed. */
+  readonly failedItems: LogMetric;
+}
+
+/** One metric filter: the metric it counts and the filter pattern of the lines (`monitoring::LogMetric`). */
+export interface LogMetric {
+  /** The metric's name. */
+  readonly metricName: string;
+  /** The CloudWatch Logs filter pattern (JSON). */
+  readonly filterPattern: string;
 }
 
 /** The ids of the stack's own outputs (`StackOutputs`). */
@@ -125,6 +197,16 @@ export interface ResolvedProvider {
   readonly alarms: ResolvedAlarms;
   /** The ids of the provider's stack outputs, by what they hold. */
   readonly outputs: ProviderOutputs;
+  /** The route's own throttle, tighter than the API's (FIFO providers: what their queue takes); absent: the API's. */
+  readonly routeThrottle?: RouteThrottle;
+}
+
+/** A route's throttle (`RouteThrottle`). */
+export interface RouteThrottle {
+  /** Steady requests per second. */
+  readonly rateLimit: number;
+  /** Requests above the rate, at once. */
+  readonly burstLimit: number;
 }
 
 /** A function (`ResolvedFunction`). */
@@ -166,8 +248,8 @@ export interface ResolvedProcessor extends ResolvedFunction {
   readonly batchSize: number;
   /** Seconds to gather a batch (0: none). */
   readonly maxBatchingWindowSecs: number;
-  /** Most concurrent invocations; absent: no limit. */
-  readonly maxConcurrency?: number;
+  /** Most concurrent invocations (`ScalingConfig.MaximumConcurrency`). */
+  readonly maxConcurrency: number;
   /**
    * Whether its handlers run at most once per delivery: then it gets the stage's idempotency
    * table (`stage.idempotencyTable`), else it runs without the store (`idempotency = false`).
@@ -187,12 +269,30 @@ export interface ResolvedQueue {
   readonly retentionSecs: number;
   /** The dead-letter queue's retention, in seconds. */
   readonly dlqRetentionSecs: number;
+  /** FIFO queues: where the message group id comes from (`provider`, a header name, a JSON pointer); absent for standard queues. */
+  readonly groupBy?: string;
 }
 
-/** Alarm thresholds (`ResolvedAlarms`). */
+/** A provider's alarm thresholds (`monitoring::ResolvedAlarms`); counts are per `periodSecs`. */
 export interface ResolvedAlarms {
   /** The oldest-message alarm fires past this age, in seconds. */
   readonly oldestMessageAgeSecs: number;
+  /** The period of the count alarms, in seconds. */
+  readonly periodSecs: number;
+  /** Ingest function errors. */
+  readonly ingestErrors: number;
+  /** Ingest function throttles. */
+  readonly ingestThrottles: number;
+  /** Requests answered 401. */
+  readonly unauthorized: number;
+  /** Requests answered 503 `queue_unavailable`. */
+  readonly queueUnavailable: number;
+  /** Processor function errors. */
+  readonly processorErrors: number;
+  /** Processor function throttles. */
+  readonly processorThrottles: number;
+  /** Messages reported failed. */
+  readonly failedItems: number;
 }
 
 /** The ids of a provider's stack outputs (`ProviderOutputs`). */

@@ -5,7 +5,6 @@
  */
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -14,14 +13,19 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { PipelineAlarms } from './alarms';
 import { IdempotencyTable } from './idempotency-table';
-import { ResolvedProvider } from './manifest';
+import { ResolvedLogMetrics, ResolvedProvider } from './manifest';
 
 /**
  * A provider of the resolved manifest (name, route, scheme, secret, functions, queue, alarms,
  * output ids), plus what exists only in the CDK app.
  */
 export interface ProviderPipelineProps extends ResolvedProvider {
+  /** The stage's name (a dimension of the log metrics). */
+  readonly stageName: string;
+  /** The stage's log metrics (the resolved stage's `monitoring.logMetrics`). */
+  readonly logMetrics: ResolvedLogMetrics;
   /** The ingest function's code (`ingest.binary`, a `bootstrap` zip). */
   readonly ingestCode: lambda.Code;
   /** The processor function's code (`processor.binary`, a `bootstrap` zip). */
@@ -52,6 +56,12 @@ export interface ProviderPipelineProps extends ResolvedProvider {
    * @default - none: the handlers run without the store
    */
   readonly idempotencyTable?: IdempotencyTable;
+  /**
+   * X-Ray active tracing on both functions: ingest sends each delivery with its trace header
+   * (SQS's `AWSTraceHeader`), and Lambda continues that trace in the processor.
+   * @default false
+   */
+  readonly tracing?: boolean;
 }
 
 /** A complete Secrets Manager ARN ends with `-` and 6 random characters. */
@@ -70,7 +80,9 @@ export class ProviderPipeline extends Construct {
   public readonly ingestFunction: lambda.Function;
   /** Consumes the queue in batches. */
   public readonly processorFunction: lambda.Function;
-  /** DLQ has messages, oldest message too old, ingest errors, ingest throttles. */
+  /** The provider's alarms and the metric filters they count with. */
+  public readonly alarmSet: PipelineAlarms;
+  /** Every alarm of the provider ({@link PipelineAlarms}). */
   public readonly alarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: ProviderPipelineProps) {
@@ -81,6 +93,7 @@ export class ProviderPipeline extends Construct {
     const architecture = props.architecture ?? lambda.Architecture.ARM_64;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const fifo = queue.fifo;
+    const tracing = props.tracing ? lambda.Tracing.ACTIVE : undefined;
 
     // ---- signing secret ----
     if (props.secretArn === undefined) {
@@ -173,6 +186,7 @@ export class ProviderPipeline extends Construct {
       role: ingestRole,
       logGroup: ingestLogs,
       environment,
+      tracing,
     });
 
     // ---- processor function: consume its own queue, write its own logs ----
@@ -201,7 +215,19 @@ export class ProviderPipeline extends Construct {
       role: processorRole,
       logGroup: processorLogs,
       environment: processorEnvironment,
+      tracing,
     });
+    if (props.tracing) {
+      for (const role of [ingestRole, processorRole]) {
+        Validations.of(role).acknowledge({
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'Active tracing lets the function send its trace segments: xray:PutTraceSegments and ' +
+            'xray:PutTelemetryRecords support no resource-level permissions (X-Ray developer guide, ' +
+            '"Identity-based policy examples"), so aws-cdk-lib grants them on "*".',
+        });
+      }
+    }
     this.processorFunction.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: processor.batchSize,
@@ -213,56 +239,19 @@ export class ProviderPipeline extends Construct {
     );
 
     // ---- alarms ----
-    const alarm = (id: string, description: string, metric: cloudwatch.IMetric, threshold: number, operator: cloudwatch.ComparisonOperator) => {
-      const a = new cloudwatch.Alarm(this, id, {
-        alarmDescription: `hookline ${name}: ${description}`,
-        metric,
-        threshold,
-        comparisonOperator: operator,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      if (props.alarmTopic) {
-        a.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
-      }
-      return a;
-    };
-    const atLeast = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
-    this.alarms = [
-      alarm(
-        'DeadLetterQueueAlarm',
-        'deliveries are in the dead-letter queue (see `cargo xtask dlq`)',
-        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(1),
-          statistic: cloudwatch.Stats.MAXIMUM,
-        }),
-        1,
-        atLeast,
-      ),
-      alarm(
-        'OldestMessageAlarm',
-        `the oldest queued delivery is older than ${props.alarms.oldestMessageAgeSecs} s: the processor is failing or falling behind`,
-        this.queue.metricApproximateAgeOfOldestMessage({
-          period: Duration.minutes(5),
-          statistic: cloudwatch.Stats.MAXIMUM,
-        }),
-        props.alarms.oldestMessageAgeSecs,
-        cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      ),
-      alarm(
-        'IngestErrorsAlarm',
-        'the ingest function failed (crash, timeout or init error such as an unreadable secret)',
-        this.ingestFunction.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-        1,
-        atLeast,
-      ),
-      alarm(
-        'IngestThrottlesAlarm',
-        'the ingest function was throttled: deliveries were refused',
-        this.ingestFunction.metricThrottles({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-        1,
-        atLeast,
-      ),
-    ];
+    this.alarmSet = new PipelineAlarms(this, 'Alarms', {
+      provider: name,
+      stage: props.stageName,
+      thresholds: props.alarms,
+      logMetrics: props.logMetrics,
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      ingestFunction: this.ingestFunction,
+      ingestLogs,
+      processorFunction: this.processorFunction,
+      processorLogs,
+      topic: props.alarmTopic,
+    });
+    this.alarms = this.alarmSet.alarms;
   }
 }

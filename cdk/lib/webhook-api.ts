@@ -5,6 +5,7 @@
 import { Aws, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import type { RouteThrottle } from './manifest';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -53,6 +54,8 @@ export class WebhookApi extends Construct {
   public readonly stage: apigwv2.HttpStage;
   /** Where the access logs go. */
   public readonly accessLogs: logs.LogGroup;
+  /** The routes' own throttles, by route key. */
+  private readonly routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
@@ -95,9 +98,10 @@ export class WebhookApi extends Construct {
 
   /**
    * Routes `POST <path>` to a provider's ingest function (payload format 2.0) and returns the
-   * webhook URL to give the provider.
+   * webhook URL to give the provider. `throttle` gives the route a throttle of its own, instead
+   * of the stage's.
    */
-  addWebhookRoute(path: string, handler: lambda.IFunction, providerName: string): string {
+  addWebhookRoute(path: string, handler: lambda.IFunction, providerName: string, throttle?: RouteThrottle): string {
     const [route] = this.httpApi.addRoutes({
       path,
       methods: [apigwv2.HttpMethod.POST],
@@ -105,6 +109,16 @@ export class WebhookApi extends Construct {
         payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
       }),
     });
+    if (throttle !== undefined) {
+      const stage = this.stage.node.defaultChild as apigwv2.CfnStage;
+      this.routeSettings[`POST ${path}`] = {
+        ThrottlingRateLimit: throttle.rateLimit,
+        ThrottlingBurstLimit: throttle.burstLimit,
+      };
+      stage.routeSettings = { ...this.routeSettings };
+      // The stage names the route by its key: CloudFormation must make the route first.
+      stage.node.addDependency(route);
+    }
     Validations.of(route).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:

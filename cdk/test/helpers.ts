@@ -156,6 +156,9 @@ max_batching_window_secs = 5
 visibility_timeout_secs = 600
 `;
 
+/** STANDARD_AND_FIFO with X-Ray tracing on. */
+export const TRACED = STANDARD_AND_FIFO.replace('region = "eu-west-1"\n', 'region = "eu-west-1"\ntracing = true\n');
+
 /** The repository's own manifest. */
 export const REPO_MANIFEST = fs.readFileSync(path.join(REPO_ROOT, 'hookline.toml'), 'utf8');
 

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { HooklineStack } from '../lib/hookline-stack';
-import { resolveStage, STANDARD_AND_FIFO, synthStage, X86_EXISTING_SECRET } from './helpers';
+import { resolveStage, STANDARD_AND_FIFO, synthStage, TRACED, X86_EXISTING_SECRET } from './helpers';
 
 function tagsOf(template: Template, type: string): Record<string, string> {
   const resource = Object.values(template.findResources(type))[0];
@@ -32,19 +32,32 @@ describe('a retained stage (prod) with a standard and a FIFO provider', () => {
     }
   });
 
-  test('one pipeline per provider: 4 queues (2 FIFO), 4 functions, 2 created secrets, 8 alarms', () => {
+  test('one pipeline per provider: 4 queues (2 FIFO), 4 functions, 2 created secrets, 9 alarms each and the API alarm', () => {
     template.resourceCountIs('AWS::SQS::Queue', 4);
     template.resourcePropertiesCountIs('AWS::SQS::Queue', { FifoQueue: true }, 2);
     template.resourceCountIs('AWS::Lambda::Function', 4);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.resourceCountIs('AWS::SecretsManager::Secret', 2);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2 * 9 + 1);
+    template.resourceCountIs('AWS::Logs::MetricFilter', 2 * 3);
   });
 
   test('one POST route per provider on one HTTP API', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /webhooks/stripe' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /hooks/orders' });
+  });
+
+  test("the FIFO provider's route is throttled to what its queue takes, as the resolved manifest says", () => {
+    const [stripe, orders] = resolved.providers;
+    expect(stripe.routeThrottle).toBeUndefined();
+    expect(orders.routeThrottle).toEqual({ rateLimit: 300, burstLimit: 300 });
+    expect(orders.queue.groupBy).toBe('provider');
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      RouteSettings: {
+        'POST /hooks/orders': { ThrottlingRateLimit: orders.routeThrottle!.rateLimit, ThrottlingBurstLimit: orders.routeThrottle!.burstLimit },
+      },
+    });
   });
 
   test('the manifest settings reach the FIFO pipeline', () => {
@@ -91,6 +104,49 @@ describe('a retained stage (prod) with a standard and a FIFO provider', () => {
         'Fn::Join': ['', ['/aws/vendedlogs/hookline/shop-prod/api-access-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }]],
       },
     });
+  });
+
+  test("the API's 5xx alarm: every answer with a 5xx status, as the resolved manifest says", () => {
+    const api = Object.keys(template.findResources('AWS::ApiGatewayV2::Api'))[0];
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5xx',
+      Dimensions: [{ Name: 'ApiId', Value: { Ref: api } }],
+      Statistic: 'Sum',
+      Period: resolved.stage.monitoring.alarmPeriodSecs,
+      Threshold: resolved.stage.monitoring.apiServerErrors,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  test('the log metric filters count per provider and stage of this stack', () => {
+    const m = resolved.stage.monitoring.logMetrics;
+    for (const provider of ['stripe', 'orders']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: m.unauthorized.metricName,
+        Dimensions: [
+          { Name: 'provider', Value: provider },
+          { Name: 'stage', Value: 'prod' },
+        ],
+      });
+    }
+  });
+
+  test('the alarm topic is encrypted with a key of its own, which CloudWatch may use and which goes with the stack', () => {
+    const key = new Capture();
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] } });
+    const keys = template.findResources('AWS::KMS::Key');
+    expect(keys[key.asString()]).toMatchObject({ DeletionPolicy: 'Delete', Properties: { EnableKeyRotation: true, PendingWindowInDays: 7 } });
+    expect(keys[key.asString()].Properties.KeyPolicy.Statement).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        }),
+      ]),
+    );
   });
 
   test('alarms go to one SNS topic with the email subscription', () => {
@@ -205,5 +261,20 @@ describe('the stack refuses', () => {
     expect(() => new HooklineStack(new App(), 'acme-prod', { resolved, assetsDir: empty })).toThrow(
       /^the Lambda package of github-ingest is missing: .*x86_64\/github-ingest\/bootstrap\.zip\. Run `cargo xtask build` first/,
     );
+  });
+});
+
+describe('[project] tracing = true', () => {
+  test('every function traces actively, as the resolved manifest says', () => {
+    const { template, resolved } = synthStage(TRACED, 'prod');
+    expect(resolved.project.tracing).toBe(true);
+    template.resourceCountIs('AWS::Lambda::Function', 4);
+    template.allResourcesProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
+  });
+
+  test('and none without it', () => {
+    const { template, resolved } = synthStage(STANDARD_AND_FIFO, 'prod');
+    expect(resolved.project.tracing).toBe(false);
+    template.allResourcesProperties('AWS::Lambda::Function', { TracingConfig: Match.absent() });
   });
 });

@@ -77,10 +77,17 @@ describe('in a stage: one table, used by the processors that want it and nobody 
   });
 
   test('a pipeline whose document asks for the table refuses to be built without one', () => {
-    const stripeResolved = resolveStage(STANDARD_AND_FIFO, 'dev').resolved.providers[0];
+    const dev = resolveStage(STANDARD_AND_FIFO, 'dev').resolved;
     const stack = new Stack(new App(), 'Test');
     expect(
-      () => new ProviderPipeline(stack, 'stripe', { ...stripeResolved, ingestCode: fakeCode(), processorCode: fakeCode() }),
+      () =>
+        new ProviderPipeline(stack, 'stripe', {
+          ...dev.providers[0],
+          ingestCode: fakeCode(),
+          processorCode: fakeCode(),
+          stageName: dev.stage.name,
+          logMetrics: dev.stage.monitoring.logMetrics,
+        }),
     ).toThrow(/idempotency table/);
   });
 });

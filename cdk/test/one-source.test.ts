@@ -28,6 +28,7 @@ const FORBIDDEN: { what: string; pattern: RegExp; except?: string[] }[] = [
   { what: 'the largest timestamp tolerance (86400)', pattern: /\b86400\b/ },
   { what: 'the longest processor timeout (900)', pattern: /\b900\b/ },
   { what: 'the visibility factor (6 × the processor timeout)', pattern: /\b6 \*/ },
+  { what: "a FIFO queue's sends per second (300)", pattern: /\b300\b/ },
 ];
 
 test('lib/ has sources to check', () => {

@@ -23,6 +23,8 @@ function pipeline(provider: ResolvedProvider = STRIPE, extra: Extra = {}) {
     processorCode: fakeCode(),
     alarmTopic: topic,
     idempotencyTable: idempotency,
+    stageName: STAGE.name,
+    logMetrics: STAGE.monitoring.logMetrics,
     ...extra,
   });
   /** The logical id of a construct's CloudFormation resource. */
@@ -119,16 +121,16 @@ describe('standard queue (the defaults, as the resolved manifest gives them)', (
     });
   });
 
-  test('the event source: batch size, partial batch failures, no window and no concurrency limit', () => {
+  test("the event source: batch size, partial batch failures, no window and the document's concurrency limit", () => {
     expect(p.processor.maxBatchingWindowSecs).toBe(0);
-    expect(p.processor.maxConcurrency).toBeUndefined();
+    expect(p.processor.maxConcurrency).toBeGreaterThanOrEqual(2);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
       FunctionName: { Ref: processor },
       BatchSize: p.processor.batchSize,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       MaximumBatchingWindowInSeconds: Match.absent(),
-      ScalingConfig: Match.absent(),
+      ScalingConfig: { MaximumConcurrency: p.processor.maxConcurrency },
     });
   });
 
@@ -201,9 +203,10 @@ describe('standard queue (the defaults, as the resolved manifest gives them)', (
   });
 
   test('alarms: DLQ visible messages, oldest message age, ingest errors and throttles, all to the topic', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     const topic = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
     const actions = [{ Ref: topic }];
+    template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: actions, EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -220,16 +223,81 @@ describe('standard queue (the defaults, as the resolved manifest gives them)', (
       ComparisonOperator: 'GreaterThanThreshold',
       AlarmActions: actions,
     });
-    for (const metric of ['Errors', 'Throttles']) {
+    for (const [fn, metric, threshold] of [
+      [ingest, 'Errors', p.alarms.ingestErrors],
+      [ingest, 'Throttles', p.alarms.ingestThrottles],
+      [processor, 'Errors', p.alarms.processorErrors],
+      [processor, 'Throttles', p.alarms.processorThrottles],
+    ] as const) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/Lambda',
         MetricName: metric,
-        Dimensions: [{ Name: 'FunctionName', Value: { Ref: ingest } }],
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn } }],
         Statistic: 'Sum',
-        Threshold: 1,
+        Period: p.alarms.periodSecs,
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         AlarmActions: actions,
       });
     }
+  });
+
+  test('log metric filters: 401s and 503 queue_unavailable on the ingest logs, failed messages on the processor logs', () => {
+    const fns = template.findResources('AWS::Lambda::Function');
+    const logGroupOf = (fn: string) => fns[fn].Properties.LoggingConfig.LogGroup.Ref as string;
+    const m = STAGE.monitoring.logMetrics;
+    template.resourceCountIs('AWS::Logs::MetricFilter', 3);
+    for (const [metric, fn] of [
+      [m.unauthorized, ingest],
+      [m.queueUnavailable, ingest],
+      [m.failedItems, processor],
+    ] as const) {
+      const transformations = new Capture();
+      template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: { Ref: logGroupOf(fn) },
+        FilterPattern: metric.filterPattern,
+        MetricTransformations: transformations,
+      });
+      expect(transformations.asArray()).toEqual([
+        {
+          MetricNamespace: m.namespace,
+          MetricName: metric.metricName,
+          MetricValue: '1',
+          Dimensions: Object.entries(m.dimensions).map(([Key, Value]) => ({ Key, Value })),
+        },
+      ]);
+    }
+  });
+
+  test('alarms on the log metrics: per provider and stage, with the thresholds of the document', () => {
+    const m = STAGE.monitoring.logMetrics;
+    const dimensions = [
+      { Name: 'provider', Value: p.name },
+      { Name: 'stage', Value: STAGE.name },
+    ];
+    expect(Object.keys(m.dimensions)).toEqual(['provider', 'stage']);
+    for (const [metric, threshold] of [
+      [m.unauthorized, p.alarms.unauthorized],
+      [m.queueUnavailable, p.alarms.queueUnavailable],
+      [m.failedItems, p.alarms.failedItems],
+    ] as const) {
+      const description = new Capture();
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: m.namespace,
+        MetricName: metric.metricName,
+        Dimensions: dimensions,
+        Statistic: 'Sum',
+        Period: p.alarms.periodSecs,
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        AlarmDescription: description,
+      });
+      expect(description.asString()).toMatch(/^hookline stripe: /);
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: m.unauthorized.metricName,
+      AlarmDescription: Match.stringLikeRegexp('signing secret'),
+    });
   });
 });
 
@@ -281,7 +349,11 @@ describe('FIFO queue with most settings changed', () => {
 
 describe('the document is used as it is', () => {
   test('the oldest-message alarm threshold', () => {
-    const { template } = pipeline({ ...STRIPE, alarms: { oldestMessageAgeSecs: 1200 } });
+    const { template } = pipeline({ ...STRIPE, alarms: { ...STRIPE.alarms, oldestMessageAgeSecs: 1200, unauthorized: 42 } });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: STAGE.monitoring.logMetrics.unauthorized.metricName,
+      Threshold: 42,
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 1200 });
   });
 
@@ -347,5 +419,29 @@ describe('an existing secret', () => {
         ]),
       },
     });
+  });
+});
+
+describe('X-Ray tracing', () => {
+  test('off by default: no tracing config, no X-Ray permission', () => {
+    const { template } = pipeline();
+    template.allResourcesProperties('AWS::Lambda::Function', { TracingConfig: Match.absent() });
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('xray:');
+  });
+
+  test('on: both functions trace actively and may send their segments', () => {
+    const { construct, id, template } = pipeline(STRIPE, { tracing: true });
+    for (const fn of [construct.ingestFunction, construct.processorFunction]) {
+      const props = template.findResources('AWS::Lambda::Function')[id(fn)].Properties;
+      expect(props.TracingConfig).toEqual({ Mode: 'Active' });
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: props.Role['Fn::GetAtt'][0] }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' },
+          ]),
+        },
+      });
+    }
   });
 });

@@ -1,5 +1,5 @@
 /** The stages that the cdk-nag and cfn-lint suites synthesize: every kind of stack the app makes. */
-import { REPO_MANIFEST, STANDARD_AND_FIFO, StageOptions, X86_EXISTING_SECRET } from './helpers';
+import { REPO_MANIFEST, STANDARD_AND_FIFO, StageOptions, TRACED, X86_EXISTING_SECRET } from './helpers';
 
 export interface Variant {
   readonly name: string;
@@ -19,4 +19,5 @@ export const VARIANTS: Variant[] = [
     stage: 'prod',
   },
   { name: 'the repository manifest (hookline.toml)', toml: REPO_MANIFEST, stage: 'pr-1' },
+  { name: 'X-Ray tracing on', toml: TRACED, stage: 'traced' },
 ];

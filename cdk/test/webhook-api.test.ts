@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Capture, Template } from 'aws-cdk-lib/assertions';
+import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { WebhookApi, WebhookApiProps } from '../lib/webhook-api';
 import { fakeCode } from './helpers';
@@ -88,5 +88,32 @@ describe('WebhookApi', () => {
     ['burst over 5000', { throttlingBurstLimit: 5001 }, /throttlingBurstLimit 5001 is out of range: allowed 1–5000/],
   ])('rejects %s', (_name, props, message) => {
     expect(() => api(props)).toThrow(message);
+  });
+  test("a route's own throttle: in the stage's route settings, made after the route", () => {
+    const { stack, construct, handler } = api();
+    construct.addWebhookRoute('/webhooks/stripe', handler('Stripe'), 'stripe');
+    construct.addWebhookRoute('/hooks/orders', handler('Orders'), 'orders', { rateLimit: 300, burstLimit: 300 });
+    construct.addWebhookRoute('/hooks/other', handler('Other'), 'other', { rateLimit: 20, burstLimit: 40 });
+    const template = Template.fromStack(stack);
+    const settings = new Capture();
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+      RouteSettings: settings,
+    });
+    expect(settings.asObject()).toEqual({
+      'POST /hooks/orders': { ThrottlingRateLimit: 300, ThrottlingBurstLimit: 300 },
+      'POST /hooks/other': { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+    });
+    const routes = template.findResources('AWS::ApiGatewayV2::Route');
+    const routeId = (key: string) => Object.keys(routes).find((id) => routes[id].Properties.RouteKey === key)!;
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0];
+    expect(stage.DependsOn).toEqual(expect.arrayContaining([routeId('POST /hooks/orders'), routeId('POST /hooks/other')]));
+    expect(stage.DependsOn).not.toContain(routeId('POST /webhooks/stripe'));
+  });
+
+  test('without a route throttle the stage has no route settings', () => {
+    const { stack, construct, handler } = api();
+    construct.addWebhookRoute('/webhooks/stripe', handler('Stripe'), 'stripe');
+    Template.fromStack(stack).hasResourceProperties('AWS::ApiGatewayV2::Stage', { RouteSettings: Match.absent() });
   });
 });

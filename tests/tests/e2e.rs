@@ -187,7 +187,8 @@ name = "acme"
 template = "github"
 [providers.queue]
 max_receive_count = 2
-visibility_timeout_secs = 6
+# The least the manifest allows: 6 × the processor timeout + the batching window.
+visibility_timeout_secs = 7
 max_batching_window_secs = 1
 [providers.processor]
 timeout_secs = 1

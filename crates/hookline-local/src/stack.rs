@@ -213,12 +213,8 @@ impl DevStack {
             );
             let mut env = processor_env(provider, &endpoint, &idempotency_table);
             env.extend(config.extra_env.clone());
-            let processor_instances = provider
-                .processor
-                .max_concurrency
-                .map_or(config.max_instances, |c| {
-                    (c as usize).min(config.max_instances)
-                });
+            let processor_instances =
+                (provider.processor.max_concurrency as usize).min(config.max_instances);
             let processor = Function::new(
                 FunctionSpec {
                     name: provider.process_binary(),

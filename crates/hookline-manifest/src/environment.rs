@@ -30,6 +30,9 @@ pub fn ingest(provider: &Provider) -> Environment {
         vars::MAX_BODY_BYTES.into(),
         provider.ingest.max_body_bytes.to_string(),
     );
+    if let Some(group_by) = &provider.queue.group_by {
+        env.insert(vars::GROUP_BY.into(), group_by.to_string());
+    }
     let s = &provider.signing;
     for (var, value) in [
         (vars::GENERIC_HEADER, &s.header),
@@ -55,6 +58,13 @@ pub fn processor(provider: &Provider) -> Environment {
     if let Some(ttl) = provider.processor.idempotency_ttl_secs {
         env.insert(vars::IDEMPOTENCY_TTL_SECS.into(), ttl.to_string());
     }
+    env
+}
+
+/// A function's environment on a deployed stage: the stage is in its log lines and metrics. The
+/// local stack leaves it out: the runtime's default is the local stage.
+pub fn with_stage(mut env: Environment, stage: &str) -> Environment {
+    env.insert(vars::STAGE.into(), stage.to_owned());
     env
 }
 
@@ -178,5 +188,33 @@ mod tests {
         assert_eq!(env[vars::LOG], "info");
         assert!(!env.contains_key(vars::GENERIC_HEADER));
         assert_eq!(processor(&p)[vars::PROCESS_CONCURRENCY], "8");
+        assert!(
+            !env.contains_key(vars::GROUP_BY),
+            "a standard queue has no groups"
+        );
+    }
+
+    #[test]
+    fn a_fifo_provider_gets_its_group_by_and_the_runtime_reads_it_back() {
+        for (extra, expected) in [
+            ("", "provider"),
+            (
+                "group_by = \"/data/object/customer\"\n",
+                "/data/object/customer",
+            ),
+            ("group_by = \"X-Shop\"\n", "x-shop"),
+        ] {
+            let p = provider(&format!("[providers.queue]\nkind = \"fifo\"\n{extra}"));
+            let mut env = ingest(&p);
+            assert_eq!(env[vars::GROUP_BY], expected);
+            let names = ResourceEnvironment::names();
+            env.insert(
+                names.queue_url,
+                "http://127.0.0.1:9324/000000000000/orders.fifo".into(),
+            );
+            env.insert(names.signing_secret, "s3cret".into());
+            let config = IngestConfig::from_lookup(|var| env.get(var).cloned()).unwrap();
+            assert_eq!(Some(config.group_by), p.queue.group_by);
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! region = "eu-west-1"
 //! architecture = "arm64"   # or "x86_64"
 //! alarm_email = "ops@example.com"  # optional: alarms by email
+//! tracing = true           # optional: X-Ray active tracing
 //!
 //! [[providers]]
 //! name = "stripe"
@@ -20,6 +21,7 @@
 
 pub mod environment;
 pub mod limits;
+pub mod monitoring;
 mod raw;
 mod resolved;
 pub mod stage;
@@ -27,7 +29,7 @@ mod validate;
 
 pub use resolved::{
     ProviderOutputs, RESOLVED_VERSION, ResolveError, Resolved, ResolvedIngest, ResolvedProvider,
-    ResolvedTable, StageOptions, lambda_zip, provider_outputs, resolve,
+    ResolvedTable, RouteThrottle, StageOptions, lambda_zip, provider_outputs, resolve,
 };
 pub use stage::{Stage, StageError};
 
@@ -61,6 +63,9 @@ pub struct Project {
     pub architecture: Architecture,
     /// An address subscribed (by email, through SNS) to the stack's alarms; none by default.
     pub alarm_email: Option<String>,
+    /// X-Ray active tracing on every function (default off): a trace per delivery, from ingest
+    /// through the queue to the processor.
+    pub tracing: bool,
 }
 
 /// A Lambda architecture.
@@ -143,7 +148,8 @@ pub struct Ingest {
 pub enum QueueKind {
     /// At-least-once, best-effort order, nearly unlimited throughput.
     Standard,
-    /// Ordered per provider, deduplicated by delivery id for 5 minutes.
+    /// Ordered per message group (`group_by`; default one group per provider), deduplicated
+    /// by delivery id for 5 minutes.
     Fifo,
 }
 
@@ -168,10 +174,15 @@ pub struct Queue {
     pub max_batching_window_secs: u32,
     /// Receives before a message moves to the DLQ (default 5; 1–1000).
     pub max_receive_count: u32,
-    /// Visibility timeout (default 6 × the processor timeout, as AWS recommends; at least that).
+    /// Visibility timeout (default 6 × the processor timeout + the batching window, as AWS
+    /// recommends; at least that).
     pub visibility_timeout_secs: u32,
-    /// Message retention (default 4 days; 60 s – 14 days).
+    /// Message retention (default 4 days; 60 s – 11 days for standard queues, whose messages
+    /// keep their enqueue time in the 14-day DLQ; 60 s – 14 days for FIFO).
     pub retention_secs: u32,
+    /// FIFO queues: where a delivery's message group id comes from (default: one group for the
+    /// provider); `None` for standard queues, which have no groups.
+    pub group_by: Option<hookline::queue::GroupBy>,
 }
 
 /// Processor function settings.
@@ -181,8 +192,9 @@ pub struct Processor {
     pub timeout_secs: u32,
     /// Function memory (default 256; 128–10 240).
     pub memory_mb: u32,
-    /// Most concurrent invocations the event source starts (2–1000; default: no limit).
-    pub max_concurrency: Option<u32>,
+    /// Most concurrent invocations the event source starts (2–1000; default 10, see
+    /// [`limits::DEFAULT_MAX_CONCURRENCY`]).
+    pub max_concurrency: u32,
     /// Messages of a standard-queue batch one invocation handles at once (default 8; 1–1000;
     /// FIFO batches are always handled one at a time, in order).
     pub concurrency: u32,

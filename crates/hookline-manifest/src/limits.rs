@@ -29,9 +29,17 @@ pub const PROCESSOR_TIMEOUT_SECS: RangeInclusive<u64> = 1..=900;
 pub const DEFAULT_PROCESSOR_MEMORY_MB: u64 = 256;
 /// Function memory: Lambda's range (Lambda quotas, "Function memory allocation").
 pub const MEMORY_MB: RangeInclusive<u64> = 128..=10_240;
-/// Event source concurrency: Lambda's range for `ScalingConfig.MaximumConcurrency` (Lambda
-/// "Configuring maximum concurrency for Amazon SQS event sources").
+/// Event source concurrency: Lambda's range for `ScalingConfig.MaximumConcurrency` (Lambda API
+/// reference, "ScalingConfig": minimum 2, maximum 1000).
 pub const MAX_CONCURRENCY: RangeInclusive<u64> = 2..=1000;
+/// Event source concurrency when none is set: 10 processor instances per provider at most.
+/// Without a limit, Lambda scales an SQS event source up to 1,250 concurrent invocations while
+/// it drains a backlog, more than an account's default 1,000 (new accounts get less): the
+/// ingest functions of every provider are then throttled and live webhooks refused (API
+/// Gateway answers 5xx) while old ones are processed. Ten leaves 99 % of a default account to
+/// everything else, still processes up to 10 batches (100 deliveries by default) at once, and
+/// is twice the five concurrent batches Lambda starts an SQS event source with.
+pub const DEFAULT_MAX_CONCURRENCY: u64 = 10;
 /// Messages of a standard batch handled at once by one processor (the runtime's default).
 pub const DEFAULT_PROCESS_CONCURRENCY: u64 = hookline::process::DEFAULT_CONCURRENCY as u64;
 /// The runtime's bounds on the same.
@@ -61,21 +69,66 @@ pub const FIFO_BATCHING_WINDOW_SECS: RangeInclusive<u64> = 0..=0;
 pub const DEFAULT_MAX_RECEIVE_COUNT: u64 = 5;
 /// `maxReceiveCount` of a redrive policy (SQS "Using dead-letter queues").
 pub const MAX_RECEIVE_COUNT: RangeInclusive<u64> = 1..=1000;
-/// The visibility timeout is at least this many times the processor timeout (Lambda "Using
-/// Lambda with Amazon SQS": "set the source queue's visibility timeout to at least six times the
-/// timeout that you configure on your function").
+/// The visibility timeout is at least this many times the processor timeout, plus the batching
+/// window (Lambda developer guide, "Using Lambda with Amazon SQS": "We recommend setting your
+/// queue's visibility timeout to six times your function timeout, plus the value of
+/// MaximumBatchingWindowInSeconds"): Lambda holds the messages it gathers for the window, then
+/// needs time to retry a throttled invocation. [`min_visibility_timeout_secs`] applies it.
 pub const VISIBILITY_TIMEOUT_FACTOR: u64 = 6;
+
+/// The smallest visibility timeout AWS recommends for a processor timeout and a batching window
+/// (see [`VISIBILITY_TIMEOUT_FACTOR`]); also the default.
+pub const fn min_visibility_timeout_secs(
+    processor_timeout_secs: u64,
+    batching_window_secs: u64,
+) -> u64 {
+    VISIBILITY_TIMEOUT_FACTOR * processor_timeout_secs + batching_window_secs
+}
 /// Visibility timeouts: 0 s to 12 hours (SQS `SetQueueAttributes`, `VisibilityTimeout`).
 pub const VISIBILITY_TIMEOUT_SECS: RangeInclusive<u64> = 0..=43_200;
-/// Retention when none is set: SQS's own default, 4 days.
+/// Retention when none is set: SQS's own default, 4 days (a failed delivery then has at least
+/// 10 days in the dead-letter queue of a standard queue).
 pub const DEFAULT_RETENTION_SECS: u64 = 4 * 24 * 3600;
-/// Retention: 60 s to 14 days (SQS `SetQueueAttributes`, `MessageRetentionPeriod`).
+/// Retention: 60 s to 14 days (SQS `SetQueueAttributes`, `MessageRetentionPeriod`). The range of
+/// a FIFO queue; a standard queue's is [`STANDARD_RETENTION_SECS`].
 pub const RETENTION_SECS: RangeInclusive<u64> = 60..=14 * 24 * 3600;
 /// The dead-letter queue keeps messages as long as SQS allows, so a failure can be looked at.
-pub const DLQ_RETENTION_SECS: u64 = 14 * 24 * 3600;
+pub const DLQ_RETENTION_SECS: u64 = *RETENTION_SECS.end();
+/// The least time a message of a standard queue spends in its dead-letter queue before it
+/// expires there: 3 days, a long weekend between the DLQ alarm and someone looking.
+pub const DLQ_MIN_DWELL_SECS: u64 = 3 * 24 * 3600;
+/// Retention of a standard queue: at most the DLQ's less [`DLQ_MIN_DWELL_SECS`] (11 days). A
+/// message moved to a standard DLQ keeps its original enqueue timestamp, so it expires there at
+/// the DLQ's retention counted from when it was first sent: "always set the retention period of
+/// a dead-letter queue to be longer than the retention period of the original queue" (SQS
+/// developer guide, "Setting-up dead-letter queue retention"). A FIFO queue's message gets a new
+/// enqueue timestamp when it moves (same page), so FIFO queues keep the whole range.
+pub const STANDARD_RETENTION_SECS: RangeInclusive<u64> =
+    *RETENTION_SECS.start()..=DLQ_RETENTION_SECS - DLQ_MIN_DWELL_SECS;
+
+/// Sends a second a FIFO queue takes without high throughput mode, which the stack does not turn
+/// on (SQS developer guide, "Troubleshoot FIFO throttling issues": "By default, FIFO queues
+/// support 300 transactions per second, per API action for SendMessage, ReceiveMessage, and
+/// DeleteMessage"). Ingest sends one message per request, so a FIFO provider's route is
+/// throttled to this rate, with a burst of as many: a higher rate would only turn into
+/// ThrottlingException, retries and 503s.
+pub const FIFO_SENDS_PER_SEC: u64 = 300;
 
 /// The oldest-message alarm fires after this long, or after half the retention when shorter.
 pub const OLDEST_MESSAGE_ALARM_SECS: u64 = 3600;
+/// The period the count alarms (errors, throttles, 401s, 503s, failed messages, 5xx) count over.
+pub const ALARM_PERIOD_SECS: u64 = 300;
+/// 401s in a period that raise the alarm: a secret unset, or rotated on one side only, refuses
+/// every delivery, while the internet's scanners hitting the URL now and then should not wake
+/// anyone.
+pub const UNAUTHORIZED_ALARM_COUNT: u64 = 10;
+/// Messages reported failed in a period that raise the alarm: more than the retries of one
+/// delivery (its failures are retried one visibility timeout apart), fewer than a failing
+/// handler produces. Failures for good show in the DLQ alarm anyway.
+pub const FAILED_ITEMS_ALARM_COUNT: u64 = 5;
+/// 5xx answers of the API in a period that raise its alarm: one, since each is a delivery that
+/// was not stored (GitHub never retries it).
+pub const API_SERVER_ERRORS_ALARM_COUNT: u64 = 1;
 
 /// Log retention of a retained stage's functions and API, in days.
 pub const LOG_RETENTION_DAYS: u32 = 30;

@@ -20,6 +20,7 @@ pub(crate) struct RawProject {
     pub region: Option<Spanned<String>>,
     pub architecture: Option<Spanned<String>>,
     pub alarm_email: Option<Spanned<String>>,
+    pub tracing: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize)]
@@ -70,6 +71,7 @@ pub(crate) struct RawQueue {
     pub max_receive_count: Option<Spanned<i64>>,
     pub visibility_timeout_secs: Option<Spanned<i64>>,
     pub retention_secs: Option<Spanned<i64>>,
+    pub group_by: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::environment::{self, Environment, ResourceEnvironment};
 use crate::limits;
+use crate::monitoring::{ResolvedAlarms, ResolvedMonitoring};
 use crate::stage::{
     Stage, TAG_EXPIRES_AT, TAG_PR, TAG_PROJECT, TAG_STAGE, idempotency_table_name, output_prefix,
 };
@@ -83,6 +84,8 @@ pub struct ResolvedProject {
     pub name: String,
     /// The functions' architecture: `arm64` or `x86_64`.
     pub architecture: Architecture,
+    /// X-Ray active tracing on every function.
+    pub tracing: bool,
 }
 
 /// The stage and its stack.
@@ -127,6 +130,8 @@ pub struct ResolvedStage {
     pub tags: BTreeMap<String, String>,
     /// The stack's own outputs, by what they hold.
     pub outputs: StackOutputs,
+    /// What the stack alarms on beyond AWS's own metrics.
+    pub monitoring: ResolvedMonitoring,
     /// The idempotency store's DynamoDB table.
     pub idempotency_table: ResolvedTable,
 }
@@ -193,6 +198,20 @@ pub struct ResolvedProvider {
     pub alarms: ResolvedAlarms,
     /// The provider's stack outputs, by what they hold.
     pub outputs: ProviderOutputs,
+    /// The route's own throttle, tighter than the API's (FIFO providers: what their queue
+    /// takes, [`limits::FIFO_SENDS_PER_SEC`]); absent: the API's.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub route_throttle: Option<RouteThrottle>,
+}
+
+/// A route's throttle (API Gateway HTTP API route settings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteThrottle {
+    /// Steady requests per second.
+    pub rate_limit: u64,
+    /// Requests above the rate, at once.
+    pub burst_limit: u64,
 }
 
 /// A function.
@@ -233,9 +252,8 @@ pub struct ResolvedProcessor {
     pub batch_size: u32,
     /// Seconds to gather a batch (0: none).
     pub max_batching_window_secs: u32,
-    /// Most concurrent invocations (absent: no limit).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub max_concurrency: Option<u32>,
+    /// Most concurrent invocations (`ScalingConfig.MaximumConcurrency`).
+    pub max_concurrency: u32,
     /// Whether its handlers run at most once per delivery: then it gets the stage's
     /// idempotency table (`stage.idempotency_table`), else it runs without the store.
     pub idempotency: bool,
@@ -255,15 +273,10 @@ pub struct ResolvedQueue {
     pub retention_secs: u32,
     /// The dead-letter queue's retention, in seconds.
     pub dlq_retention_secs: u64,
-}
-
-/// Alarm thresholds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ResolvedAlarms {
-    /// The oldest-message alarm fires past this age, in seconds (below the retention, or
-    /// messages would expire before it fires).
-    pub oldest_message_age_secs: u64,
+    /// FIFO queues: where the message group id comes from (`provider`, a header name, a JSON
+    /// pointer); absent for standard queues.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub group_by: Option<String>,
 }
 
 /// The names of a provider's stack outputs.
@@ -345,6 +358,7 @@ pub fn resolve(
         project: ResolvedProject {
             name: project.clone(),
             architecture,
+            tracing: manifest.project.tracing,
         },
         stage: ResolvedStage {
             name: stage.name.clone(),
@@ -369,11 +383,12 @@ pub fn resolve(
                 alarm_topic_arn: "AlarmTopicArn".to_owned(),
             },
             idempotency_table: ResolvedTable::idempotency(project, &stage.name),
+            monitoring: crate::monitoring::monitoring(),
         },
         providers: manifest
             .providers
             .iter()
-            .map(|p| resolve_provider(p, architecture))
+            .map(|p| resolve_provider(p, architecture, &stage.name))
             .collect(),
     })
 }
@@ -394,7 +409,7 @@ pub fn provider_outputs(provider: &str) -> ProviderOutputs {
     }
 }
 
-fn resolve_provider(p: &Provider, architecture: Architecture) -> ResolvedProvider {
+fn resolve_provider(p: &Provider, architecture: Architecture, stage: &str) -> ResolvedProvider {
     let function = |binary: String, timeout_secs, memory_mb, environment| ResolvedFunction {
         zip: lambda_zip(architecture, &binary),
         binary,
@@ -414,7 +429,7 @@ fn resolve_provider(p: &Provider, architecture: Architecture) -> ResolvedProvide
                 p.ingest_binary(),
                 p.ingest.timeout_secs,
                 p.ingest.memory_mb,
-                environment::ingest(p),
+                environment::with_stage(environment::ingest(p), stage),
             ),
             resource_environment: ResourceEnvironment::names(),
         },
@@ -423,7 +438,7 @@ fn resolve_provider(p: &Provider, architecture: Architecture) -> ResolvedProvide
                 p.process_binary(),
                 p.processor.timeout_secs,
                 p.processor.memory_mb,
-                environment::processor(p),
+                environment::with_stage(environment::processor(p), stage),
             ),
             batch_size: p.queue.batch_size,
             max_batching_window_secs: p.queue.max_batching_window_secs,
@@ -436,12 +451,14 @@ fn resolve_provider(p: &Provider, architecture: Architecture) -> ResolvedProvide
             visibility_timeout_secs: p.queue.visibility_timeout_secs,
             retention_secs: p.queue.retention_secs,
             dlq_retention_secs: limits::DLQ_RETENTION_SECS,
+            group_by: p.queue.group_by.as_ref().map(ToString::to_string),
         },
-        alarms: ResolvedAlarms {
-            // The retention is at least 60 s, so half of it is at least 30 s.
-            oldest_message_age_secs: limits::OLDEST_MESSAGE_ALARM_SECS.min(retention / 2),
-        },
+        alarms: ResolvedAlarms::new(retention),
         outputs: provider_outputs(&p.name),
+        route_throttle: (p.queue.kind == QueueKind::Fifo).then_some(RouteThrottle {
+            rate_limit: limits::FIFO_SENDS_PER_SEC,
+            burst_limit: limits::FIFO_SENDS_PER_SEC,
+        }),
     }
 }
 

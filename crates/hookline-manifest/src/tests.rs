@@ -30,6 +30,7 @@ fn a_two_line_provider_gets_every_default() {
             region: "us-east-1".into(),
             architecture: Architecture::Arm64,
             alarm_email: None,
+            tracing: false,
         }
     );
     let p = &m.providers[0];
@@ -53,7 +54,8 @@ fn a_two_line_provider_gets_every_default() {
             max_batching_window_secs: 0,
             max_receive_count: 5,
             visibility_timeout_secs: 180,
-            retention_secs: 345_600
+            retention_secs: 345_600,
+            group_by: None,
         }
     );
     assert_eq!(
@@ -61,7 +63,7 @@ fn a_two_line_provider_gets_every_default() {
         Processor {
             timeout_secs: 30,
             memory_mb: 256,
-            max_concurrency: None,
+            max_concurrency: 10,
             concurrency: 8,
             idempotency_ttl_secs: Some(259_200),
         }
@@ -84,6 +86,7 @@ name = "acme-hooks"
 region = "eu-west-1"
 architecture = "x86_64"
 alarm_email = "ops@example.com"
+tracing = true
 
 [[providers]]
 name = "vendor"
@@ -116,13 +119,113 @@ max_concurrency = 4
     let m = parse(source, "hookline.toml").unwrap();
     assert_eq!(m.project.architecture, Architecture::X86_64);
     assert_eq!(m.project.alarm_email.as_deref(), Some("ops@example.com"));
+    assert!(m.project.tracing);
     let p = m.provider("vendor").unwrap();
     assert_eq!(p.route, "/hooks/vendor.v2");
     assert_eq!(p.signing.prefix.as_deref(), Some("v1="));
     assert_eq!(p.queue.kind, QueueKind::Fifo);
     assert_eq!(p.queue.visibility_timeout_secs, 600);
-    assert_eq!(p.processor.max_concurrency, Some(4));
+    assert_eq!(p.processor.max_concurrency, 4);
     assert_eq!(p.vars.get("greeting").map(String::as_str), Some("hi"));
+}
+
+/// Lambda developer guide, "Using Lambda with Amazon SQS": the visibility timeout is six times
+/// the function timeout plus the batching window, since Lambda holds gathered messages that long.
+#[test]
+fn the_default_visibility_timeout_adds_the_batching_window_to_six_processor_timeouts() {
+    let m = parse(
+        &with_provider("[providers.queue]\nbatch_size = 100\nmax_batching_window_secs = 300"),
+        "hookline.toml",
+    )
+    .unwrap();
+    assert_eq!(m.providers[0].queue.visibility_timeout_secs, 6 * 30 + 300);
+    let m = parse(
+        &with_provider(
+            "[providers.processor]\ntimeout_secs = 900\n[providers.queue]\nbatch_size = 20\nmax_batching_window_secs = 1",
+        ),
+        "hookline.toml",
+    )
+    .unwrap();
+    assert_eq!(m.providers[0].queue.visibility_timeout_secs, 5401);
+    assert_eq!(limits::min_visibility_timeout_secs(30, 0), 180);
+}
+
+/// SQS developer guide, "Setting-up dead-letter queue retention": a standard queue's message
+/// keeps its enqueue timestamp in the DLQ, a FIFO queue's gets a new one.
+#[test]
+fn a_standard_queue_keeps_messages_for_less_than_its_dlq_and_a_fifo_queue_as_long() {
+    let retention = |extra: &str| {
+        parse(&with_provider(extra), "hookline.toml").map(|m| m.providers[0].queue.retention_secs)
+    };
+    assert_eq!(retention(""), Ok(345_600));
+    assert_eq!(
+        u64::from(retention("[providers.queue]\nretention_secs = 950400").unwrap()),
+        limits::DLQ_RETENTION_SECS - limits::DLQ_MIN_DWELL_SECS
+    );
+    let e = retention("[providers.queue]\nretention_secs = 950401").unwrap_err();
+    assert_eq!(
+        e.message,
+        "950401 is out of range: allowed 60–950400 for a standard queue: a message moved to its dead-letter queue keeps the time it was first queued, and the DLQ keeps messages 14 days from then, so the queue's retention must leave at least 3 days there (FIFO queues, which reset that time, allow up to 1209600)"
+    );
+    assert_eq!(
+        retention("[providers.queue]\nkind = \"fifo\"\nretention_secs = 1209600"),
+        Ok(1_209_600)
+    );
+    const { assert!(limits::DEFAULT_RETENTION_SECS < *limits::STANDARD_RETENTION_SECS.end()) };
+}
+
+#[test]
+fn the_event_source_concurrency_has_a_default_and_lambdas_range() {
+    let concurrency = |extra: &str| {
+        parse(&with_provider(extra), "hookline.toml")
+            .map(|m| m.providers[0].processor.max_concurrency)
+    };
+    assert_eq!(concurrency(""), Ok(10));
+    assert_eq!(
+        u64::from(concurrency("").unwrap()),
+        limits::DEFAULT_MAX_CONCURRENCY
+    );
+    assert_eq!(
+        concurrency("[providers.processor]\nmax_concurrency = 2"),
+        Ok(2)
+    );
+    assert_eq!(
+        concurrency("[providers.processor]\nmax_concurrency = 1000"),
+        Ok(1000)
+    );
+}
+
+#[test]
+fn a_fifo_queue_groups_by_provider_unless_told_otherwise() {
+    use hookline::queue::GroupBy;
+    let group_by = |extra: &str| {
+        parse(&with_provider(extra), "hookline.toml").map(|m| m.providers[0].queue.group_by.clone())
+    };
+    assert_eq!(
+        group_by("[providers.queue]\nkind = \"fifo\""),
+        Ok(Some(GroupBy::Provider))
+    );
+    assert_eq!(
+        group_by("[providers.queue]\nkind = \"fifo\"\ngroup_by = \"/data/object/customer\""),
+        Ok(Some(GroupBy::Pointer("/data/object/customer".into())))
+    );
+    assert_eq!(
+        group_by("[providers.queue]\nkind = \"fifo\"\ngroup_by = \"X-Shopify-Shop-Domain\""),
+        Ok(Some(GroupBy::Header("x-shopify-shop-domain".into())))
+    );
+    assert_eq!(group_by(""), Ok(None));
+    let e = group_by("[providers.queue]\ngroup_by = \"provider\"").unwrap_err();
+    assert_eq!(
+        (e.field.as_deref(), e.line),
+        (Some("providers.stripe.queue.group_by"), Some(9))
+    );
+    assert!(e.message.starts_with("only applies to FIFO queues"), "{e}");
+    let e = group_by("[providers.queue]\nkind = \"fifo\"\ngroup_by = \"/data/~x\"").unwrap_err();
+    assert_eq!(
+        (e.field.as_deref(), e.line),
+        (Some("providers.stripe.queue.group_by"), Some(10))
+    );
+    assert!(e.message.contains("RFC 6901"), "{e}");
 }
 
 #[test]
@@ -220,6 +323,11 @@ fn values_outside_aws_ranges_name_file_line_and_field() {
             "at least 360",
         ),
         (
+            "[providers.queue]\nbatch_size = 100\nmax_batching_window_secs = 60\nvisibility_timeout_secs = 180",
+            "providers.stripe.queue.visibility_timeout_secs",
+            "+ the batching window (60 s), as AWS recommends: use at least 240",
+        ),
+        (
             "[providers.processor]\ntimeout_secs = 901",
             "providers.stripe.processor.timeout_secs",
             "allowed 1–900",
@@ -231,6 +339,16 @@ fn values_outside_aws_ranges_name_file_line_and_field() {
         ),
         (
             "[providers.queue]\nretention_secs = 59",
+            "providers.stripe.queue.retention_secs",
+            "allowed 60–950400 for a standard queue",
+        ),
+        (
+            "[providers.queue]\nretention_secs = 1209600",
+            "providers.stripe.queue.retention_secs",
+            "keeps the time it was first queued",
+        ),
+        (
+            "[providers.queue]\nkind = \"fifo\"\nretention_secs = 1209601",
             "providers.stripe.queue.retention_secs",
             "allowed 60–1209600",
         ),

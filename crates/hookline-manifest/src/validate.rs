@@ -8,17 +8,19 @@ use toml::Spanned;
 use crate::limits::*;
 use crate::raw::{RawManifest, RawProvider};
 use crate::{
-    Architecture, Ingest, Manifest, ManifestError, Processor, Project, Provider, Queue, QueueKind,
-    SCHEMES, Signing, is_valid_name, line_of,
+    Architecture, Ingest, Manifest, ManifestError, Processor, Project, Provider, SCHEMES, Signing,
+    is_valid_name, line_of,
 };
 
-struct Ctx<'a> {
+mod queue;
+
+pub(crate) struct Ctx<'a> {
     source: &'a str,
     file: &'a str,
 }
 
 impl Ctx<'_> {
-    fn error(
+    pub(crate) fn error(
         &self,
         span: Option<Range<usize>>,
         field: &str,
@@ -33,7 +35,7 @@ impl Ctx<'_> {
     }
 
     /// An integer field: its default when absent, else checked against `allowed`.
-    fn int(
+    pub(crate) fn int(
         &self,
         value: &Option<Spanned<i64>>,
         field: &str,
@@ -59,7 +61,7 @@ impl Ctx<'_> {
     }
 
     /// A string field restricted to `allowed`.
-    fn choice<'v>(
+    pub(crate) fn choice<'v>(
         &self,
         value: &'v Option<Spanned<String>>,
         field: &str,
@@ -83,7 +85,7 @@ impl Ctx<'_> {
 }
 
 /// Every range above fits a `u32`.
-fn u32_of(n: u64) -> u32 {
+pub(crate) fn u32_of(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
@@ -159,6 +161,7 @@ pub(crate) fn resolve(
         region,
         architecture,
         alarm_email,
+        tracing: project.tracing.is_some_and(Spanned::into_inner),
     };
 
     let mut providers: Vec<Provider> = Vec::new();
@@ -436,15 +439,12 @@ fn resolve_provider(
             DEFAULT_PROCESSOR_MEMORY_MB,
             MEMORY_MB,
         )?),
-        max_concurrency: match &p.max_concurrency {
-            None => None,
-            some => Some(u32_of(ctx.int(
-                some,
-                &at("processor.max_concurrency"),
-                *MAX_CONCURRENCY.start(),
-                MAX_CONCURRENCY,
-            )?)),
-        },
+        max_concurrency: u32_of(ctx.int(
+            &p.max_concurrency,
+            &at("processor.max_concurrency"),
+            DEFAULT_MAX_CONCURRENCY,
+            MAX_CONCURRENCY,
+        )?),
         concurrency: u32_of(ctx.int(
             &p.concurrency,
             &at("processor.concurrency"),
@@ -475,78 +475,7 @@ fn resolve_provider(
         },
     };
 
-    let q = &raw.queue;
-    let kind = match ctx.choice(
-        &q.kind,
-        &at("queue.kind"),
-        "standard",
-        &["standard", "fifo"],
-    )? {
-        "fifo" => QueueKind::Fifo,
-        _ => QueueKind::Standard,
-    };
-    let fifo = kind == QueueKind::Fifo;
-    let batch_size = ctx.int(
-        &q.batch_size,
-        &at("queue.batch_size"),
-        DEFAULT_BATCH_SIZE,
-        if fifo {
-            FIFO_BATCH_SIZE
-        } else {
-            STANDARD_BATCH_SIZE
-        },
-    )?;
-    let window = ctx
-        .int(
-            &q.max_batching_window_secs,
-            &at("queue.max_batching_window_secs"),
-            0,
-            if fifo {
-                FIFO_BATCHING_WINDOW_SECS
-            } else {
-                STANDARD_BATCHING_WINDOW_SECS
-            },
-        )
-        .map_err(|mut e| {
-            if fifo {
-                e.message
-                    .push_str(" (Lambda has no batching window for FIFO queues)");
-            }
-            e
-        })?;
-    if batch_size > BATCH_SIZE_WITHOUT_WINDOW && window < 1 {
-        let span = q.batch_size.as_ref().map(Spanned::span);
-        return Err(ctx.error(span, &at("queue.batch_size"), format!("a batch size of {batch_size} (over {BATCH_SIZE_WITHOUT_WINDOW}) needs queue.max_batching_window_secs of at least 1")));
-    }
-    let min_visibility = VISIBILITY_TIMEOUT_FACTOR * u64::from(processor.timeout_secs);
-    let visibility = ctx.int(
-        &q.visibility_timeout_secs,
-        &at("queue.visibility_timeout_secs"),
-        min_visibility.min(*VISIBILITY_TIMEOUT_SECS.end()),
-        VISIBILITY_TIMEOUT_SECS,
-    )?;
-    if visibility < min_visibility {
-        let span = q.visibility_timeout_secs.as_ref().map(Spanned::span);
-        return Err(ctx.error(span, &at("queue.visibility_timeout_secs"), format!("{visibility} s is less than {VISIBILITY_TIMEOUT_FACTOR} × the processor timeout ({} s), as AWS recommends: use at least {min_visibility}", processor.timeout_secs)));
-    }
-    let queue = Queue {
-        kind,
-        batch_size: u32_of(batch_size),
-        max_batching_window_secs: u32_of(window),
-        max_receive_count: u32_of(ctx.int(
-            &q.max_receive_count,
-            &at("queue.max_receive_count"),
-            DEFAULT_MAX_RECEIVE_COUNT,
-            MAX_RECEIVE_COUNT,
-        )?),
-        visibility_timeout_secs: u32_of(visibility),
-        retention_secs: u32_of(ctx.int(
-            &q.retention_secs,
-            &at("queue.retention_secs"),
-            DEFAULT_RETENTION_SECS,
-            RETENTION_SECS,
-        )?),
-    };
+    let queue = queue::queue(ctx, &raw.queue, &at, processor.timeout_secs)?;
 
     Ok(Provider {
         name,

@@ -14,9 +14,11 @@
 //! | `HOOKLINE_GENERIC_ALGORITHM` | generic-hmac: `sha1`, `sha256`, `sha512` | `sha256` |
 //! | `HOOKLINE_GENERIC_ENCODING` | generic-hmac: `hex` or `base64` | `hex` |
 //! | `HOOKLINE_GENERIC_PREFIX` | generic-hmac: text before the signature, e.g. `sha256=` | none |
+//! | `HOOKLINE_GROUP_BY` | ingest, FIFO queues: `provider`, a header name or a JSON pointer into the body ([`GroupBy`]) | `provider` |
 //! | `HOOKLINE_PROCESS_CONCURRENCY` | processor: messages of a standard batch handled at once | `8` |
 //! | `HOOKLINE_IDEMPOTENCY_TABLE` | processor: the DynamoDB table of idempotency records; set = each delivery's handler runs at most once to completion | unset: off |
 //! | `HOOKLINE_IDEMPOTENCY_TTL_SECS` | processor: how long a completed delivery's record is kept | `259200` (72 h) |
+//! | `HOOKLINE_STAGE` | the stage, in log lines and metrics (both functions) | `local` |
 //! | `HOOKLINE_LOG` | log filter of both functions | `info` |
 //! | `HOOKLINE_IDEMPOTENCY_TABLE` | processor: the idempotency store's DynamoDB table | none |
 //!
@@ -29,7 +31,7 @@ use std::time::Duration;
 
 use crate::ingest::DEFAULT_MAX_BODY_BYTES;
 use crate::process::DEFAULT_CONCURRENCY;
-use crate::queue::SQS_MAX_MESSAGE_BYTES;
+use crate::queue::{GroupBy, SQS_MAX_MESSAGE_BYTES};
 use crate::secrets::SecretSource;
 use crate::verify::{GenericHmac, Scheme};
 
@@ -60,6 +62,8 @@ pub mod vars {
     pub const GENERIC_ENCODING: &str = "HOOKLINE_GENERIC_ENCODING";
     /// generic-hmac: text before the signature.
     pub const GENERIC_PREFIX: &str = "HOOKLINE_GENERIC_PREFIX";
+    /// Where a FIFO queue's message group id comes from (ingest).
+    pub const GROUP_BY: &str = "HOOKLINE_GROUP_BY";
     /// Messages of a standard batch handled at once (processor).
     pub const PROCESS_CONCURRENCY: &str = "HOOKLINE_PROCESS_CONCURRENCY";
     /// The idempotency table (processor; known only once the table exists). Unset: off.
@@ -68,6 +72,8 @@ pub mod vars {
     pub const IDEMPOTENCY_TTL_SECS: &str = "HOOKLINE_IDEMPOTENCY_TTL_SECS";
     /// Log filter (both functions): a level, or `target=level` directives.
     pub const LOG: &str = "HOOKLINE_LOG";
+    /// The stage the function belongs to (both functions), in its log lines and metrics.
+    pub const STAGE: &str = "HOOKLINE_STAGE";
 }
 
 /// The idempotency table's layout, as the idempotency store reads and writes it: the table is
@@ -88,6 +94,8 @@ pub const DEFAULT_IDEMPOTENCY_TTL_SECS: u64 = 72 * 3600;
 /// The longest idempotency window: 30 days (records are small, but a window longer than the
 /// queues' 14-day retention and any provider's retries protects nothing more).
 pub const MAX_IDEMPOTENCY_TTL_SECS: u64 = 30 * 86_400;
+/// The stage when `HOOKLINE_STAGE` is unset: the local stack's (`cargo xtask dev`).
+pub const DEFAULT_STAGE: &str = "local";
 
 /// The log filter when `HOOKLINE_LOG` is unset.
 pub const DEFAULT_LOG: &str = "info";
@@ -140,6 +148,10 @@ pub struct IngestConfig {
     pub max_body_bytes: usize,
     /// The URL the provider calls, for URL-signed schemes behind a custom domain or a proxy.
     pub public_url: Option<String>,
+    /// Where a FIFO queue's message group id comes from.
+    pub group_by: GroupBy,
+    /// The stage, in log lines and metrics.
+    pub stage: String,
 }
 
 impl fmt::Debug for IngestConfig {
@@ -152,6 +164,8 @@ impl fmt::Debug for IngestConfig {
             .field("tolerance", &self.tolerance)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("public_url", &self.public_url)
+            .field("group_by", &self.group_by)
+            .field("stage", &self.stage)
             .finish()
     }
 }
@@ -163,6 +177,8 @@ pub struct ProcessorConfig {
     pub provider: String,
     /// Messages of a standard-queue batch handled at once.
     pub concurrency: usize,
+    /// The stage, in log lines and metrics.
+    pub stage: String,
     /// Where idempotency records are kept, when handlers run at most once per delivery.
     pub idempotency: Option<IdempotencyConfig>,
 }
@@ -244,6 +260,26 @@ fn provider_name<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<String
     }
 }
 
+/// `HOOKLINE_STAGE`: a stage name as the manifest allows them (it becomes a metric dimension).
+fn stage_name<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<String, ConfigError> {
+    let Some(stage) = vars.optional(vars::STAGE) else {
+        return Ok(DEFAULT_STAGE.to_owned());
+    };
+    let valid = stage.len() <= 64
+        && stage.starts_with(|c: char| c.is_ascii_lowercase())
+        && stage
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if valid {
+        Ok(stage)
+    } else {
+        Err(ConfigError::Invalid {
+            var: vars::STAGE,
+            reason: format!("`{stage}` is not a stage name ([a-z][a-z0-9-]*)"),
+        })
+    }
+}
+
 impl IngestConfig {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -291,6 +327,9 @@ impl IngestConfig {
                 reason: format!("`{url}` is not an https URL without query or fragment"),
             });
         }
+        let group_by = vars
+            .parsed(vars::GROUP_BY, str::parse::<GroupBy>)?
+            .unwrap_or_default();
         Ok(IngestConfig {
             provider,
             scheme,
@@ -299,6 +338,8 @@ impl IngestConfig {
             tolerance: Duration::from_secs(tolerance),
             max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(DEFAULT_MAX_BODY_BYTES),
             public_url,
+            group_by,
+            stage: stage_name(&vars)?,
         })
     }
 }
@@ -379,212 +420,10 @@ impl ProcessorConfig {
             provider,
             concurrency: usize::try_from(concurrency).unwrap_or(DEFAULT_CONCURRENCY),
             idempotency,
+            stage: stage_name(&vars)?,
         })
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::HashMap;
-
-    use super::*;
-    use crate::verify::{Algorithm, Encoding};
-
-    fn config(pairs: &[(&str, &str)]) -> Result<IngestConfig, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        IngestConfig::from_lookup(|k| map.get(k).cloned())
-    }
-
-    const BASE: [(&str, &str); 4] = [
-        ("HOOKLINE_PROVIDER", "stripe"),
-        ("HOOKLINE_SCHEME", "stripe"),
-        (
-            "HOOKLINE_QUEUE_URL",
-            "http://127.0.0.1:9324/000000000000/stripe",
-        ),
-        ("HOOKLINE_SIGNING_SECRET", "whsec_topsecret"),
-    ];
-
-    fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
-        let mut pairs = BASE.to_vec();
-        for (k, v) in extra {
-            pairs.retain(|(key, _)| key != k);
-            pairs.push((k, v));
-        }
-        pairs
-    }
-
-    #[test]
-    fn defaults_apply() {
-        let c = config(&BASE).unwrap();
-        assert_eq!(c.scheme.name(), "stripe");
-        assert_eq!(c.tolerance, Duration::from_secs(300));
-        assert_eq!(c.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
-        assert_eq!(c.secret_source, SecretSource::Env("whsec_topsecret".into()));
-    }
-
-    #[test]
-    fn debug_never_shows_the_secret() {
-        let c = config(&BASE).unwrap();
-        let debug = format!("{c:?}");
-        assert!(!debug.contains("topsecret"), "{debug}");
-        assert!(debug.contains("stripe"));
-    }
-
-    #[test]
-    fn missing_and_invalid_values_name_their_variable() {
-        for var in ["HOOKLINE_PROVIDER", "HOOKLINE_SCHEME", "HOOKLINE_QUEUE_URL"] {
-            let pairs: Vec<_> = BASE.iter().copied().filter(|(k, _)| *k != var).collect();
-            assert_eq!(config(&pairs), Err(ConfigError::Missing { var }));
-        }
-        let cases: [(&str, &str); 6] = [
-            ("HOOKLINE_SCHEME", "paypal"),
-            ("HOOKLINE_PROVIDER", "Stripe!"),
-            ("HOOKLINE_QUEUE_URL", "stripe-queue"),
-            ("HOOKLINE_TIMESTAMP_TOLERANCE_SECS", "0"),
-            ("HOOKLINE_TIMESTAMP_TOLERANCE_SECS", "five"),
-            ("HOOKLINE_MAX_BODY_BYTES", "2000000"),
-        ];
-        for (var, value) in cases {
-            match config(&with(&[(var, value)])) {
-                Err(ConfigError::Invalid { var: v, reason }) => {
-                    assert_eq!(v, var);
-                    assert!(!reason.is_empty());
-                }
-                other => panic!("{var}={value}: {other:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn exactly_one_secret_source() {
-        let none: Vec<_> = BASE
-            .iter()
-            .copied()
-            .filter(|(k, _)| *k != "HOOKLINE_SIGNING_SECRET")
-            .collect();
-        assert_eq!(config(&none), Err(ConfigError::SecretSource));
-        let empty = with(&[("HOOKLINE_SIGNING_SECRET", "   ")]);
-        assert_eq!(config(&empty), Err(ConfigError::SecretSource));
-        let both = with(&[(
-            "HOOKLINE_SIGNING_SECRET_ARN",
-            "arn:aws:secretsmanager:eu-west-1:1:secret:x",
-        )]);
-        assert_eq!(config(&both), Err(ConfigError::SecretSource));
-        let arn = with(&[
-            ("HOOKLINE_SIGNING_SECRET", ""),
-            ("HOOKLINE_SIGNING_SECRET_ARN", "arn:x"),
-        ]);
-        assert_eq!(
-            config(&arn).map(|c| c.secret_source),
-            Ok(SecretSource::SecretsManager {
-                arn: "arn:x".into()
-            })
-        );
-    }
-
-    #[test]
-    fn generic_hmac_is_configurable() {
-        let c = config(&with(&[
-            ("HOOKLINE_SCHEME", "generic-hmac"),
-            ("HOOKLINE_GENERIC_HEADER", "X-PagerDuty-Signature"),
-            ("HOOKLINE_GENERIC_ALGORITHM", "sha512"),
-            ("HOOKLINE_GENERIC_ENCODING", "base64"),
-            ("HOOKLINE_GENERIC_PREFIX", "v1="),
-        ]))
-        .unwrap();
-        let Some(g) = c.scheme.generic_hmac_settings().cloned() else {
-            panic!("not generic")
-        };
-        assert_eq!(
-            (g.header(), g.algorithm, g.encoding, g.prefix.as_deref()),
-            (
-                "x-pagerduty-signature",
-                Algorithm::Sha512,
-                Encoding::Base64,
-                Some("v1=")
-            )
-        );
-        let bad = config(&with(&[
-            ("HOOKLINE_SCHEME", "generic-hmac"),
-            ("HOOKLINE_GENERIC_ALGORITHM", "md5"),
-        ]));
-        assert!(matches!(
-            bad,
-            Err(ConfigError::Invalid {
-                var: "HOOKLINE_GENERIC_ALGORITHM",
-                ..
-            })
-        ));
-    }
-
-    #[test]
-    fn processor_config_reads_concurrency() {
-        let c = ProcessorConfig::from_lookup(|k| match k {
-            "HOOKLINE_PROVIDER" => Some("github".into()),
-            "HOOKLINE_PROCESS_CONCURRENCY" => Some("3".into()),
-            _ => None,
-        });
-        assert_eq!(
-            c,
-            Ok(ProcessorConfig {
-                provider: "github".into(),
-                concurrency: 3,
-                idempotency: None,
-            })
-        );
-        let bad = ProcessorConfig::from_lookup(|k| {
-            (k == "HOOKLINE_PROVIDER")
-                .then(|| "github".into())
-                .or_else(|| (k == "HOOKLINE_PROCESS_CONCURRENCY").then(|| "0".into()))
-        });
-        assert!(matches!(bad, Err(ConfigError::Invalid { .. })));
-    }
-
-    #[test]
-    fn processor_config_reads_the_idempotency_store() {
-        let read = |pairs: &'static [(&'static str, &'static str)]| {
-            ProcessorConfig::from_lookup(|k| {
-                std::iter::once(("HOOKLINE_PROVIDER", "stripe"))
-                    .chain(pairs.iter().copied())
-                    .find(|(name, _)| *name == k)
-                    .map(|(_, v)| v.to_owned())
-            })
-            .map(|c| c.idempotency)
-        };
-        let table = |ttl| {
-            Ok(Some(IdempotencyConfig {
-                table: "app-dev-idempotency".into(),
-                ttl: Duration::from_secs(ttl),
-            }))
-        };
-        assert_eq!(read(&[]), Ok(None));
-        assert_eq!(
-            read(&[("HOOKLINE_IDEMPOTENCY_TABLE", "app-dev-idempotency")]),
-            table(DEFAULT_IDEMPOTENCY_TTL_SECS)
-        );
-        assert_eq!(
-            read(&[
-                ("HOOKLINE_IDEMPOTENCY_TABLE", "app-dev-idempotency"),
-                ("HOOKLINE_IDEMPOTENCY_TTL_SECS", "3600"),
-            ]),
-            table(3600)
-        );
-        assert_eq!(
-            read(&[("HOOKLINE_IDEMPOTENCY_TTL_SECS", "3600")]),
-            Err(ConfigError::Missing {
-                var: "HOOKLINE_IDEMPOTENCY_TABLE"
-            })
-        );
-        assert!(matches!(
-            read(&[
-                ("HOOKLINE_IDEMPOTENCY_TABLE", "t"),
-                ("HOOKLINE_IDEMPOTENCY_TTL_SECS", "0"),
-            ]),
-            Err(ConfigError::Invalid { .. })
-        ));
-    }
-}
+mod tests;

@@ -5,29 +5,36 @@
 //! not confirm in time: like any at-least-once pipeline, a send that timed out may still have
 //! been stored, so the provider's retry can arrive twice (processors dedupe on `dedup_id`).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-use aws_lambda_events::encodings::Body;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use http::header::{CONTENT_TYPE, RETRY_AFTER};
-use http::{HeaderMap, HeaderValue, Method};
-use serde_json::json;
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, Method};
 
-use crate::describe::{Acknowledgement, Answer, Handshake, MalformedBody};
+use crate::describe::{Acknowledgement, Handshake, MalformedBody};
 use crate::envelope::{Envelope, envelope_headers};
-use crate::queue::{Queue, QueueError, QueueMessage, SQS_MAX_MESSAGE_BYTES};
+use crate::metrics::{IngestOutcome, Metrics};
+use crate::queue::{GroupBy, Queue, QueueError, QueueMessage, SQS_MAX_MESSAGE_BYTES};
 use crate::verify::{Request, Verifier, VerifyError};
 
 mod refresh;
+mod respond;
 
 use refresh::Verifiers;
 pub use refresh::{SECRET_REFRESH_INTERVAL, SecretLoader};
+pub use respond::respond;
 
 /// Default body limit: room for what fits one SQS message with the envelope around it. The
 /// serialised envelope is checked against the SQS limit too (escapes and base64 grow it).
 pub const DEFAULT_MAX_BODY_BYTES: usize = SQS_MAX_MESSAGE_BYTES - 32 * 1024;
+
+/// The status of a delivery whose signature did not verify.
+pub const UNAUTHORIZED_STATUS: u16 = 401;
+
+/// The error code of a delivery the queue did not accept (answered 503).
+pub const QUEUE_UNAVAILABLE: &str = "queue_unavailable";
 
 /// Seconds a provider is asked to wait before retrying after a 503.
 const RETRY_AFTER_SECS: &str = "5";
@@ -80,7 +87,7 @@ impl IngestError {
             IngestError::MethodNotAllowed => 405,
             IngestError::MalformedRequest(_) | IngestError::MalformedBody(_) => 400,
             IngestError::PayloadTooLarge { .. } | IngestError::MessageTooLarge { .. } => 413,
-            IngestError::Unauthorized(_) => 401,
+            IngestError::Unauthorized(_) => UNAUTHORIZED_STATUS,
             IngestError::QueueUnavailable(_) => 503,
         }
     }
@@ -95,7 +102,7 @@ impl IngestError {
                 "payload_too_large"
             }
             IngestError::Unauthorized(e) => e.code(),
-            IngestError::QueueUnavailable(_) => "queue_unavailable",
+            IngestError::QueueUnavailable(_) => QUEUE_UNAVAILABLE,
         }
     }
 }
@@ -124,6 +131,18 @@ pub struct Ingest<Q> {
     queue: Q,
     max_body_bytes: usize,
     public_url: Option<String>,
+    group_by: GroupBy,
+    stage: String,
+    emit_metrics: bool,
+}
+
+/// What [`Ingest::accept`] learns besides its result, for the request's log line and metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Notes {
+    /// The provider's delivery id, as soon as it is known.
+    pub delivery_id: Option<String>,
+    /// How long the queue took to accept or refuse the delivery, when it was sent.
+    pub enqueue_latency: Option<Duration>,
 }
 
 impl<Q: Queue> Ingest<Q> {
@@ -135,7 +154,35 @@ impl<Q: Queue> Ingest<Q> {
             queue,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             public_url: None,
+            group_by: GroupBy::Provider,
+            stage: crate::config::DEFAULT_STAGE.to_owned(),
+            emit_metrics: false,
         }
+    }
+
+    /// Writes each request's metrics to standard output as an Embedded Metric Format line
+    /// ([`crate::metrics`]), as the Lambda function does; off by default.
+    pub fn with_metrics(mut self, emit: bool) -> Self {
+        self.emit_metrics = emit;
+        self
+    }
+
+    /// Sets the stage this ingest runs in (`HOOKLINE_STAGE`), for its logs and metrics.
+    pub fn with_stage(mut self, stage: impl Into<String>) -> Self {
+        self.stage = stage.into();
+        self
+    }
+
+    /// The stage.
+    pub fn stage(&self) -> &str {
+        &self.stage
+    }
+
+    /// Sets where a FIFO queue's message group id comes from (default: one group for the
+    /// provider).
+    pub fn with_group_by(mut self, group_by: GroupBy) -> Self {
+        self.group_by = group_by;
+        self
     }
 
     /// Sets the URL the provider is configured to call, for URL-signed schemes behind a custom
@@ -178,21 +225,61 @@ impl<Q: Queue> Ingest<Q> {
         self.handle_at(request, Utc::now()).await
     }
 
-    /// Handles one request as if received at `now` (for tests with signed timestamps).
+    /// [`Ingest::handle`] within an X-Ray trace: the queue message carries `trace_header` (the
+    /// invocation's, `Lambda-Runtime-Trace-Id`) so that the processor continues the trace.
+    pub async fn handle_traced(
+        &self,
+        request: ApiGatewayV2httpRequest,
+        trace_header: Option<&str>,
+    ) -> ApiGatewayV2httpResponse {
+        let (response, outcome) = self
+            .handle_measured(request, Utc::now(), trace_header)
+            .await;
+        self.write_metrics(&outcome);
+        response
+    }
+
+    /// Handles one request as if received at `now` (for tests with signed timestamps), and
+    /// writes its metrics when [`Ingest::with_metrics`] says so.
     pub async fn handle_at(
         &self,
         request: ApiGatewayV2httpRequest,
         now: DateTime<Utc>,
     ) -> ApiGatewayV2httpResponse {
+        let (response, outcome) = self.handle_measured(request, now, None).await;
+        self.write_metrics(&outcome);
+        response
+    }
+
+    fn write_metrics(&self, outcome: &IngestOutcome<'_>) {
+        if self.emit_metrics {
+            let line = Metrics::new(&self.provider, &self.stage).ingest_line(Utc::now(), outcome);
+            Metrics::write(&[line]);
+        }
+    }
+
+    /// Handles one request as if received at `now` (within the X-Ray trace `trace_header`),
+    /// logs one JSON line about it, and returns the response with what its metrics count.
+    pub async fn handle_measured(
+        &self,
+        request: ApiGatewayV2httpRequest,
+        now: DateTime<Utc>,
+        trace_header: Option<&str>,
+    ) -> (ApiGatewayV2httpResponse, IngestOutcome<'static>) {
         let started = Instant::now();
         let request_id = request.request_context.request_id.clone();
-        let mut delivery_id = None;
-        let result = self.accept(&request, now, &mut delivery_id).await;
+        let mut notes = Notes::default();
+        let result = self.accept(&request, now, trace_header, &mut notes).await;
         let response = respond(&result);
+        let outcome = IngestOutcome {
+            code: result.as_ref().err().map(IngestError::code),
+            enqueued: matches!(result, Ok(Accepted::Queued { .. })),
+            enqueue_latency_ms: notes.enqueue_latency.map(|d| d.as_secs_f64() * 1000.0),
+        };
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         let provider = self.provider.as_str();
         let status = response.status_code;
-        let delivery_id = delivery_id.as_deref();
+        let delivery_id = notes.delivery_id.as_deref();
         let request_id = request_id.as_deref();
         match &result {
             Ok(Accepted::Queued {
@@ -226,15 +313,18 @@ impl<Q: Queue> Ingest<Q> {
                 latency_ms, "webhook rejected"
             ),
         }
-        response
+        (response, outcome)
     }
 
-    /// Runs the pipeline; `delivery_id` is filled in as soon as it is known, for the log line.
+    /// Runs the pipeline; the queue message carries `trace_header` (an X-Ray trace header);
+    /// `notes` gets the delivery id as soon as it is known and the time the queue took, for the
+    /// log line and the metrics.
     pub async fn accept(
         &self,
         request: &ApiGatewayV2httpRequest,
         now: DateTime<Utc>,
-        delivery_id: &mut Option<String>,
+        trace_header: Option<&str>,
+        notes: &mut Notes,
     ) -> Result<Accepted, IngestError> {
         if request.request_context.http.method != Method::POST {
             return Err(IngestError::MethodNotAllowed);
@@ -263,7 +353,7 @@ impl<Q: Queue> Ingest<Q> {
             Err(other) => return Err(other.into()),
         };
         let description = verifier.describe(&signed)?;
-        delivery_id.clone_from(&description.delivery_id);
+        notes.delivery_id.clone_from(&description.delivery_id);
         if let Some(handshake) = description.handshake {
             return Ok(Accepted::Handshake(handshake));
         }
@@ -279,9 +369,13 @@ impl<Q: Queue> Ingest<Q> {
             headers: envelope_headers(headers),
             body,
         };
+        let group_id = self
+            .group_by
+            .group_id(&self.provider, headers, &envelope.body);
         let message = QueueMessage {
             body: envelope.to_json(),
             provider: self.provider.clone(),
+            group_id,
             // The event type is also a message attribute, where SQS refuses what it refuses in
             // a message (control characters, U+FFFE, U+FFFF): such a type stays in the envelope
             // only, rather than making the delivery unqueueable.
@@ -290,6 +384,11 @@ impl<Q: Queue> Ingest<Q> {
                 .clone()
                 .filter(|t| t.chars().all(sqs_allows)),
             dedup_id: envelope.dedup_id.clone(),
+            // A header SQS would refuse (it takes X-Ray's printable ASCII form) is left out
+            // rather than making the delivery unqueueable.
+            trace_header: trace_header
+                .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
+                .map(str::to_owned),
         };
         let size = message.size();
         if size > SQS_MAX_MESSAGE_BYTES {
@@ -299,11 +398,10 @@ impl<Q: Queue> Ingest<Q> {
                 limit: SQS_MAX_MESSAGE_BYTES,
             });
         }
-        let message_id = self
-            .queue
-            .send(message)
-            .await
-            .map_err(IngestError::QueueUnavailable)?;
+        let sending = Instant::now();
+        let sent = self.queue.send(message).await;
+        notes.enqueue_latency = Some(sending.elapsed());
+        let message_id = sent.map_err(IngestError::QueueUnavailable)?;
         Ok(Accepted::Queued {
             message_id,
             envelope_id: envelope.id,
@@ -390,58 +488,6 @@ fn content_type(headers: &HeaderMap) -> Option<String> {
     headers
         .get(CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-}
-
-/// The HTTP answer for a result: JSON bodies, stable codes, nothing internal.
-pub fn respond(result: &Result<Accepted, IngestError>) -> ApiGatewayV2httpResponse {
-    match result {
-        Ok(Accepted::Queued {
-            acknowledgement: Acknowledgement::Answer(answer),
-            ..
-        })
-        | Ok(Accepted::Handshake(Handshake { answer, .. })) => answer_response(answer),
-        Ok(Accepted::Queued { message_id, .. }) => json_response(
-            200,
-            &json!({ "status": "received", "message_id": message_id }),
-        ),
-        Err(err) => {
-            let mut response = json_response(
-                i64::from(err.status()),
-                &json!({ "error": err.code(), "message": err.to_string() }),
-            );
-            if matches!(err, IngestError::QueueUnavailable(_)) {
-                response
-                    .headers
-                    .insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
-            }
-            response
-        }
-    }
-}
-
-/// A scheme's fixed answer.
-fn answer_response(answer: &Answer) -> ApiGatewayV2httpResponse {
-    let mut response = ApiGatewayV2httpResponse::default();
-    response.status_code = i64::from(answer.status);
-    if let Some(content_type) = answer.content_type {
-        response
-            .headers
-            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    }
-    if !answer.body.is_empty() {
-        response.body = Some(Body::Text(answer.body.clone()));
-    }
-    response
-}
-
-fn json_response(status: i64, body: &serde_json::Value) -> ApiGatewayV2httpResponse {
-    let mut response = ApiGatewayV2httpResponse::default();
-    response.status_code = status;
-    response
-        .headers
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response.body = Some(Body::Text(body.to_string()));
-    response
 }
 
 #[cfg(test)]

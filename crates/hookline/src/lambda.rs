@@ -25,10 +25,14 @@ use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
+use tracing::Instrument as _;
+
 use crate::config::{ConfigError, IngestConfig, ProcessorConfig};
 use crate::idempotency::{DynamoDbStore, Guard};
 use crate::ingest::{Ingest, SECRET_REFRESH_INTERVAL, SecretLoader};
-use crate::process::{BoxError, Delivery, process_batch_once, process_batch_with};
+use crate::logline;
+use crate::metrics::Metrics;
+use crate::process::{BoxError, Delivery, process_batch_measured, process_batch_once_measured};
 use crate::queue::SqsQueue;
 use crate::secrets::{SecretError, SecretSource};
 use crate::verify::{KeyError, Verifier};
@@ -47,8 +51,8 @@ pub enum InitError {
     Key(#[from] KeyError),
 }
 
-/// JSON logs, one object per line, level from `HOOKLINE_LOG` (`info` by default): a level, or
-/// `target=level` directives separated by commas (`hookline=debug,warn`).
+/// JSON logs, one object per line ([`logline`]), level from `HOOKLINE_LOG` (`info` by default):
+/// a level, or `target=level` directives separated by commas (`hookline=debug,warn`).
 pub fn init_tracing() {
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
@@ -60,14 +64,9 @@ pub fn init_tracing() {
         .and_then(|v| parse(&v))
         .or_else(|| parse(crate::config::DEFAULT_LOG))
         .unwrap_or_default();
-    let format = tracing_subscriber::fmt::layer()
-        .json()
-        .with_target(false)
-        .with_current_span(false)
-        .with_span_list(false);
     // Ignore the error of a second init (a subscriber is already installed).
     let _ = tracing_subscriber::registry()
-        .with(format)
+        .with(logline::json_layer(std::io::stdout))
         .with(filter)
         .try_init();
 }
@@ -94,7 +93,10 @@ pub async fn ingest_from_env() -> Result<Ingest<SqsQueue>, InitError> {
     let queue = SqsQueue::from_env(config.queue_url.clone()).await;
     let ingest = Ingest::new(config.provider, verifier, queue)
         .with_max_body_bytes(config.max_body_bytes)
-        .with_public_url(config.public_url);
+        .with_public_url(config.public_url)
+        .with_group_by(config.group_by)
+        .with_stage(config.stage)
+        .with_metrics(true);
     Ok(match refresh {
         Some(load) => ingest.with_secret_refresh(load, SECRET_REFRESH_INTERVAL),
         None => ingest,
@@ -111,8 +113,13 @@ pub async fn run_ingest() -> Result<(), Error> {
     let ingest = &ingest;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
+            // Every line of the invocation carries the provider and the stage (`logline`).
+            let span = logline::invocation_span(ingest.provider(), ingest.stage());
+            // The invocation's X-Ray trace travels with the message (`AWSTraceHeader`).
+            let trace = event.context.xray_trace_id.as_deref();
             // Boxed: lambda_runtime moves the handler's future several times per invocation.
-            Ok::<_, Error>(Box::pin(ingest.handle(event.payload)).await)
+            let handled = ingest.handle_traced(event.payload, trace).instrument(span);
+            Ok::<_, Error>(Box::pin(handled).await)
         },
     ))
     .await
@@ -132,39 +139,46 @@ where
     })?;
     tracing::info!(provider = %config.provider, "processor function started");
     let handler = &handler;
-    let concurrency = config.concurrency;
-    let Some(idempotency) = config.idempotency else {
-        return lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-            Ok::<_, Error>(Box::pin(process_batch_with(event.payload, handler, concurrency)).await)
-        }))
-        .await;
-    };
-    let aws = Box::pin(aws_config::load_defaults(
-        aws_config::BehaviorVersion::latest(),
-    ))
-    .await;
-    let store = DynamoDbStore::new(
-        aws_sdk_dynamodb::Client::new(&aws),
-        idempotency.table,
-        idempotency.ttl,
-    );
-    let store = &store;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        // The invocation's deadline bounds the claim: after it, a crashed or timed-out
-        // invocation's record no longer stops the retry.
-        let deadline = UNIX_EPOCH + Duration::from_millis(event.context.deadline);
-        let guard = Guard { store, deadline };
-        // Boxed, as ingest's: lambda_runtime moves the handler's future, and an unboxed one
-        // nests deep enough to exceed the compiler's query depth in the function's crate.
-        Ok::<_, Error>(
-            Box::pin(process_batch_once(
-                event.payload,
-                handler,
-                concurrency,
-                &guard,
+    // Idempotency on: the store, made once per instance.
+    let store = match &config.idempotency {
+        Some(idempotency) => {
+            let aws = Box::pin(aws_config::load_defaults(
+                aws_config::BehaviorVersion::latest(),
             ))
-            .await,
-        )
+            .await;
+            Some(DynamoDbStore::new(
+                aws_sdk_dynamodb::Client::new(&aws),
+                idempotency.table.clone(),
+                idempotency.ttl,
+            ))
+        }
+        None => None,
+    };
+    let (config, store) = (&config, &store);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        // Every line of the invocation, the handler's too, carries the provider and the stage.
+        let span = logline::invocation_span(&config.provider, &config.stage);
+        let concurrency = config.concurrency;
+        // Boxed: lambda_runtime moves the handler's future, and an unboxed one nests deep enough
+        // to exceed the compiler's query depth in the function's crate.
+        let (response, items) = match store {
+            Some(store) => {
+                // The invocation's deadline bounds the claim: after it, a crashed or timed-out
+                // invocation's record no longer stops the retry.
+                let deadline = UNIX_EPOCH + Duration::from_millis(event.context.deadline);
+                let guard = Guard { store, deadline };
+                let batch =
+                    process_batch_once_measured(event.payload, handler, concurrency, &guard);
+                Box::pin(batch.instrument(span)).await
+            }
+            None => {
+                let batch = process_batch_measured(event.payload, handler, concurrency);
+                Box::pin(batch.instrument(span)).await
+            }
+        };
+        let metrics = Metrics::new(&config.provider, &config.stage);
+        Metrics::write(&metrics.batch_lines(chrono::Utc::now(), &items));
+        Ok::<_, Error>(response)
     }))
     .await
 }

@@ -14,6 +14,8 @@
 //! - [`process`]: SQS batch → your handler → partial-batch failures.
 //! - [`config`] and [`secrets`]: typed configuration, read once at cold start.
 //! - [`lambda`]: `run_ingest()` and `run_processor(handler)`, the whole of a function's `main`.
+//! - [`logline`]: the JSON log lines' shape, which the stack's metric filters read.
+//! - [`metrics`]: metrics as CloudWatch Embedded Metric Format lines, with no call to CloudWatch.
 //! - [`sign`]: signing deliveries as each provider does (for tools and tests).
 //!
 //! Feature `aws` (on by default) brings [`SqsQueue`], Secrets Manager and [`lambda`]. Without it
@@ -26,6 +28,8 @@ pub mod idempotency;
 pub mod ingest;
 #[cfg(feature = "aws")]
 pub mod lambda;
+pub mod logline;
+pub mod metrics;
 pub mod process;
 pub mod queue;
 pub mod secrets;

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::time::Instant;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures_util::FutureExt as _;
@@ -11,6 +12,8 @@ use futures_util::stream::{self, StreamExt as _};
 
 use crate::envelope::{Envelope, EnvelopeError};
 use crate::idempotency::{Guard, NoStore, Store, StoreError};
+use crate::logline::MESSAGE_FAILED;
+use crate::metrics::ItemOutcome;
 
 /// The error type handlers may return (anything that converts into a boxed error: `anyhow`,
 /// `String`, your own error types).
@@ -29,6 +32,9 @@ pub struct Delivery {
     pub receive_count: u32,
     /// The envelope written by ingest, with the raw body.
     pub envelope: Envelope,
+    /// The X-Ray trace header ingest sent the message with (SQS's `AWSTraceHeader` system
+    /// attribute), when tracing: Lambda continues that trace in the processor.
+    pub trace_header: Option<String>,
 }
 
 impl Delivery {
@@ -39,6 +45,7 @@ impl Delivery {
             message_id: envelope.id.clone(),
             receive_count: 1,
             envelope,
+            trace_header: None,
         }
     }
 
@@ -79,6 +86,11 @@ impl Delivery {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.envelope.header(name)
     }
+
+    /// The X-Ray trace header of the ingest invocation that queued this delivery, if any.
+    pub fn trace_header(&self) -> Option<&str> {
+        self.trace_header.as_deref()
+    }
 }
 
 /// Why one message of a batch failed.
@@ -107,6 +119,9 @@ pub enum ItemError {
     InProgress,
 }
 
+/// The SQS system attribute that carries an X-Ray trace header.
+pub const AWS_TRACE_HEADER: &str = "AWSTraceHeader";
+
 /// Reads one SQS record into a [`Delivery`].
 pub fn delivery_from_record(record: &SqsMessage) -> Result<Delivery, ItemError> {
     let message_id = record.message_id.clone().ok_or(ItemError::NoMessageId)?;
@@ -120,6 +135,7 @@ pub fn delivery_from_record(record: &SqsMessage) -> Result<Delivery, ItemError> 
         message_id,
         receive_count,
         envelope,
+        trace_header: record.attributes.get(AWS_TRACE_HEADER).cloned(),
     })
 }
 
@@ -149,7 +165,23 @@ where
     Fut: Future<Output = Result<(), E>>,
     E: Into<BoxError>,
 {
-    process(event, handler, concurrency, None::<&Guard<'_, NoStore>>).await
+    process_batch_measured(event, handler, concurrency).await.0
+}
+
+/// [`process_batch_with`], also returning what each message's metrics count, in batch order:
+/// whether it succeeded, how long its handling took and how long it had waited in the queue
+/// (from its `SentTimestamp`).
+pub async fn process_batch_measured<H, Fut, E>(
+    event: SqsEvent,
+    handler: &H,
+    concurrency: usize,
+) -> (SqsBatchResponse, Vec<ItemOutcome>)
+where
+    H: Fn(Delivery) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: Into<BoxError>,
+{
+    process_measured(event, handler, concurrency, None::<&Guard<'_, NoStore>>).await
 }
 
 /// [`process_batch_with`], running the handler at most once to completion per delivery
@@ -166,15 +198,33 @@ where
     E: Into<BoxError>,
     S: Store,
 {
-    process(event, handler, concurrency, Some(guard)).await
+    process_batch_once_measured(event, handler, concurrency, guard)
+        .await
+        .0
 }
 
-async fn process<H, Fut, E, S>(
+/// [`process_batch_once`] with [`process_batch_measured`]'s metrics.
+pub async fn process_batch_once_measured<H, Fut, E, S>(
+    event: SqsEvent,
+    handler: &H,
+    concurrency: usize,
+    guard: &Guard<'_, S>,
+) -> (SqsBatchResponse, Vec<ItemOutcome>)
+where
+    H: Fn(Delivery) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: Into<BoxError>,
+    S: Store,
+{
+    process_measured(event, handler, concurrency, Some(guard)).await
+}
+
+async fn process_measured<H, Fut, E, S>(
     event: SqsEvent,
     handler: &H,
     concurrency: usize,
     guard: Option<&Guard<'_, S>>,
-) -> SqsBatchResponse
+) -> (SqsBatchResponse, Vec<ItemOutcome>)
 where
     H: Fn(Delivery) -> Fut,
     Fut: Future<Output = Result<(), E>>,
@@ -187,29 +237,32 @@ where
         .and_then(|r| r.event_source_arn.as_deref())
         .is_some_and(|arn| arn.ends_with(".fifo"));
     let mut failed_ids = Vec::new();
+    let mut items = Vec::with_capacity(event.records.len());
     if fifo {
         let mut failed = false;
         for record in &event.records {
-            let outcome = if failed {
-                Err(ItemError::Skipped)
+            let (outcome, item) = if failed {
+                (Err(ItemError::Skipped), ItemOutcome::not_attempted())
             } else {
-                handle_record(record, handler, guard).await
+                measured(record, handler, guard).await
             };
             failed |= outcome.is_err();
             if let Err(err) = outcome {
                 failed_ids.push(report(record, &err));
             }
+            items.push(item);
         }
     } else {
         let outcomes: Vec<_> = stream::iter(&event.records)
-            .map(|record| async move { (record, handle_record(record, handler, guard).await) })
+            .map(|record| async move { (record, measured(record, handler, guard).await) })
             .buffered(concurrency.max(1))
             .collect()
             .await;
-        for (record, outcome) in outcomes {
+        for (record, (outcome, item)) in outcomes {
             if let Err(err) = outcome {
                 failed_ids.push(report(record, &err));
             }
+            items.push(item);
         }
     }
     let mut response = SqsBatchResponse::default();
@@ -221,7 +274,34 @@ where
             failure
         })
         .collect();
-    response
+    (response, items)
+}
+
+/// Handles one record and measures it: its queue age when handling began, its duration.
+async fn measured<H, Fut, E, S>(
+    record: &SqsMessage,
+    handler: &H,
+    guard: Option<&Guard<'_, S>>,
+) -> (Result<(), ItemError>, ItemOutcome)
+where
+    H: Fn(Delivery) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: Into<BoxError>,
+    S: Store,
+{
+    let queue_age_ms = record
+        .attributes
+        .get("SentTimestamp")
+        .and_then(|sent| sent.parse::<i64>().ok())
+        .map(|sent| (chrono::Utc::now().timestamp_millis() - sent).max(0) as f64);
+    let started = Instant::now();
+    let outcome = handle_record(record, handler, guard).await;
+    let item = ItemOutcome {
+        ok: outcome.is_ok(),
+        duration_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
+        queue_age_ms,
+    };
+    (outcome, item)
 }
 
 async fn handle_record<H, Fut, E, S>(
@@ -276,7 +356,9 @@ where
 /// one safe choice when a message cannot be named.
 fn report(record: &SqsMessage, err: &ItemError) -> String {
     let message_id = record.message_id.clone().unwrap_or_default();
-    tracing::error!(message_id = %message_id, error = %err, "message failed");
+    // The trace header finds the delivery's trace (ingest, queue, processor) in X-Ray.
+    let trace_header = record.attributes.get(AWS_TRACE_HEADER).map(String::as_str);
+    tracing::error!(message_id = %message_id, trace_header, error = %err, "{MESSAGE_FAILED}");
     message_id
 }
 
@@ -291,173 +373,4 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::BTreeMap;
-    use std::sync::Mutex;
-
-    use serde_json::json;
-
-    use super::*;
-
-    fn envelope_json(body: &str) -> String {
-        Envelope {
-            id: "id".into(),
-            provider: "stripe".into(),
-            event_type: Some("invoice.paid".into()),
-            delivery_id: Some(format!("evt_{body}")),
-            dedup_id: Some(format!("evt_{body}")),
-            received_at: chrono::DateTime::from_timestamp(1_764_400_000, 0).unwrap(),
-            content_type: None,
-            headers: BTreeMap::new(),
-            body: body.as_bytes().to_vec(),
-        }
-        .to_json()
-    }
-
-    fn event(queue_arn: &str, records: &[(&str, String)]) -> SqsEvent {
-        let records: Vec<_> = records
-            .iter()
-            .map(|(id, body)| {
-                json!({
-                    "messageId": id,
-                    "receiptHandle": format!("rh-{id}"),
-                    "body": body,
-                    "attributes": { "ApproximateReceiveCount": "2", "SentTimestamp": "1764400000000" },
-                    "messageAttributes": {},
-                    "md5OfBody": "",
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": queue_arn,
-                    "awsRegion": "eu-west-1"
-                })
-            })
-            .collect();
-        serde_json::from_value(json!({ "Records": records })).unwrap()
-    }
-
-    const STANDARD: &str = "arn:aws:sqs:eu-west-1:123456789012:stripe";
-    const FIFO: &str = "arn:aws:sqs:eu-west-1:123456789012:stripe.fifo";
-
-    fn failed(response: &SqsBatchResponse) -> Vec<&str> {
-        response
-            .batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.as_str())
-            .collect()
-    }
-
-    async fn handler(delivery: Delivery) -> Result<(), String> {
-        match delivery.envelope.body_text() {
-            Some("fail") => Err("refused".to_owned()),
-            Some("panic") => panic!("handler bug"),
-            _ => Ok(()),
-        }
-    }
-
-    #[tokio::test]
-    async fn a_handler_that_panics_before_returning_its_future_fails_only_that_message() {
-        let eager = |d: Delivery| {
-            assert!(
-                d.envelope.body_text() != Some("panic"),
-                "handler bug before any await"
-            );
-            async { Ok::<_, String>(()) }
-        };
-        let batch = event(
-            STANDARD,
-            &[
-                ("m1", envelope_json("ok")),
-                ("m2", envelope_json("panic")),
-                ("m3", envelope_json("ok")),
-            ],
-        );
-        assert_eq!(failed(&process_batch(batch.clone(), &eager).await), ["m2"]);
-        let fifo = event(
-            FIFO,
-            &[("m1", envelope_json("panic")), ("m2", envelope_json("ok"))],
-        );
-        assert_eq!(failed(&process_batch(fifo, &eager).await), ["m1", "m2"]);
-    }
-
-    #[tokio::test]
-    async fn a_mixed_batch_reports_exactly_the_failures() {
-        let batch = event(
-            STANDARD,
-            &[
-                ("m1", envelope_json("ok")),
-                ("m2", envelope_json("fail")),
-                ("m3", "not an envelope".into()),
-                ("m4", envelope_json("panic")),
-                ("m5", envelope_json("ok")),
-                ("m6", r#"{"version":9}"#.into()),
-            ],
-        );
-        let response = process_batch(batch, &handler).await;
-        assert_eq!(failed(&response), ["m2", "m3", "m4", "m6"]);
-    }
-
-    #[tokio::test]
-    async fn an_all_good_batch_reports_nothing_and_serialises_as_lambda_expects() {
-        let batch = event(
-            STANDARD,
-            &[("m1", envelope_json("ok")), ("m2", envelope_json("ok"))],
-        );
-        let response = process_batch(batch, &handler).await;
-        assert!(response.batch_item_failures.is_empty());
-        let json = serde_json::to_value(&response).unwrap();
-        assert_eq!(json, json!({ "batchItemFailures": [] }));
-    }
-
-    #[tokio::test]
-    async fn the_handler_gets_the_delivery_with_its_raw_body() {
-        let seen = Mutex::new(Vec::new());
-        let record = |d: Delivery| {
-            seen.lock().unwrap().push((
-                d.message_id.clone(),
-                d.receive_count,
-                d.body().to_vec(),
-                d.delivery_id().map(str::to_owned),
-            ));
-            async { Ok::<_, String>(()) }
-        };
-        let body = "{ \"a\" : 1.0 }";
-        process_batch(event(STANDARD, &[("m1", envelope_json(body))]), &record).await;
-        assert_eq!(
-            *seen.lock().unwrap(),
-            [(
-                "m1".to_owned(),
-                2,
-                body.as_bytes().to_vec(),
-                Some(format!("evt_{body}"))
-            )]
-        );
-    }
-
-    #[tokio::test]
-    async fn fifo_stops_at_the_first_failure_and_reports_the_rest() {
-        let calls = Mutex::new(Vec::new());
-        let tracked = |d: Delivery| {
-            calls.lock().unwrap().push(d.message_id.clone());
-            handler(d)
-        };
-        let batch = event(
-            FIFO,
-            &[
-                ("m1", envelope_json("ok")),
-                ("m2", envelope_json("fail")),
-                ("m3", envelope_json("ok")),
-                ("m4", envelope_json("ok")),
-            ],
-        );
-        let response = process_batch(batch, &tracked).await;
-        assert_eq!(failed(&response), ["m2", "m3", "m4"]);
-        assert_eq!(*calls.lock().unwrap(), ["m1", "m2"]);
-    }
-
-    #[tokio::test]
-    async fn a_record_without_id_fails_the_whole_batch() {
-        let mut batch = event(STANDARD, &[("m1", "garbage".into())]);
-        batch.records[0].message_id = None;
-        let response = process_batch(batch, &handler).await;
-        assert_eq!(failed(&response), [""]);
-    }
-}
+mod tests;

@@ -5,8 +5,10 @@ use std::sync::{Arc, Mutex};
 
 use sha2::Digest as _;
 
+pub mod group;
 #[cfg(feature = "aws")]
 mod sqs;
+pub use group::{GroupBy, GroupByError};
 #[cfg(feature = "aws")]
 pub use sqs::SqsQueue;
 
@@ -18,12 +20,18 @@ pub const SQS_MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 pub struct QueueMessage {
     /// The envelope JSON.
     pub body: String,
-    /// Provider name, sent as the `provider` message attribute (and the FIFO message group).
+    /// Provider name, sent as the `provider` message attribute.
     pub provider: String,
+    /// The FIFO message group ([`GroupBy::group_id`]); standard queues ignore it.
+    pub group_id: String,
     /// Event type, sent as the `event_type` message attribute when known.
     pub event_type: Option<String>,
     /// The delivery's deduplication id (from signed bytes): the FIFO deduplication id.
     pub dedup_id: Option<String>,
+    /// The X-Ray trace header of the ingest invocation, sent as the `AWSTraceHeader` system
+    /// attribute: Lambda continues that trace in the processor (X-Ray developer guide, "Amazon
+    /// SQS and AWS X-Ray"). SQS counts it against neither the size nor the attribute quotas.
+    pub trace_header: Option<String>,
 }
 
 impl QueueMessage {
@@ -142,8 +150,10 @@ mod tests {
         QueueMessage {
             body: "{}".into(),
             provider: "stripe".into(),
+            group_id: "stripe".into(),
             event_type: Some("invoice.paid".into()),
             dedup_id: dedup_id.map(str::to_owned),
+            trace_header: None,
         }
     }
 

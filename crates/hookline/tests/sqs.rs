@@ -18,8 +18,10 @@ fn message(delivery_id: &str) -> QueueMessage {
     QueueMessage {
         body: format!(r#"{{"delivery":"{delivery_id}"}}"#),
         provider: "stripe".into(),
+        group_id: "stripe".into(),
         event_type: Some("invoice.paid".into()),
         dedup_id: Some(delivery_id.into()),
+        trace_header: None,
     }
 }
 
@@ -89,6 +91,64 @@ async fn fifo_sends_group_and_deduplication_ids() {
             .get(&A::MessageDeduplicationId)
             .map(String::as_str),
         Some("evt_1")
+    );
+}
+
+/// `group_by` as a JSON pointer: each customer's deliveries are a message group of their own;
+/// a delivery without a customer joins the provider's group, and is queued all the same.
+#[tokio::test]
+async fn ingest_groups_fifo_deliveries_by_a_pointer_into_the_body() {
+    let moto = Moto::start();
+    let client = aws_sdk_sqs::Client::new(&support::sdk_config(&moto).await);
+    let url = create_queue(&client, "stripe.fifo").await;
+    let ingest = stripe_ingest(SqsQueue::new(client.clone(), &url))
+        .with_group_by("/data/object/customer".parse().unwrap());
+    let now = chrono::Utc::now().timestamp();
+    for (id, customer) in [
+        ("evt_1", Some("cus_A")),
+        ("evt_2", Some("cus_B")),
+        ("evt_3", None),
+    ] {
+        let object = customer.map_or(json!({}), |c| json!({ "customer": c }));
+        let body =
+            json!({ "id": id, "type": "invoice.paid", "data": { "object": object } }).to_string();
+        let response = ingest
+            .handle(stripe_request("whsec_moto", &body, now))
+            .await;
+        assert_eq!(response.status_code, 200, "{id}: {:?}", response.body);
+    }
+    use aws_sdk_sqs::types::MessageSystemAttributeName as A;
+    let mut groups: Vec<String> = receive_all(&client, &url)
+        .await
+        .iter()
+        .map(|m| m.attributes.as_ref().unwrap()[&A::MessageGroupId].clone())
+        .collect();
+    groups.sort();
+    assert_eq!(groups, ["cus_A", "cus_B", "stripe"]);
+}
+
+/// The trace header goes as the `AWSTraceHeader` system attribute (SQS `SendMessage`,
+/// `MessageSystemAttributes`), which receivers read back.
+#[tokio::test]
+async fn the_trace_header_is_sent_as_the_aws_trace_header_system_attribute() {
+    let moto = Moto::start();
+    let client = aws_sdk_sqs::Client::new(&support::sdk_config(&moto).await);
+    let url = create_queue(&client, "stripe").await;
+    let queue = SqsQueue::new(client.clone(), &url);
+    let header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    let mut traced = message("evt_1");
+    traced.trace_header = Some(header.into());
+    queue.send(traced).await.unwrap();
+    let received = receive_all(&client, &url).await;
+    use aws_sdk_sqs::types::MessageSystemAttributeName as A;
+    assert_eq!(
+        received[0]
+            .attributes
+            .as_ref()
+            .unwrap()
+            .get(&A::AwsTraceHeader)
+            .map(String::as_str),
+        Some(header)
     );
 }
 

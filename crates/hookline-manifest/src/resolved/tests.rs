@@ -133,7 +133,32 @@ fn providers_carry_names_settings_and_environments() {
     assert_eq!(billing.queue.visibility_timeout_secs, 360);
     // Half the retention when that is shorter than an hour.
     assert_eq!(billing.alarms.oldest_message_age_secs, 60);
-    assert_eq!(billing.processor.max_concurrency, Some(4));
+    assert_eq!(billing.processor.max_concurrency, 4);
+    assert_eq!(billing.queue.group_by.as_deref(), Some("provider"));
+    assert_eq!(stripe.queue.group_by, None);
+    assert_eq!(
+        billing.route_throttle,
+        Some(RouteThrottle {
+            rate_limit: 300,
+            burst_limit: 300
+        })
+    );
+    assert_eq!(stripe.route_throttle, None);
+    assert_eq!(
+        billing.ingest.function.environment["HOOKLINE_GROUP_BY"],
+        "provider"
+    );
+    // The stage is in every function's logs and metrics.
+    for p in [stripe, billing] {
+        assert_eq!(p.ingest.function.environment["HOOKLINE_STAGE"], "prod");
+        assert_eq!(p.processor.function.environment["HOOKLINE_STAGE"], "prod");
+    }
+    assert_eq!(r.stage.monitoring, crate::monitoring::monitoring());
+    assert_eq!(
+        stripe.alarms.unauthorized,
+        crate::limits::UNAUTHORIZED_ALARM_COUNT
+    );
+    assert_eq!(stripe.processor.max_concurrency, 10);
     assert_eq!(
         billing.ingest.function.environment["HOOKLINE_GENERIC_HEADER"],
         "x-billing-signature"
@@ -206,6 +231,7 @@ fn the_json_round_trips_in_camel_case() {
     );
     assert!(value["providers"][0].get("secretArn").is_none());
     assert_eq!(value["project"]["architecture"], "arm64");
+    assert_eq!(value["project"]["tracing"], false);
     let back: Resolved = serde_json::from_str(&json).unwrap();
     assert_eq!(back, r);
 }

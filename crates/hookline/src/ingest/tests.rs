@@ -799,3 +799,108 @@ async fn handshakes_are_answered_only_after_verification() {
         assert!(ingest.queue().messages().is_empty(), "{name}");
     }
 }
+
+/// `group_by` as a header (Shopify's shop domain): the group id is the header's value; without
+/// the header, the provider's name; a value SQS refuses as a group id, its SHA-256. None of
+/// them refuses the delivery.
+#[tokio::test]
+async fn the_message_group_comes_from_group_by_and_never_refuses_a_delivery() {
+    let scheme = named("stripe");
+    let ingest =
+        ingest(scheme.clone(), MemoryQueue::new()).with_group_by("X-Shop-Domain".parse().unwrap());
+    let long = "s".repeat(129);
+    for (i, shop) in [Some("a.myshopify.com"), None, Some(long.as_str())]
+        .into_iter()
+        .enumerate()
+    {
+        let body = format!(r#"{{"id":"evt_{i}","type":"invoice.paid"}}"#).into_bytes();
+        let mut headers = signed(&scheme, &body, NOW);
+        if let Some(shop) = shop {
+            headers.push(("x-shop-domain".into(), shop.into()));
+        }
+        let response = ingest
+            .handle_at(request("POST", &headers, &body, false), now())
+            .await;
+        assert_eq!(response.status_code, 200, "{:?}", response.body);
+    }
+    let groups: Vec<String> = ingest
+        .queue()
+        .messages()
+        .into_iter()
+        .map(|m| m.group_id)
+        .collect();
+    assert_eq!(groups[0], "a.myshopify.com");
+    assert_eq!(groups[1], "acme");
+    assert_eq!(
+        groups[2],
+        crate::queue::group::sqs_group_id(long.as_bytes())
+    );
+    assert_eq!(groups[2].len(), 64);
+}
+
+/// What each request's metrics count (crate::metrics writes them as EMF): received always;
+/// queued with the queue's latency; refused by code, with a latency only when a send was made.
+#[tokio::test]
+async fn each_request_is_measured_as_queued_or_rejected_by_code() {
+    let scheme = named("stripe");
+    let body = br#"{"id":"evt_1","type":"invoice.paid"}"#.to_vec();
+    let good = || request("POST", &signed(&scheme, &body, NOW), &body, false);
+
+    let ok = ingest(scheme.clone(), MemoryQueue::new());
+    let (response, outcome) = ok.handle_measured(good(), now(), None).await;
+    assert_eq!(response.status_code, 200);
+    assert_eq!((outcome.code, outcome.enqueued), (None, true));
+    assert!(outcome.enqueue_latency_ms.is_some_and(|ms| ms >= 0.0));
+
+    let mut tampered = body.clone();
+    tampered[3] = b'X';
+    let (response, outcome) = ok
+        .handle_measured(
+            request("POST", &signed(&scheme, &body, NOW), &tampered, false),
+            now(),
+            None,
+        )
+        .await;
+    assert_eq!(response.status_code, 401);
+    assert_eq!(
+        (outcome.code, outcome.enqueued, outcome.enqueue_latency_ms),
+        (Some("invalid_signature"), false, None)
+    );
+
+    let down = ingest(scheme.clone(), MemoryQueue::failing());
+    let (response, outcome) = down.handle_measured(good(), now(), None).await;
+    assert_eq!(response.status_code, 503);
+    assert_eq!(
+        (outcome.code, outcome.enqueued),
+        (Some(QUEUE_UNAVAILABLE), false)
+    );
+    assert!(outcome.enqueue_latency_ms.is_some());
+    assert_eq!(ok.stage(), crate::config::DEFAULT_STAGE);
+}
+
+/// The invocation's X-Ray trace header rides on the queue message (SQS's `AWSTraceHeader`), so
+/// that Lambda continues the trace in the processor; one SQS would refuse is left out.
+#[tokio::test]
+async fn the_trace_header_travels_with_the_message() {
+    let scheme = named("stripe");
+    let ingest = ingest(scheme.clone(), MemoryQueue::new());
+    let header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    for trace in [Some(header), None, Some("Root=1-a b"), Some("")] {
+        let body = br#"{"id":"evt_1","type":"invoice.paid"}"#.to_vec();
+        let (response, _) = ingest
+            .handle_measured(
+                request("POST", &signed(&scheme, &body, NOW), &body, false),
+                now(),
+                trace,
+            )
+            .await;
+        assert_eq!(response.status_code, 200);
+    }
+    let traces: Vec<Option<String>> = ingest
+        .queue()
+        .messages()
+        .into_iter()
+        .map(|m| m.trace_header)
+        .collect();
+    assert_eq!(traces, [Some(header.to_owned()), None, None, None]);
+}

@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use aws_sdk_sqs::error::DisplayErrorContext;
-use aws_sdk_sqs::types::MessageAttributeValue;
+use aws_sdk_sqs::types::{
+    MessageAttributeValue, MessageSystemAttributeNameForSends, MessageSystemAttributeValue,
+};
 
 use super::{Queue, QueueError, QueueMessage};
 
@@ -62,7 +64,7 @@ impl Queue for SqsQueue {
     async fn send(&self, message: QueueMessage) -> Result<String, QueueError> {
         let fifo_ids = self
             .fifo
-            .then(|| (message.provider.clone(), message.deduplication_id()));
+            .then(|| (message.group_id.clone(), message.deduplication_id()));
         // The body moves into the request: `&message.body` would copy the envelope (KBs).
         let mut request = self
             .client
@@ -79,6 +81,18 @@ impl Queue for SqsQueue {
             .and_then(string_attribute)
         {
             request = request.message_attributes("event_type", value);
+        }
+        if let Some(trace) = message.trace_header.as_deref().and_then(|header| {
+            MessageSystemAttributeValue::builder()
+                .data_type("String")
+                .string_value(header)
+                .build()
+                .ok()
+        }) {
+            request = request.message_system_attributes(
+                MessageSystemAttributeNameForSends::AwsTraceHeader,
+                trace,
+            );
         }
         if let Some((group, deduplication)) = fifo_ids {
             request = request
