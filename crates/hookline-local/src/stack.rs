@@ -5,13 +5,15 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hookline_manifest::environment::{self, ResourceEnvironment, vars};
 use hookline_manifest::{Manifest, Provider, QueueKind};
 
+use crate::console::{self, Console, ConsoleProvider};
 use crate::event_source::{EventSource, EventSourceSpec};
-use crate::gateway::{Gateway, GatewayLimits};
+use crate::gateway::{self, Gateway, GatewayLimits};
 use crate::lambda::{Function, FunctionSpec};
 use crate::logs::LogSink;
 use crate::sqs::SqsServer;
@@ -41,6 +43,11 @@ pub struct StackConfig {
     pub ingest_sqs_endpoint: Option<String>,
     /// The gateway's connection, header and slow-client limits.
     pub gateway_limits: GatewayLimits,
+    /// Whether to serve the local console (`/_hookline/` on the gateway) and keep its history.
+    pub console: bool,
+    /// The project folder, where the providers' crates keep their sample deliveries (the
+    /// console's Send page); without it the console sends only bodies given to it.
+    pub project_root: Option<PathBuf>,
 }
 
 impl StackConfig {
@@ -58,6 +65,8 @@ impl StackConfig {
             extra_env: BTreeMap::new(),
             ingest_sqs_endpoint: None,
             gateway_limits: GatewayLimits::default(),
+            console: true,
+            project_root: None,
         }
     }
 }
@@ -103,6 +112,9 @@ pub enum StackError {
         /// What is wrong.
         message: String,
     },
+    /// The console's history could not be opened.
+    #[error("the local console: {0}")]
+    Console(String),
     /// The queues could not be set up.
     #[error("setting up queue {queue}: {message}")]
     Queue {
@@ -126,6 +138,7 @@ pub struct DevStack {
     processors: Vec<Function>,
     sources: Vec<EventSource>,
     providers: Vec<ProviderInfo>,
+    console: Option<Arc<Console>>,
 }
 
 /// Queue names of a provider: `<name>` and `<name>-dlq`, with `.fifo` for FIFO queues.
@@ -192,6 +205,16 @@ impl DevStack {
             )))?;
         let endpoint = sqs.endpoint();
         let store = sqs.store().clone();
+        let history = match config.console {
+            true => Some(console::open_history(&config.data_dir).map_err(StackError::Console)?),
+            false => None,
+        };
+        // Processors' log lines tell the console why a handler failed a message.
+        let processor_logs = match &history {
+            Some(history) => config.logs.clone().tapped(console::log_tap(history)),
+            None => config.logs.clone(),
+        };
+        let mut console_providers = Vec::new();
         let mut routes = BTreeMap::new();
         let mut ingest = Vec::new();
         let mut processors = Vec::new();
@@ -245,7 +268,7 @@ impl DevStack {
                     timeout: Duration::from_secs(u64::from(provider.processor.timeout_secs)),
                     max_instances: processor_instances,
                 },
-                config.logs.clone(),
+                processor_logs.clone(),
             );
             let spec = EventSourceSpec {
                 queue: queue.clone(),
@@ -254,12 +277,22 @@ impl DevStack {
                 window: Duration::from_secs(u64::from(provider.queue.max_batching_window_secs)),
                 pollers: processor_instances,
             };
-            sources.push(EventSource::start(
+            sources.push(EventSource::start_observed(
                 store.clone(),
                 processor.clone(),
                 spec,
                 config.logs.clone(),
+                history.as_ref().map(console::attempt_observer),
             ));
+            if history.is_some() {
+                console_providers.push(console_provider(
+                    provider,
+                    &credentials.sign,
+                    &queue,
+                    &dlq,
+                    config.project_root.as_deref(),
+                )?);
+            }
             routes.insert(provider.route.clone(), ingest_fn.clone());
             ingest.push(ingest_fn);
             processors.push(processor);
@@ -273,12 +306,31 @@ impl DevStack {
                 dlq_url,
             });
         }
-        let gateway = Gateway::start(config.gateway_addr, routes, config.gateway_limits.clone())
+        let console =
+            history.map(|history| Console::new(history, console_providers, store.clone()));
+        let webhooks = gateway::webhooks(
+            routes,
+            &config.gateway_limits,
+            console.as_ref().map(Console::exchange_observer),
+        );
+        let app = match &console {
+            Some(console) => {
+                store.observe(console.queue_observer());
+                axum::Router::new()
+                    .nest(console::PATH, console.router())
+                    .fallback_service(webhooks.clone())
+            }
+            None => webhooks.clone(),
+        };
+        let gateway = Gateway::serve(config.gateway_addr, app, config.gateway_limits.clone())
             .await
             .map_err(io(format!(
                 "starting the gateway on {}",
                 config.gateway_addr
             )))?;
+        if let Some(console) = &console {
+            console.attach(webhooks, gateway.addr());
+        }
         for (info, provider) in providers.iter_mut().zip(&config.manifest.providers) {
             info.webhook_url = format!("{}{}", gateway.url(), provider.route);
         }
@@ -289,7 +341,15 @@ impl DevStack {
             processors,
             sources,
             providers,
+            console,
         })
+    }
+
+    /// The local console's URL, when it is served.
+    pub fn console_url(&self) -> Option<String> {
+        self.console
+            .as_ref()
+            .map(|_| format!("{}{}/", self.gateway.url(), console::PATH))
     }
 
     /// The providers with their URLs and secrets.
@@ -330,6 +390,34 @@ impl DevStack {
         }
         self.sqs.shutdown().await;
     }
+}
+
+/// A provider as the console needs it: its scheme, route, signing key, queues and samples.
+fn console_provider(
+    provider: &Provider,
+    signing_key: &str,
+    queue: &str,
+    dlq: &str,
+    project_root: Option<&std::path::Path>,
+) -> Result<ConsoleProvider, StackError> {
+    let scheme = provider.scheme().map_err(|e| StackError::Provider {
+        provider: provider.name.clone(),
+        message: e.to_string(),
+    })?;
+    let samples = match project_root {
+        Some(root) => crate::samples::load(&crate::samples::fixtures_dir(root, provider))
+            .map_err(|e| e.to_string()),
+        None => Err("the stack was started without its project folder".to_owned()),
+    };
+    Ok(ConsoleProvider {
+        name: provider.name.clone(),
+        scheme,
+        route: provider.route.clone(),
+        signing_key: signing_key.to_owned(),
+        queue: queue.to_owned(),
+        dlq: dlq.to_owned(),
+        samples,
+    })
 }
 
 async fn setup_queues(

@@ -2,10 +2,11 @@
 //! boto3 and the aws CLI speak, on loopback.
 
 // Dependencies run one way (no cycles): message ← md5, validate, queue_attributes ← store
-// ← writer ← protocol, with error under all of them.
+// ← writer ← protocol, with error and observe under all of them.
 mod error;
 pub(crate) mod md5;
 pub mod message;
+pub mod observe;
 mod protocol;
 mod queue_attributes;
 pub mod store;
@@ -111,7 +112,16 @@ async fn handle(State(store): State<StoreHandle>, headers: HeaderMap, body: Body
             Err(_) => Err(SqsError::invalid(format!(
                 "The request is larger than {MAX_REQUEST_BYTES} bytes."
             ))),
-            Ok(bytes) => protocol::dispatch(&store, action, &bytes).await,
+            Ok(bytes) => {
+                let result = protocol::dispatch(&store, action, &bytes).await;
+                if let Ok(answer) = &result
+                    && store.observed()
+                {
+                    let trace = headers.get("x-amzn-trace-id").and_then(|v| v.to_str().ok());
+                    store.tell(observe::sent(action, &bytes, answer, trace));
+                }
+                result
+            }
         },
     };
     match result {

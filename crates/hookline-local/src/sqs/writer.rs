@@ -11,6 +11,7 @@ use std::sync::mpsc;
 use tokio::sync::{Notify, oneshot};
 
 use super::SqsError;
+use super::observe::{Observer, ObserverSlot, QueueEvent};
 use super::store::Store;
 
 type Finisher = Box<dyn FnOnce(Result<(), SqsError>) + Send>;
@@ -52,6 +53,7 @@ pub struct StoreHandle {
     jobs: mpsc::Sender<Box<dyn Job>>,
     changed: Arc<Notify>,
     commits: Arc<AtomicU64>,
+    observer: ObserverSlot,
 }
 
 impl StoreHandle {
@@ -63,6 +65,8 @@ impl StoreHandle {
         let notify = Arc::clone(&changed);
         let commits = Arc::new(AtomicU64::new(0));
         let committed = Arc::clone(&commits);
+        let observer = ObserverSlot::default();
+        let observing = observer.clone();
         std::thread::Builder::new()
             .name("hookline-sqs-store".into())
             .spawn(move || {
@@ -85,6 +89,11 @@ impl StoreHandle {
                         store.rollback();
                     }
                     committed.fetch_add(1, Ordering::Relaxed);
+                    // What the transaction did to messages, once it is on disk.
+                    let events = store.take_events();
+                    if commit.is_ok() {
+                        observing.tell(events);
+                    }
                     let wake = store.take_receivable() && commit.is_ok();
                     for finish in finishers {
                         finish(commit.clone());
@@ -101,7 +110,24 @@ impl StoreHandle {
             jobs,
             changed,
             commits,
+            observer,
         })
+    }
+
+    /// Tells `observer` about every committed send made over the endpoint and every move of a
+    /// message between queues, from now on.
+    pub fn observe(&self, observer: Observer) {
+        self.observer.set(observer);
+    }
+
+    /// Whether someone observes the queues.
+    pub(crate) fn observed(&self) -> bool {
+        self.observer.is_set()
+    }
+
+    /// Tells the observer about events that happened outside the storage thread.
+    pub(crate) fn tell(&self, events: Vec<QueueEvent>) {
+        self.observer.tell(events);
     }
 
     /// Runs `f` on the store in the next transaction; resolves after that transaction committed.

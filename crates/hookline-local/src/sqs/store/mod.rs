@@ -4,8 +4,10 @@
 //! batch, not per message.
 //!
 //! Split by concern: queues here, their tags in `tags`, sending in `send`, receiving and receipt
-//! handles in `receive`, dead-letter redrive tasks in `move_tasks`.
+//! handles in `receive`, dead-letter redrive tasks in `move_tasks`, what the local console does
+//! beside the API in `admin`.
 
+mod admin;
 mod move_tasks;
 mod receive;
 mod send;
@@ -16,10 +18,12 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub use admin::{Overview, Peeked};
 pub use move_tasks::{MAX_RATE, MoveTask, MoveTaskStatus};
 pub(crate) use send::fifo_fields;
 
 use super::SqsError;
+use super::observe::QueueEvent;
 use super::queue_attributes::QueueAttributes;
 use crate::aws_local;
 
@@ -42,6 +46,8 @@ pub struct Store {
     /// are woken only then (a receive that finds nothing must not wake the others, or idle
     /// pollers wake each other forever).
     receivable: bool,
+    /// What the open transaction did to messages, for the observer once it commits.
+    events: Vec<QueueEvent>,
 }
 
 const SCHEMA: &str = "
@@ -145,6 +151,7 @@ impl Store {
             conn,
             host: host.to_owned(),
             receivable: false,
+            events: Vec::new(),
         };
         store.fail_interrupted_move_tasks()?;
         Ok(store)
@@ -167,6 +174,11 @@ impl Store {
         let _ = self.conn.execute_batch("ROLLBACK");
     }
 
+    /// What the transaction did to messages (then forgets it).
+    pub(crate) fn take_events(&mut self) -> Vec<QueueEvent> {
+        std::mem::take(&mut self.events)
+    }
+
     /// Runs `f` in a savepoint: its changes are undone when it fails, the others' are kept.
     pub(crate) fn savepoint<T>(
         &mut self,
@@ -175,9 +187,11 @@ impl Store {
         // Cached statements: these run for every request, and `execute_batch`/`execute` would
         // have SQLite parse the SQL again each time (visible in profiles of the writer thread).
         self.cached("SAVEPOINT job", [])?;
+        let told = self.events.len();
         let result = f(self);
         if result.is_err() {
             let _ = self.cached("ROLLBACK TO job", []);
+            self.events.truncate(told);
         }
         self.cached("RELEASE job", [])?;
         result
