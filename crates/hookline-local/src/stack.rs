@@ -316,9 +316,7 @@ impl DevStack {
         let app = match &console {
             Some(console) => {
                 store.observe(console.queue_observer());
-                axum::Router::new()
-                    .nest(console::PATH, console.router())
-                    .fallback_service(webhooks.clone())
+                console.router().fallback_service(webhooks.clone())
             }
             None => webhooks.clone(),
         };

@@ -17,33 +17,37 @@ use super::actions::{self, ReplayMode};
 use super::errors::JsonError;
 use super::query::Detail;
 use super::show::{mask_headers, masked_envelope};
-use super::{Console, ConsoleError, Shared, filters, query, queues};
+use super::{Console, ConsoleError, PATH, Shared, filters, query, queues};
 
 type Answer = Result<Response, JsonError>;
 
 pub fn router() -> Router<Arc<Console>> {
+    let at = |path: &str| format!("{PATH}/api{path}");
     Router::new()
-        .route("/deliveries", get(deliveries))
-        .route("/deliveries/{id}", get(delivery))
-        .route("/deliveries/{id}/replay", post(replay))
-        .route("/queues", get(queue_overview))
-        .route("/queues/{provider}/redrive", post(redrive_all))
+        .route(&at("/deliveries"), get(deliveries))
+        .route(&at("/deliveries/{id}"), get(delivery))
+        .route(&at("/deliveries/{id}/replay"), post(replay))
+        .route(&at("/queues"), get(queue_overview))
+        .route(&at("/queues/{provider}/redrive"), post(redrive_all))
         .route(
-            "/queues/{provider}/dlq/{message}/redrive",
+            &at("/queues/{provider}/dlq/{message}/redrive"),
             post(redrive_one),
         )
         .route(
-            "/queues/{provider}/dlq/{message}",
+            &at("/queues/{provider}/dlq/{message}"),
             axum::routing::delete(delete_one),
         )
-        .route("/samples", get(samples))
-        .route("/send", post(send))
-        .fallback(|uri: axum::http::Uri| async move {
-            JsonError(ConsoleError::NotFound(format!(
-                "the console's API has no {}",
-                uri.path()
-            )))
-        })
+        .route(&at("/samples"), get(samples))
+        .route(&at("/send"), post(send))
+        .route(
+            &at("/{*rest}"),
+            axum::routing::any(|uri: axum::http::Uri| async move {
+                JsonError(ConsoleError::NotFound(format!(
+                    "the console's API has no {}",
+                    uri.path()
+                )))
+            }),
+        )
 }
 
 /// A JSON body of type `T`; `{}` for an empty one. Anything else is refused clearly.

@@ -67,7 +67,7 @@ impl From<crate::sqs::SqsError> for ConsoleError {
 impl IntoResponse for ConsoleError {
     fn into_response(self) -> Response {
         let page = super::html::error_page(&self);
-        (self.status(), page).into_response()
+        (self.status(), axum::response::Html(page)).into_response()
     }
 }
 

@@ -324,14 +324,25 @@ fn write_loop(
             }
         }
         let mut flushes = Vec::new();
+        let failed = |err: rusqlite::Error| {
+            health.failed.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut last) = health.last_error.lock() {
+                *last = Some(err.to_string());
+            }
+        };
         let result = (|| -> rusqlite::Result<()> {
-            let tx = conn.transaction()?;
+            let mut tx = conn.transaction()?;
             for record in batch {
                 match record {
                     Record::Flush(done) => flushes.push(done),
                     record => {
                         since_prune += 1;
-                        apply(&tx, record, &mut pending_errors)?;
+                        // Each in a savepoint: one that fails does not undo the others.
+                        let savepoint = tx.savepoint()?;
+                        match apply(&savepoint, record, &mut pending_errors) {
+                            Ok(()) => savepoint.commit()?,
+                            Err(err) => failed(err),
+                        }
                     }
                 }
             }
@@ -342,10 +353,7 @@ fn write_loop(
             tx.commit()
         })();
         if let Err(err) = result {
-            health.failed.fetch_add(1, Ordering::Relaxed);
-            if let Ok(mut last) = health.last_error.lock() {
-                *last = Some(err.to_string());
-            }
+            failed(err);
         }
         for done in flushes {
             let _ = done.send(());
@@ -482,7 +490,7 @@ fn insert_delivery(conn: &Connection, d: &DeliveryRecord) -> rusqlite::Result<()
     if let Some(trace_id) = &d.trace_id {
         conn.execute(
             "UPDATE deliveries SET
-                 message_id = COALESCE(message_id, m.message_id),
+                 message_id = COALESCE(deliveries.message_id, m.message_id),
                  event_type = m.event_type, delivery_id = m.delivery_id
              FROM (SELECT message_id, event_type, delivery_id FROM messages
                    WHERE trace_id = ?1 AND origin IS NULL ORDER BY sent_ms LIMIT 1) AS m

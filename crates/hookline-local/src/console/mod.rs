@@ -33,7 +33,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use hookline::Scheme;
 
 use crate::event_source::AttemptObserver;
@@ -163,27 +163,30 @@ impl Console {
         let _ = self.ingress.set((webhooks, addr));
     }
 
-    /// The console's routes, to be nested under [`PATH`].
+    /// The console's routes, all under [`PATH`]; everything else is left to a fallback (the
+    /// gateway's webhook routes).
     pub fn router(self: &Arc<Self>) -> Router {
+        let at = |path: &str| format!("{PATH}{path}");
         Router::new()
-            .route("/", get(pages::deliveries))
-            .route("/deliveries", get(pages::deliveries))
-            .route("/deliveries/{id}", get(pages::delivery))
-            .route("/deliveries/{id}/replay", post(pages::replay))
-            .route("/queues", get(pages::queues))
-            .route("/queues/{provider}/redrive", post(pages::redrive_all))
+            .route(PATH, get(pages::deliveries))
+            .route(&at("/"), get(pages::deliveries))
+            .route(&at("/deliveries"), get(pages::deliveries))
+            .route(&at("/deliveries/{id}"), get(pages::delivery))
+            .route(&at("/deliveries/{id}/replay"), post(pages::replay))
+            .route(&at("/queues"), get(pages::queues))
+            .route(&at("/queues/{provider}/redrive"), post(pages::redrive_all))
             .route(
-                "/queues/{provider}/dlq/{message}/redrive",
+                &at("/queues/{provider}/dlq/{message}/redrive"),
                 post(pages::redrive_one),
             )
             .route(
-                "/queues/{provider}/dlq/{message}/delete",
+                &at("/queues/{provider}/dlq/{message}/delete"),
                 post(pages::delete_one),
             )
-            .route("/send", get(pages::send_forms).post(pages::send))
-            .route("/assets/{file}", get(assets::serve))
-            .nest("/api", api::router())
-            .fallback(pages::not_found)
+            .route(&at("/send"), get(pages::send_forms).post(pages::send))
+            .route(&at("/assets/{file}"), get(assets::serve))
+            .route(&at("/{*rest}"), any(pages::not_found))
+            .merge(api::router())
             .layer(axum::middleware::from_fn(guard))
             .with_state(Arc::clone(self))
     }

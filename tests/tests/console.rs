@@ -1,0 +1,608 @@
+//! The local console over HTTP, on a real stack: every page and its JSON twin, the forms,
+//! and bad input (unknown ids, bad filters, foreign origins) answered clearly with nothing
+//! changed.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use std::time::Duration;
+
+use hookline_e2e::console::{CONSOLE_MANIFEST, ConsoleClient, location, queues_of};
+use hookline_e2e::*;
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn processed(d: &Value) -> bool {
+    d["delivery"]["processing"] == "processed"
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_and_api_show_what_arrived_and_refuse_bad_input() {
+    let h = harness(CONSOLE_MANIFEST);
+    let stack = h.start().await;
+    let console = ConsoleClient {
+        gateway: stack.gateway_url(),
+    };
+    assert_eq!(
+        stack.console_url(),
+        Some(format!("{}/_hookline/", stack.gateway_url()))
+    );
+
+    // Empty, every page answers.
+    for path in ["", "/", "/deliveries", "/queues", "/send"] {
+        let (status, page) = console.page(path).await;
+        assert_eq!(status, 200, "{path}: {page}");
+        assert!(page.contains("<nav aria-label=\"Console\">"), "{path}");
+    }
+    assert!(console.page("/").await.1.contains("Nothing yet"));
+    let (status, head, _) = console.get("/assets/console.css").await;
+    assert_eq!(status, 200);
+    assert!(head.contains("text/css"), "{head}");
+    let (status, head, _) = console.get("/assets/console.js").await;
+    assert_eq!(status, 200);
+    assert!(head.contains("text/javascript"), "{head}");
+    assert_eq!(console.get("/assets/nope.js").await.0, 404);
+
+    // A sample sent through the API: answered 200, listed, processed, shown whole.
+    let (status, sent) = console
+        .send_json(
+            "POST",
+            "/api/send",
+            &json!({ "provider": "stripe", "event": "invoice.paid" }),
+        )
+        .await;
+    assert_eq!((status, &sent["status"]), (200, &json!(200)), "{sent}");
+    let id = sent["delivery"].as_str().unwrap().to_owned();
+    let detail = console.wait_delivery(&id, WAIT, processed).await;
+    assert!(processed(&detail), "{detail:#}");
+    let summary = &detail["delivery"];
+    assert_eq!(summary["provider"], "stripe");
+    assert_eq!(summary["event_type"], "invoice.paid");
+    let fixture =
+        std::fs::read_to_string(root().join("functions/stripe/fixtures/invoice.paid.json"))
+            .unwrap();
+    assert_eq!(detail["request"]["body"]["text"], fixture.as_str());
+    assert_eq!(detail["request"]["target"], "/webhooks/stripe");
+    let signature = detail["request"]["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h[0] == "stripe-signature")
+        .unwrap()[1]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(signature.contains("masked"), "{signature}");
+    assert!(
+        !detail.to_string().contains("v1="),
+        "a signature value is shown: {detail}"
+    );
+    assert_eq!(detail["envelope"]["provider"], "stripe");
+    assert!(
+        detail["envelope"]["headers"]["stripe-signature"]
+            .as_str()
+            .unwrap()
+            .contains("masked")
+    );
+    let kinds: Vec<(&str, Option<&str>)> = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["kind"].as_str().unwrap(), t["outcome"].as_str()))
+        .collect();
+    assert_eq!(kinds, [("queued", None), ("attempt", Some("succeeded"))]);
+    assert_eq!(detail["timeline"][1]["receive_count"], 1);
+    assert_eq!(
+        detail["timeline"][0]["message_id"], summary["message_id"],
+        "the message the answer named"
+    );
+    let listed = console.deliveries("").await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["id"], id.as_str());
+    assert_eq!(listed[0]["processing"], "processed");
+    let (status, page) = console.page(&format!("/deliveries/{id}")).await;
+    assert_eq!(status, 200);
+    for shown in ["invoice.paid", "processed", "Replay original", "masked"] {
+        assert!(page.contains(shown), "{shown} not on the page");
+    }
+    assert!(!page.contains("v1="), "a signature value is on the page");
+    assert!(console.page("/").await.1.contains(&id));
+
+    // A refused delivery (GitHub signature, changed body) and a request to no route.
+    let body = br#"{"n":1}"#;
+    let mut headers = signed(&stack, "acme", body);
+    headers.retain(|(k, _)| k != "content-type");
+    headers.push(("content-type".into(), "application/json".into()));
+    let (status, _, _) = post(&url(&stack, "acme"), &headers, br#"{"n":2}"#)
+        .await
+        .unwrap();
+    assert_eq!(status, 401);
+    let (status, _, _) = post(
+        &format!("{}/webhooks/nowhere", stack.gateway_url()),
+        &[],
+        b"x",
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 404);
+    let refused = console.deliveries("?status=4xx&provider=acme").await;
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0]["error_code"], "invalid_signature");
+    assert_eq!(refused[0]["processing"], "not_queued");
+    let unrouted = console.deliveries("?provider=-").await;
+    assert_eq!(unrouted.len(), 1);
+    assert_eq!(unrouted[0]["status"], 404);
+    assert_eq!(console.deliveries("?status=2xx").await.len(), 1);
+    assert_eq!(console.deliveries("?status=401").await.len(), 1);
+    assert_eq!(console.deliveries("?event=invoice.paid").await.len(), 1);
+    let delivery_id = summary["delivery_id"].as_str().unwrap();
+    assert_eq!(
+        console.deliveries(&format!("?q={delivery_id}")).await.len(),
+        1
+    );
+    assert_eq!(
+        console
+            .deliveries(&format!("?q={}", summary["message_id"].as_str().unwrap()))
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(console.deliveries("?q=evt_nothing").await.len(), 0);
+    assert_eq!(console.deliveries("?limit=1").await.len(), 1);
+    let (_, page) = console.page("/deliveries?provider=acme&status=4xx").await;
+    assert!(page.contains("invalid_signature") && !page.contains(&id), "only the refused one");
+
+    // Bad filters: 400 with what is understood, HTML and JSON.
+    for (query, says) in [
+        ("?status=ok", "`status` is a class"),
+        ("?provider=nope", "no provider `nope`"),
+        ("?before=x", "`before`"),
+        ("?limit=9999", "`limit`"),
+        ("?colour=red", "unknown filter `colour`"),
+    ] {
+        let (status, error) = console.json(&format!("/api/deliveries{query}")).await;
+        assert_eq!(status, 400, "{query}");
+        assert_eq!(error["error"], "bad_request");
+        assert!(
+            error["message"].as_str().unwrap().contains(says),
+            "{query}: {error}"
+        );
+        let (status, page) = console.page(&format!("/deliveries{query}")).await;
+        assert_eq!(status, 400, "{query}");
+        assert!(page.contains("400 Bad Request"), "{query}");
+    }
+
+    // Unknown ids and paths: 404, HTML and JSON.
+    let (status, error) = console.json("/api/deliveries/no-such-id").await;
+    assert_eq!((status, error["error"].as_str()), (404, Some("not_found")));
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("no delivery `no-such-id`")
+    );
+    assert_eq!(console.page("/deliveries/no-such-id").await.0, 404);
+    assert_eq!(console.page("/no-such-page").await.0, 404);
+    assert_eq!(console.json("/api/no-such-endpoint").await.0, 404);
+    let (status, error) = console
+        .send_json(
+            "POST",
+            "/api/deliveries/no-such-id/replay",
+            &json!({ "mode": "original" }),
+        )
+        .await;
+    assert_eq!((status, error["error"].as_str()), (404, Some("not_found")));
+
+    // Replays: original and re-signed, through the API and the page's form.
+    let (status, error) = console
+        .send_json(
+            "POST",
+            &format!("/api/deliveries/{id}/replay"),
+            &json!({ "mode": "twice" }),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("`original` or `resigned`")
+    );
+    let (status, replayed) = console
+        .send_json(
+            "POST",
+            &format!("/api/deliveries/{id}/replay"),
+            &json!({ "mode": "original" }),
+        )
+        .await;
+    assert_eq!(
+        (status, &replayed["status"]),
+        (200, &json!(200)),
+        "{replayed}"
+    );
+    let replay = console
+        .delivery(replayed["delivery"].as_str().unwrap())
+        .await;
+    assert_eq!(replay["delivery"]["replay_of"], id.as_str());
+    assert_eq!(replay["request"]["body"]["text"], fixture.as_str());
+    let (status, head, _) = console
+        .form(&format!("/deliveries/{id}/replay"), &[("mode", "resigned")])
+        .await;
+    assert_eq!(status, 303, "{head}");
+    let shown = location(&head);
+    assert!(shown.starts_with("/_hookline/deliveries/"), "{shown}");
+    let (status, page) = console.page(shown.trim_start_matches("/_hookline")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("the gateway answered 200"), "the notice");
+    assert_eq!(
+        console.delivery(&id).await["replays"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let unrouted_id = unrouted[0]["id"].as_str().unwrap();
+    let (status, error) = console
+        .send_json(
+            "POST",
+            &format!("/api/deliveries/{unrouted_id}/replay"),
+            &json!({ "mode": "resigned" }),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("no provider's route")
+    );
+    assert_eq!(
+        console
+            .form(&format!("/deliveries/{id}/replay"), &[])
+            .await
+            .0,
+        400
+    );
+
+    // Send: samples listed; the form sends and shows; bad sends say why.
+    let (status, samples) = console.json("/api/samples").await;
+    assert_eq!(status, 200);
+    let stripe = samples["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["provider"] == "stripe")
+        .unwrap();
+    assert!(
+        stripe["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["event_type"] == "invoice.paid")
+    );
+    let (_, page) = console.page("/send").await;
+    assert!(page.contains(r#"<option value="charge.refunded">"#) && page.contains("No samples"));
+    let (status, head, _) = console
+        .form(
+            "/send",
+            &[
+                ("provider", "stripe"),
+                ("event", "charge.refunded"),
+                ("body", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{head}");
+    assert!(location(&head).starts_with("/_hookline/deliveries/"));
+    for (request, status, says) in [
+        (json!({ "provider": "nope" }), 404, "no provider `nope`"),
+        (
+            json!({ "provider": "stripe", "event": "nope" }),
+            400,
+            "no sample event `nope`",
+        ),
+        (json!({ "provider": "acme" }), 409, "no samples"),
+        (
+            json!({ "provider": "stripe", "colour": 1 }),
+            400,
+            "unknown field",
+        ),
+    ] {
+        let before = console.deliveries("").await.len();
+        let (got, error) = console.send_json("POST", "/api/send", &request).await;
+        assert_eq!(got, status, "{request}: {error}");
+        assert!(
+            error["message"].as_str().unwrap().contains(says),
+            "{request}: {error}"
+        );
+        assert_eq!(
+            console.deliveries("").await.len(),
+            before,
+            "{request}: nothing sent"
+        );
+    }
+    let (status, made) = console
+        .send_json(
+            "POST",
+            "/api/send",
+            &json!({ "provider": "acme", "body": "{\"custom\":true}" }),
+        )
+        .await;
+    assert_eq!((status, &made["status"]), (200, &json!(200)), "{made}");
+    let (status, head, _) = console
+        .form("/send", &[("provider", "stripe"), ("event", "nope")])
+        .await;
+    assert_eq!(status, 400, "{head}");
+
+    // Changes only from the console's own origin and loopback host; JSON only as JSON.
+    let count = console.deliveries("").await.len();
+    let foreign = [
+        ("origin".to_owned(), "http://evil.example".to_owned()),
+        (
+            "content-type".to_owned(),
+            "application/x-www-form-urlencoded".to_owned(),
+        ),
+    ];
+    let (status, _, body) = request("POST", &console.url("/send"), &foreign, b"provider=stripe")
+        .await
+        .unwrap();
+    assert_eq!(status, 403, "{}", String::from_utf8_lossy(&body));
+    let cross_site = [("sec-fetch-site".to_owned(), "cross-site".to_owned())];
+    let (status, _, _) = request(
+        "POST",
+        &console.url("/send"),
+        &cross_site,
+        b"provider=stripe",
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 403);
+    let rebound = [("host".to_owned(), "evil.example:80".to_owned())];
+    let (status, _, _) = request("GET", &console.url("/deliveries"), &rebound, b"")
+        .await
+        .unwrap();
+    assert_eq!(status, 403);
+    let plain = [("content-type".to_owned(), "text/plain".to_owned())];
+    let (status, _, body) = request(
+        "POST",
+        &console.url("/api/send"),
+        &plain,
+        br#"{"provider":"stripe"}"#,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        console.deliveries("").await.len(),
+        count,
+        "nothing was sent"
+    );
+
+    // The history survives a restart.
+    let ids: Vec<Value> = console
+        .deliveries("")
+        .await
+        .iter()
+        .map(|d| d["id"].clone())
+        .collect();
+    stack.shutdown().await;
+    let stack = h.start().await;
+    let console = ConsoleClient {
+        gateway: stack.gateway_url(),
+    };
+    let after: Vec<Value> = console
+        .deliveries("")
+        .await
+        .iter()
+        .map(|d| d["id"].clone())
+        .collect();
+    assert_eq!(after, ids);
+    assert!(processed(&console.delivery(&id).await));
+    stack.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_are_shown_redriven_and_deleted() {
+    let h = harness(CONSOLE_MANIFEST);
+    let stack = h.start().await;
+    let console = ConsoleClient {
+        gateway: stack.gateway_url(),
+    };
+    let mut poisoned = Vec::new();
+    for n in 0..2 {
+        let (status, made) = console
+            .send_json(
+                "POST",
+                "/api/send",
+                &json!({ "provider": "acme", "body": format!("{{\"poison\":{n}}}") }),
+            )
+            .await;
+        assert_eq!((status, &made["status"]), (200, &json!(200)), "{made}");
+        poisoned.push(made["delivery"].as_str().unwrap().to_owned());
+    }
+    // Refused once, then moved to the DLQ on the next receive (maxReceiveCount 1).
+    let queues = console
+        .wait_queues(WAIT, |q| {
+            queues_of(q, "acme")["dead_letters"]
+                .as_array()
+                .unwrap()
+                .len()
+                == 2
+        })
+        .await;
+    let acme = queues_of(&queues, "acme");
+    assert_eq!(acme["dlq"]["visible"], 2, "{queues:#}");
+    assert_eq!(acme["dlq"]["name"], "acme-dlq");
+    assert!(acme["dlq"]["oldest_age_ms"].as_i64().unwrap() >= 0);
+    let letters = acme["dead_letters"].as_array().unwrap();
+    let delivered: Vec<&str> = letters
+        .iter()
+        .map(|m| m["delivery"].as_str().unwrap())
+        .collect();
+    assert!(
+        poisoned.iter().all(|p| delivered.contains(&p.as_str())),
+        "{letters:?}"
+    );
+    let first = letters
+        .iter()
+        .find(|m| m["delivery"] == poisoned[0].as_str())
+        .unwrap()["message_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let second = letters
+        .iter()
+        .find(|m| m["delivery"] == poisoned[1].as_str())
+        .unwrap()["message_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let detail = console.delivery(&poisoned[0]).await;
+    assert_eq!(detail["delivery"]["processing"], "dead_lettered");
+    let timeline = detail["timeline"].as_array().unwrap();
+    let failed = timeline.iter().find(|t| t["kind"] == "attempt").unwrap();
+    assert_eq!(failed["outcome"], "failed");
+    assert!(
+        failed["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("poison message refused"),
+        "the handler's error: {failed}"
+    );
+    assert_eq!(timeline.last().unwrap()["kind"], "dead_lettered");
+    assert_eq!(timeline.last().unwrap()["queue"], "acme-dlq");
+    let (_, page) = console.page("/queues").await;
+    assert!(page.contains(&first) && page.contains("Redrive all (2)"));
+    let (_, page) = console.page(&format!("/deliveries/{}", poisoned[0])).await;
+    assert!(page.contains("moved to the DLQ") && page.contains("poison message refused"));
+
+    // Unknown provider or message: 404, the DLQ unchanged.
+    for (method, path) in [
+        (
+            "POST",
+            "/api/queues/acme/dlq/no-such-message/redrive".to_owned(),
+        ),
+        ("DELETE", "/api/queues/acme/dlq/no-such-message".to_owned()),
+        ("POST", format!("/api/queues/nope/dlq/{first}/redrive")),
+        ("POST", "/api/queues/nope/redrive".to_owned()),
+    ] {
+        let (status, error) = console.send_json(method, &path, &json!({})).await;
+        assert_eq!(
+            (status, error["error"].as_str()),
+            (404, Some("not_found")),
+            "{path}: {error}"
+        );
+    }
+    assert_eq!(
+        console
+            .form("/queues/acme/dlq/no-such-message/delete", &[])
+            .await
+            .0,
+        404
+    );
+    let (_, queues) = console.json("/api/queues").await;
+    assert_eq!(
+        queues_of(&queues, "acme")["dlq"]["visible"],
+        2,
+        "nothing changed"
+    );
+
+    // Redrive one (API): a new message in the queue, the DLQ one fewer, the timeline says so.
+    let (status, moved) = console
+        .send_json(
+            "POST",
+            &format!("/api/queues/acme/dlq/{first}/redrive"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    let new_id = moved["new_message_id"].as_str().unwrap().to_owned();
+    assert_ne!(new_id, first);
+    let (_, queues) = console.json("/api/queues").await;
+    let dead: Vec<&str> = queues_of(&queues, "acme")["dead_letters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["message_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(dead, [second.as_str()]);
+    let detail = console
+        .wait_delivery(&poisoned[0], WAIT, |d| {
+            d["timeline"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["message_id"] == new_id.as_str() && t["kind"] == "attempt")
+        })
+        .await;
+    let redriven = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kind"] == "redriven")
+        .unwrap();
+    assert_eq!(redriven["new_message_id"], new_id.as_str());
+    assert!(
+        detail["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["message_id"] == new_id.as_str() && t["kind"] == "attempt"),
+        "the redriven message was processed again: {detail:#}"
+    );
+
+    // Delete one (the page's form), then again: 404.
+    let (status, head, _) = console
+        .form(&format!("/queues/acme/dlq/{second}/delete"), &[])
+        .await;
+    assert_eq!(status, 303, "{head}");
+    assert!(location(&head).starts_with("/_hookline/queues?notice="));
+    let (_, page) = console
+        .page(location(&head).trim_start_matches("/_hookline"))
+        .await;
+    assert!(page.contains(&format!("Deleted {second}")));
+    assert_eq!(
+        console
+            .form(&format!("/queues/acme/dlq/{second}/delete"), &[])
+            .await
+            .0,
+        404
+    );
+    let detail = console.delivery(&poisoned[1]).await;
+    assert_eq!(detail["delivery"]["processing"], "deleted");
+
+    // Redrive all: refused for an empty DLQ; a task once the redriven poison is back.
+    let (status, error) = console
+        .send_json("POST", "/api/queues/stripe/redrive", &json!({}))
+        .await;
+    assert_eq!(status, 409, "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("stripe-dlq has no message to redrive")
+    );
+    let queues = console
+        .wait_queues(WAIT, |q| queues_of(q, "acme")["dlq"]["visible"] == 1)
+        .await;
+    assert_eq!(
+        queues_of(&queues, "acme")["dlq"]["visible"],
+        1,
+        "{queues:#}"
+    );
+    let (status, started) = console
+        .send_json("POST", "/api/queues/acme/redrive", &json!({}))
+        .await;
+    assert_eq!(
+        (status, &started["redriving"]),
+        (202, &json!(1)),
+        "{started}"
+    );
+    let queues = console
+        .wait_queues(WAIT, |q| {
+            queues_of(q, "acme")["redrive"]["status"] == "COMPLETED"
+        })
+        .await;
+    let acme = queues_of(&queues, "acme");
+    assert_eq!(acme["redrive"]["moved"], 1, "{queues:#}");
+    stack.shutdown().await;
+}
