@@ -217,7 +217,7 @@ pub async fn replay(console: &Console, id: &str, mode: ReplayMode) -> Result<Mad
 pub fn not_found(id: &str) -> ConsoleError {
     ConsoleError::NotFound(format!(
         "no delivery `{id}` in the history (it keeps the last {} deliveries)",
-        super::history::MAX_DELIVERIES
+        super::html::thousands(super::history::MAX_DELIVERIES)
     ))
 }
 

@@ -87,7 +87,9 @@ pub fn page(title: &str, tab: Tab, notice: Option<&str>, body: &str, footer: &st
 /// The footer: what the history keeps and whether its writer keeps up.
 pub fn footer(health: &Health, kept: u64, limit: u64) -> String {
     let mut parts = vec![format!(
-        "history: {kept} of the last {limit} deliveries, in .hookline/console.db"
+        "history: {} of the last {} deliveries, in .hookline/console.db",
+        thousands(kept),
+        thousands(limit)
     )];
     let dropped = health.dropped.load(Ordering::Relaxed);
     if dropped > 0 {
@@ -112,6 +114,19 @@ pub fn footer(health: &Health, kept: u64, limit: u64) -> String {
         r#"keys: <kbd>/</kbd> search · <kbd>j</kbd>/<kbd>k</kbd> move · <kbd>Enter</kbd> open · JSON at <a href="{PATH}/api/deliveries">{PATH}/api/</a>"#
     ));
     parts.join(" · ")
+}
+
+/// `10000` as `10,000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A status code as a coloured pill.

@@ -204,6 +204,15 @@ mod tests {
     }
 
     #[test]
+    fn numbers_get_thousands_separators() {
+        use super::super::html::thousands;
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(10_000), "10,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
     fn ages_read_well() {
         assert_eq!(age(850), "850 ms");
         assert_eq!(age(12_000), "12 s");

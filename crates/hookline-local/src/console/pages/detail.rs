@@ -81,7 +81,7 @@ fn timeline_row(entry: &TimelineRecord, first_ms: i64) -> String {
             .unwrap_or_default(),
     };
     format!(
-        r#"<tr data-key="{key}"><td>{time} <small class="mute">+{after}</small></td><td><span class="pill {class}">{what}</span></td><td>{queue}</td><td class="num">{count}</td><td class="num">{duration}</td><td class="id">{message}</td><td>{detail}</td></tr>"#,
+        r#"<tr data-key="{key}"><td class="when">{time} <small class="mute">+{after}</small></td><td><span class="pill {class}">{what}</span></td><td>{queue}</td><td class="num">{count}</td><td class="num">{duration}</td><td class="id">{message}</td><td>{detail}</td></tr>"#,
         key = esc(&format!(
             "{}-{}-{}",
             entry.message_id, entry.at_ms, entry.kind
@@ -188,7 +188,7 @@ pub fn render(console: &Console, d: &Detail) -> String {
         .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
         .map(|(_, v)| v.as_str());
     let resign_note = if s.provider.is_some() {
-        r#"<button type="submit" name="mode" value="resigned" title="Signed again now with the local secret">Replay re-signed</button>"#.to_owned()
+        r#"<button type="submit" class="secondary" name="mode" value="resigned" title="Signed again now with the local secret">Replay re-signed</button>"#.to_owned()
     } else {
         String::new()
     };
