@@ -11,12 +11,15 @@ use std::time::Duration;
 use hookline_manifest::environment::{self, ResourceEnvironment, vars};
 use hookline_manifest::{Manifest, Provider, QueueKind};
 
-use crate::console::{self, Console, ConsoleProvider};
+use crate::console::{self, Console};
 use crate::event_source::{EventSource, EventSourceSpec};
 use crate::gateway::{self, Gateway, GatewayLimits};
 use crate::lambda::{Function, FunctionSpec};
 use crate::logs::LogSink;
 use crate::sqs::SqsServer;
+
+mod queues;
+use queues::setup_queues;
 
 /// How to run the stack.
 #[derive(Clone)]
@@ -285,7 +288,7 @@ impl DevStack {
                 history.as_ref().map(console::attempt_observer),
             ));
             if history.is_some() {
-                console_providers.push(console_provider(
+                console_providers.push(console::provider(
                     provider,
                     &credentials.sign,
                     &queue,
@@ -388,96 +391,4 @@ impl DevStack {
         }
         self.sqs.shutdown().await;
     }
-}
-
-/// A provider as the console needs it: its scheme, route, signing key, queues and samples.
-fn console_provider(
-    provider: &Provider,
-    signing_key: &str,
-    queue: &str,
-    dlq: &str,
-    project_root: Option<&std::path::Path>,
-) -> Result<ConsoleProvider, StackError> {
-    let scheme = provider.scheme().map_err(|e| StackError::Provider {
-        provider: provider.name.clone(),
-        message: e.to_string(),
-    })?;
-    let samples = match project_root {
-        Some(root) => crate::samples::load(&crate::samples::fixtures_dir(root, provider))
-            .map_err(|e| e.to_string()),
-        None => Err("the stack was started without its project folder".to_owned()),
-    };
-    Ok(ConsoleProvider {
-        name: provider.name.clone(),
-        scheme,
-        route: provider.route.clone(),
-        signing_key: signing_key.to_owned(),
-        queue: queue.to_owned(),
-        dlq: dlq.to_owned(),
-        samples,
-    })
-}
-
-async fn setup_queues(
-    store: &crate::sqs::StoreHandle,
-    provider: &Provider,
-    queue: &str,
-    dlq: &str,
-) -> Result<(String, String), StackError> {
-    let fifo = provider.queue.kind == QueueKind::Fifo;
-    let mut dlq_attributes = BTreeMap::from([(
-        "MessageRetentionPeriod".to_owned(),
-        hookline_manifest::limits::DLQ_RETENTION_SECS.to_string(),
-    )]);
-    let mut attributes = BTreeMap::from([
-        (
-            "VisibilityTimeout".to_owned(),
-            provider.queue.visibility_timeout_secs.to_string(),
-        ),
-        (
-            "MessageRetentionPeriod".to_owned(),
-            provider.queue.retention_secs.to_string(),
-        ),
-        (
-            "RedrivePolicy".to_owned(),
-            serde_json::json!({
-                "deadLetterTargetArn": crate::aws_local::sqs_queue_arn(dlq),
-                "maxReceiveCount": provider.queue.max_receive_count,
-            })
-            .to_string(),
-        ),
-    ]);
-    if fifo {
-        dlq_attributes.insert("FifoQueue".into(), "true".into());
-        attributes.insert("FifoQueue".into(), "true".into());
-    }
-    let mut urls = Vec::new();
-    for (name, attributes) in [
-        (dlq.to_owned(), dlq_attributes),
-        (queue.to_owned(), attributes),
-    ] {
-        let now = chrono::Utc::now().timestamp_millis();
-        let lookup = name.clone();
-        let url = store
-            .call(
-                move |s| match s.create_queue(&lookup, &attributes, &BTreeMap::new(), now) {
-                    Ok(url) => Ok(url),
-                    // The manifest changed since the queue was made: apply the new settings.
-                    Err(e) if e.code == "QueueNameExists" => {
-                        let mut changes = attributes.clone();
-                        changes.remove("FifoQueue");
-                        s.set_queue_attributes(&lookup, &changes, now)
-                            .map(|()| s.url(&lookup))
-                    }
-                    Err(e) => Err(e),
-                },
-            )
-            .await
-            .map_err(|e| StackError::Queue {
-                queue: name.clone(),
-                message: e.to_string(),
-            })?;
-        urls.push(url);
-    }
-    Ok((urls[1].clone(), urls[0].clone()))
 }

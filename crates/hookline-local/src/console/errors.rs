@@ -19,6 +19,9 @@ pub enum ConsoleError {
     /// Not a loopback client, host or origin.
     #[error("{0}")]
     Forbidden(String),
+    /// A path that takes other methods.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// The stack failed (its history or queues).
     #[error("{0}")]
     Internal(String),
@@ -32,6 +35,7 @@ impl ConsoleError {
             ConsoleError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ConsoleError::Conflict(_) => StatusCode::CONFLICT,
             ConsoleError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ConsoleError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ConsoleError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -43,6 +47,7 @@ impl ConsoleError {
             ConsoleError::BadRequest(_) => "bad_request",
             ConsoleError::Conflict(_) => "conflict",
             ConsoleError::Forbidden(_) => "forbidden",
+            ConsoleError::MethodNotAllowed(_) => "method_not_allowed",
             ConsoleError::Internal(_) => "internal",
         }
     }

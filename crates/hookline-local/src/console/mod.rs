@@ -103,6 +103,37 @@ pub fn log_tap(history: &History) -> Tap {
     })
 }
 
+/// A provider of the manifest as the console needs it: its scheme, route, signing key, queues
+/// and samples (from its crate under `project_root`).
+pub fn provider(
+    provider: &hookline_manifest::Provider,
+    signing_key: &str,
+    queue: &str,
+    dlq: &str,
+    project_root: Option<&std::path::Path>,
+) -> Result<ConsoleProvider, crate::stack::StackError> {
+    let scheme = provider
+        .scheme()
+        .map_err(|e| crate::stack::StackError::Provider {
+            provider: provider.name.clone(),
+            message: e.to_string(),
+        })?;
+    let samples = match project_root {
+        Some(root) => crate::samples::load(&crate::samples::fixtures_dir(root, provider))
+            .map_err(|e| e.to_string()),
+        None => Err("the stack was started without its project folder".to_owned()),
+    };
+    Ok(ConsoleProvider {
+        name: provider.name.clone(),
+        scheme,
+        route: provider.route.clone(),
+        signing_key: signing_key.to_owned(),
+        queue: queue.to_owned(),
+        dlq: dlq.to_owned(),
+        samples,
+    })
+}
+
 impl Console {
     /// The console over `history` for `providers`, whose queues live in `store`.
     pub fn new(
@@ -187,8 +218,19 @@ impl Console {
             .route(&at("/assets/{file}"), get(assets::serve))
             .route(&at("/{*rest}"), any(pages::not_found))
             .merge(api::router())
+            .method_not_allowed_fallback(method_not_allowed)
             .layer(axum::middleware::from_fn(guard))
             .with_state(Arc::clone(self))
+    }
+}
+
+/// A known path asked with a method it does not take: as JSON under the API, else a page.
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Response {
+    let err = ConsoleError::MethodNotAllowed(format!("{} does not take {method}", uri.path()));
+    if uri.path().starts_with(&format!("{PATH}/api/")) {
+        err.json()
+    } else {
+        err.into_response()
     }
 }
 
