@@ -6,9 +6,9 @@ use serde_json::Value;
 
 use crate::request;
 
-/// A manifest for the console's tests: `stripe` (its crate's samples) and `acme` (GitHub
-/// signatures, no samples) whose failed messages come back after 6 s and go to the DLQ on
-/// their second receive.
+/// A manifest for the console's tests: `stripe` (its crate's samples), `chat` (Slack, whose
+/// answers name no message id) and `acme` (GitHub signatures, no samples) whose failed messages
+/// come back after 6 s and go to the DLQ on their second receive.
 pub const CONSOLE_MANIFEST: &str = r#"
 [project]
 name = "e2e"
@@ -16,6 +16,10 @@ name = "e2e"
 [[providers]]
 name = "stripe"
 template = "stripe"
+
+[[providers]]
+name = "chat"
+template = "slack"
 
 [[providers]]
 name = "acme"

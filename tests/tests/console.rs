@@ -389,6 +389,39 @@ async fn pages_and_api_show_what_arrived_and_refuse_bad_input() {
         "nothing was sent"
     );
 
+    // A slash command: Slack is answered an empty 200 that names no message; the ingest
+    // invocation's trace header still joins the delivery to its message.
+    let command = b"command=%2Fdeploy&text=now";
+    let mut headers = signed(&stack, "chat", command);
+    headers.retain(|(k, _)| k != "content-type");
+    headers.push((
+        "content-type".into(),
+        "application/x-www-form-urlencoded".into(),
+    ));
+    let (status, _, answer) = post(&url(&stack, "chat"), &headers, command).await.unwrap();
+    assert_eq!((status, answer.as_slice()), (200, &b""[..]));
+    let chat = console.deliveries("?provider=chat").await;
+    let detail = console
+        .wait_delivery(chat[0]["id"].as_str().unwrap(), WAIT, processed)
+        .await;
+    assert!(processed(&detail), "{detail:#}");
+    assert_eq!(detail["delivery"]["event_type"], "slash_command");
+    assert!(detail["delivery"]["message_id"].is_string(), "{detail:#}");
+    assert_eq!(detail["envelope"]["provider"], "chat");
+    assert!(
+        detail["envelope"]["headers"]["x-slack-signature"]
+            .as_str()
+            .unwrap()
+            .contains("masked")
+    );
+    let (_, page) = console
+        .page(&format!("/deliveries/{}", chat[0]["id"].as_str().unwrap()))
+        .await;
+    assert!(
+        page.contains("<th scope=\"row\">command</th><td>/deploy</td>"),
+        "the form's fields, decoded"
+    );
+
     // The history survives a restart.
     let ids: Vec<Value> = console
         .deliveries("")
