@@ -15,6 +15,8 @@ use hookline_local::{DevStack, StackConfig};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+pub mod console;
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -128,6 +130,9 @@ impl Harness {
         config
             .extra_env
             .insert("RECORDER_DIR".into(), self.recorder.display().to_string());
+        // The providers' samples, for the console's Send page (a provider named like one of
+        // the repository's crates gets that crate's samples).
+        config.project_root = Some(root());
         config.logs = if std::env::var_os("HOOKLINE_TEST_LOGS").is_some() {
             hookline_local::logs::LogSink::Stderr
         } else {
@@ -210,17 +215,35 @@ pub async fn post(
     headers: &[(String, String)],
     body: &[u8],
 ) -> std::io::Result<(u16, String, Vec<u8>)> {
+    request("POST", url, headers, body).await
+}
+
+/// One HTTP/1.1 request over a plain TCP connection: (status, headers, body). A `Host` in
+/// `headers` replaces the URL's.
+pub async fn request(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> std::io::Result<(u16, String, Vec<u8>)> {
     let rest = url.strip_prefix("http://").unwrap();
     let (authority, path) = rest
         .split_once('/')
         .map(|(a, p)| (a, format!("/{p}")))
         .unwrap();
     let mut stream = tokio::net::TcpStream::connect(authority).await?;
+    let host = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+        .map_or(authority, |(_, v)| v.as_str());
     let mut request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
     );
-    for (k, v) in headers {
+    for (k, v) in headers
+        .iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("host"))
+    {
         request.push_str(&format!("{k}: {v}\r\n"));
     }
     request.push_str("\r\n");

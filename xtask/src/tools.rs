@@ -1,5 +1,5 @@
-//! External tools: checks before calling a tool, running one, and the project-local Python
-//! environment under `.tools/`.
+//! External tools: checks before calling a tool, running one, the project-local Python
+//! environment under `.tools/`, and Debian's Chromium for the console's browser test.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -73,6 +73,42 @@ pub fn ensure_python_tools() -> Result<PathBuf> {
     .context("installing the Python test tools with pip")?;
     std::fs::write(&stamp, wanted).context("writing the venv's requirements stamp")?;
     Ok(python)
+}
+
+/// Where the console's browser test finds Chromium (Debian's `chromium` package).
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// The command that installs it.
+const CHROMIUM_INSTALL: &str = "apt-get update && apt-get install -y chromium";
+
+/// Makes sure Debian's Chromium is installed (the console's browser test drives it), with
+/// apt-get when it is missing; fails with the command to run when it cannot.
+pub fn ensure_chromium() -> Result<PathBuf> {
+    let chromium = PathBuf::from(CHROMIUM);
+    if chromium.exists() {
+        return Ok(chromium);
+    }
+    eprintln!("installing Chromium for the console's browser test: {CHROMIUM_INSTALL}");
+    let install = || {
+        run(Command::new("apt-get")
+            .args(["install", "-y", "chromium"])
+            .env("DEBIAN_FRONTEND", "noninteractive"))
+    };
+    // A machine whose package lists are old or absent needs an update first.
+    let installed = install().or_else(|_| {
+        run(Command::new("apt-get")
+            .arg("update")
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
+        install()
+    });
+    match installed {
+        Ok(()) if chromium.exists() => Ok(chromium),
+        Ok(()) => bail!("apt-get installed chromium but {CHROMIUM} is missing"),
+        Err(err) => bail!(
+            "Chromium is required for the console's browser test and could not be installed \
+             ({err:#}): run `{CHROMIUM_INSTALL}` as root"
+        ),
+    }
 }
 
 /// Runs a command to completion, failing on a non-zero exit.

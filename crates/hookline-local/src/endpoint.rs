@@ -125,6 +125,6 @@ async fn handle(State(stores): State<Stores>, headers: HeaderMap, body: Body) ->
         .unwrap_or_default();
     match target.strip_prefix(dynamodb::TARGET_PREFIX) {
         Some(action) => dynamodb::respond(&stores.dynamodb, action, body).await,
-        None => sqs::respond(&stores.sqs, target, body).await,
+        None => sqs::respond(&stores.sqs, target, &headers, body).await,
     }
 }

@@ -7,6 +7,7 @@
 //! that did not fit starts the next batch, without being received again.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -40,6 +41,37 @@ pub struct EventSourceSpec {
     pub pollers: usize,
 }
 
+/// How one processing attempt of a message ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// The processor succeeded with it: deleted.
+    Succeeded,
+    /// The processor named it in `batchItemFailures`: back after the visibility timeout.
+    Failed,
+    /// The whole batch failed (the invocation's error, or an invalid response).
+    BatchFailed(String),
+}
+
+/// One processing attempt of a message: what the event source mapping saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    /// The queue.
+    pub queue: String,
+    /// The message.
+    pub message_id: String,
+    /// `ApproximateReceiveCount` of this receive.
+    pub receive_count: u32,
+    /// When the invocation started (ms).
+    pub started_ms: i64,
+    /// How long the invocation took.
+    pub duration: Duration,
+    /// How it ended.
+    pub outcome: AttemptOutcome,
+}
+
+/// Told about every batch's attempts; must return at once.
+pub type AttemptObserver = Arc<dyn Fn(Vec<Attempt>) + Send + Sync>;
+
 /// A running event source mapping.
 pub struct EventSource {
     stop: watch::Sender<bool>,
@@ -54,6 +86,17 @@ impl EventSource {
         spec: EventSourceSpec,
         logs: LogSink,
     ) -> EventSource {
+        Self::start_observed(store, function, spec, logs, None)
+    }
+
+    /// Starts polling, telling `observer` about every attempt.
+    pub fn start_observed(
+        store: StoreHandle,
+        function: Function,
+        spec: EventSourceSpec,
+        logs: LogSink,
+        observer: Option<AttemptObserver>,
+    ) -> EventSource {
         let (stop, stopped) = watch::channel(false);
         let tasks = (0..spec.pollers.max(1))
             .map(|_| {
@@ -64,6 +107,7 @@ impl EventSource {
                     logs: logs.clone(),
                     stopped: stopped.clone(),
                     carried: Vec::new(),
+                    observer: observer.clone(),
                 };
                 tokio::spawn(poller.run())
             })
@@ -88,6 +132,7 @@ struct Poller {
     stopped: watch::Receiver<bool>,
     /// Received messages that did not fit the last batch's event: the next batch's first.
     carried: Vec<Received>,
+    observer: Option<AttemptObserver>,
 }
 
 impl Poller {
@@ -193,8 +238,46 @@ impl Poller {
         self.function.name().to_owned()
     }
 
+    /// Tells the observer how each message of the batch fared.
+    fn observe(
+        &self,
+        batch: &[Received],
+        started_ms: i64,
+        duration: Duration,
+        outcome: &BatchOutcome,
+    ) {
+        let Some(observer) = &self.observer else {
+            return;
+        };
+        let attempts = batch
+            .iter()
+            .map(|message| Attempt {
+                queue: self.spec.queue.clone(),
+                message_id: message.message_id.clone(),
+                receive_count: message
+                    .system
+                    .get("ApproximateReceiveCount")
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(0),
+                started_ms,
+                duration,
+                outcome: match outcome {
+                    BatchOutcome::Succeeded => AttemptOutcome::Succeeded,
+                    BatchOutcome::PartiallyFailed(ids) if ids.contains(&message.message_id) => {
+                        AttemptOutcome::Failed
+                    }
+                    BatchOutcome::PartiallyFailed(_) => AttemptOutcome::Succeeded,
+                    BatchOutcome::Failed(reason) => AttemptOutcome::BatchFailed(reason.clone()),
+                },
+            })
+            .collect();
+        observer(attempts);
+    }
+
     async fn process(&self, batch: Vec<Received>) {
         let ids: Vec<String> = batch.iter().map(|m| m.message_id.clone()).collect();
+        let started_ms = chrono::Utc::now().timestamp_millis();
+        let started = std::time::Instant::now();
         let outcome = match lambda_payload(&sqs_event(&batch, &self.spec.queue_arn)) {
             Err(err) => BatchOutcome::Failed(format!("the event did not serialise: {err}")),
             Ok(payload) => match self.function.invoke(Bytes::from(payload)).await {
@@ -202,6 +285,7 @@ impl Poller {
                 Err(err) => BatchOutcome::Failed(err.to_string()),
             },
         };
+        self.observe(&batch, started_ms, started.elapsed(), &outcome);
         let failed: HashSet<String> = match &outcome {
             BatchOutcome::Succeeded => HashSet::new(),
             BatchOutcome::PartiallyFailed(ids) => ids.iter().cloned().collect(),

@@ -41,6 +41,51 @@ pub const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(HTTP_API_INTEGRATI
 struct Routes {
     by_path: BTreeMap<String, Function>,
     body_read_timeout: Duration,
+    observer: Option<ExchangeObserver>,
+}
+
+/// One request the gateway received and what it answered: what the local console records.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The id to record it under: the console's own ([`ConsoleRequest`]) or a new UUIDv7.
+    pub id: String,
+    /// When it arrived (ms).
+    pub received_ms: i64,
+    /// The client.
+    pub peer: SocketAddr,
+    /// The method.
+    pub method: Method,
+    /// The request target (path and query) as sent.
+    pub uri: Uri,
+    /// The headers as sent.
+    pub headers: HeaderMap,
+    /// The body as sent (empty when it was not read: no route, or refused before).
+    pub body: Bytes,
+    /// The answer's status.
+    pub status: StatusCode,
+    /// The answer's headers.
+    pub response_headers: HeaderMap,
+    /// The answer's body.
+    pub response_body: Bytes,
+    /// From the request's arrival to its answer.
+    pub latency: Duration,
+    /// The trace header of the ingest invocation, when one was made.
+    pub trace_id: Option<String>,
+    /// The delivery this request replays, when the console made it.
+    pub replay_of: Option<String>,
+}
+
+/// Told about every request to a webhook route (or to none); must return at once.
+pub type ExchangeObserver = Arc<dyn Fn(Exchange) + Send + Sync>;
+
+/// Put on a request the local console makes in-process (send, replay): the id to record it
+/// under and the delivery it replays.
+#[derive(Debug, Clone)]
+pub struct ConsoleRequest {
+    /// The id to record it under.
+    pub id: String,
+    /// The delivery it replays.
+    pub replay_of: Option<String>,
 }
 
 /// Bounds on what clients can make the gateway hold.
@@ -82,13 +127,19 @@ impl Gateway {
         routes: BTreeMap<String, Function>,
         limits: GatewayLimits,
     ) -> std::io::Result<Gateway> {
+        let app = webhooks(routes, &limits, None);
+        Self::serve(addr, app, limits).await
+    }
+
+    /// Serves `app` on `addr` within `limits`: [`webhooks`], with whatever else is mounted
+    /// beside it (the local console).
+    pub async fn serve(
+        addr: SocketAddr,
+        app: Router,
+        limits: GatewayLimits,
+    ) -> std::io::Result<Gateway> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(Routes {
-            by_path: routes,
-            body_read_timeout: limits.body_read_timeout,
-        });
-        let app = Router::new().fallback(handle).with_state(state);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(serve(listener, app, limits, stopped));
         Ok(Gateway {
@@ -96,6 +147,11 @@ impl Gateway {
             stop: Some(stop),
             task: Some(task),
         })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -112,6 +168,21 @@ impl Gateway {
             let _ = task.await;
         }
     }
+}
+
+/// The webhook routes (path → ingest function) as a router: every other request is the HTTP
+/// API's 404. `observer` is told about each request and its answer.
+pub fn webhooks(
+    routes: BTreeMap<String, Function>,
+    limits: &GatewayLimits,
+    observer: Option<ExchangeObserver>,
+) -> Router {
+    let state = Arc::new(Routes {
+        by_path: routes,
+        body_read_timeout: limits.body_read_timeout,
+        observer,
+    });
+    Router::new().fallback(handle).with_state(state)
 }
 
 /// Accepts connections within the limits until `stopped`, then lets open ones finish.
@@ -171,25 +242,82 @@ async fn serve(
 async fn handle(
     State(routes): State<Arc<Routes>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    console: Option<axum::Extension<ConsoleRequest>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if request_line_and_headers_bytes(&method, &uri, &headers)
+    let Some(observer) = routes.observer.clone() else {
+        return answer(&routes, peer, &method, &uri, &headers, body, None)
+            .await
+            .0;
+    };
+    let started = std::time::Instant::now();
+    let received_ms = chrono::Utc::now().timestamp_millis();
+    let trace_id = crate::lambda::trace_id();
+    let (response, body) = answer(
+        &routes,
+        peer,
+        &method,
+        &uri,
+        &headers,
+        body,
+        Some(&trace_id),
+    )
+    .await;
+    let (parts, response_body) = response.into_parts();
+    // Every answer here is already in memory: reading it back costs a copy.
+    let response_body = axum::body::to_bytes(response_body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let (id, replay_of) = match console {
+        Some(axum::Extension(request)) => (request.id, request.replay_of),
+        None => (uuid::Uuid::now_v7().to_string(), None),
+    };
+    observer(Exchange {
+        id,
+        received_ms,
+        peer,
+        method,
+        uri,
+        headers,
+        trace_id: body.is_some().then_some(trace_id),
+        body: body.unwrap_or_default(),
+        status: parts.status,
+        response_headers: parts.headers.clone(),
+        response_body: response_body.clone(),
+        latency: started.elapsed(),
+        replay_of,
+    });
+    Response::from_parts(parts, Body::from(response_body))
+}
+
+/// The answer to one request, and its body when it was read and sent to a function (invoked
+/// with `trace_id`, when given).
+async fn answer(
+    routes: &Routes,
+    peer: SocketAddr,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+    trace_id: Option<&str>,
+) -> (Response, Option<Bytes>) {
+    if request_line_and_headers_bytes(method, uri, headers)
         > HTTP_API_MAX_REQUEST_LINE_AND_HEADERS_BYTES
     {
-        return answer::request_head_too_large();
+        return (answer::request_head_too_large(), None);
     }
     if headers.get_all(axum::http::header::HOST).iter().count() > 1 {
-        return answer::ambiguous_host();
+        return (answer::ambiguous_host(), None);
     }
     let Some(function) = routes
         .by_path
         .get(uri.path())
         .filter(|_| method == Method::POST)
     else {
-        return answer::message(StatusCode::NOT_FOUND, "Not Found");
+        return (answer::message(StatusCode::NOT_FOUND, "Not Found"), None);
     };
     let body = match tokio::time::timeout(
         routes.body_read_timeout,
@@ -197,11 +325,31 @@ async fn handle(
     )
     .await
     {
-        Err(_) => return answer::message(StatusCode::REQUEST_TIMEOUT, "Request Timeout"),
-        Ok(Err(_)) => return answer::payload_too_large(),
+        Err(_) => {
+            return (
+                answer::message(StatusCode::REQUEST_TIMEOUT, "Request Timeout"),
+                None,
+            );
+        }
+        Ok(Err(_)) => return (answer::payload_too_large(), None),
         Ok(Ok(body)) => body,
     };
-    let event = event(&method, &uri, &headers, &body, peer);
+    let response = invoke(function, method, uri, headers, &body, peer, trace_id).await;
+    (response, Some(body))
+}
+
+/// Invokes the route's function with the request's event and turns its answer into the HTTP
+/// API's.
+async fn invoke(
+    function: &Function,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+    peer: SocketAddr,
+    trace_id: Option<&str>,
+) -> Response {
+    let event = event(method, uri, headers, body, peer);
     // What the HTTP API's access log says in `$context.integrationErrorMessage`.
     let failed = |answer: Response, why: &str| {
         function.log(&format!(
@@ -210,9 +358,10 @@ async fn handle(
         ));
         answer
     };
+    let trace_id = trace_id.map_or_else(crate::lambda::trace_id, str::to_owned);
     match tokio::time::timeout(
         INTEGRATION_TIMEOUT,
-        function.invoke(Bytes::from(event.to_string())),
+        function.invoke_traced(Bytes::from(event.to_string()), trace_id),
     )
     .await
     {

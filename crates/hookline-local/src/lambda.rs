@@ -75,6 +75,8 @@ struct Invocation {
     id: String,
     payload: Bytes,
     deadline_ms: i64,
+    /// The X-Ray trace header the runtime gets (`Lambda-Runtime-Trace-Id`).
+    trace_id: String,
     reply: oneshot::Sender<Result<Bytes, InvokeError>>,
 }
 
@@ -91,6 +93,20 @@ struct Instance {
     cold_start: std::sync::OnceLock<Duration>,
     /// What the runtime posted to `/runtime/init/error`.
     init_error: Mutex<Option<String>>,
+}
+
+/// A new X-Ray trace header as Lambda gives one to an invocation: `Root=1-<epoch seconds, 8
+/// hex digits>-<24 hex digits>;Parent=<16 hex digits>;Sampled=0` ("Tracing header", AWS X-Ray
+/// Developer Guide).
+pub fn trace_id() -> String {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    let parent = uuid::Uuid::new_v4().simple().to_string();
+    format!(
+        "Root=1-{:08x}-{};Parent={};Sampled=0",
+        chrono::Utc::now().timestamp(),
+        &random[..24],
+        &parent[..16]
+    )
 }
 
 /// What a running instance looks like from outside (benchmarks read these).
@@ -165,6 +181,18 @@ impl Function {
 
     /// Invokes the function synchronously and waits for its response.
     pub async fn invoke(&self, payload: Bytes) -> Result<Bytes, InvokeError> {
+        self.invoke_traced(payload, trace_id()).await
+    }
+
+    /// Invokes the function with `trace_id` as its X-Ray trace header: the runtime gets it as
+    /// `Lambda-Runtime-Trace-Id` and sets `_X_AMZN_TRACE_ID`, and the AWS SDK then sends it
+    /// as `X-Amzn-Trace-Id` with every call the invocation makes (its recursion detection), so
+    /// what the function sent to SQS can be told apart by invocation.
+    pub async fn invoke_traced(
+        &self,
+        payload: Bytes,
+        trace_id: String,
+    ) -> Result<Bytes, InvokeError> {
         let inner = &self.inner;
         if payload.len() > LAMBDA_MAX_REQUEST_PAYLOAD_BYTES {
             return Err(InvokeError::RequestTooLarge {
@@ -190,6 +218,7 @@ impl Function {
                 id: id.clone(),
                 payload,
                 deadline_ms,
+                trace_id,
                 reply,
             })
             .map_err(|_| InvokeError::Unavailable("shutting down".into()))?;

@@ -8,10 +8,13 @@
 //! - [`gateway`]: API Gateway (HTTP API, payload 2.0) routes to the ingest functions.
 //! - [`event_source`]: the SQS event source mapping that feeds the processors.
 //! - [`stack`]: all of it from `hookline.toml`.
+//! - [`console`]: the local console at `/_hookline/` on the gateway's listener.
+//! - [`samples`]: the providers' sample deliveries (`fixtures/events.toml`).
 //! - [`logs`]: function output, prefixed with the function's name.
 //! - [`aws_local`]: the account, region and ARNs the local stack pretends to be.
 
 pub mod aws_local;
+pub mod console;
 pub mod credentials;
 pub mod dynamodb;
 pub mod endpoint;
@@ -19,6 +22,7 @@ pub mod event_source;
 pub mod gateway;
 pub mod lambda;
 pub mod logs;
+pub mod samples;
 mod sqlite;
 pub mod sqs;
 pub mod stack;

@@ -15,7 +15,13 @@ pub enum LogSink {
     Memory(Arc<Mutex<Vec<String>>>),
     /// Dropped.
     Discard,
+    /// Shown to a tap (function name, line), then written to the inner sink: how the local
+    /// console reads what a processor says about the messages it failed.
+    Tapped(Tap, Box<LogSink>),
 }
+
+/// Sees every line of a sink: `(function, line)`. Must return at once.
+pub type Tap = Arc<dyn Fn(&str, &str) + Send + Sync>;
 
 impl LogSink {
     /// A sink appending to `path`.
@@ -32,16 +38,26 @@ impl LogSink {
         LogSink::Memory(Arc::new(Mutex::new(Vec::new())))
     }
 
+    /// This sink, with `tap` shown every line first.
+    pub fn tapped(self, tap: Tap) -> LogSink {
+        LogSink::Tapped(tap, Box::new(self))
+    }
+
     /// The lines kept by a memory sink.
     pub fn lines(&self) -> Vec<String> {
         match self {
             LogSink::Memory(lines) => lines.lock().map(|l| l.clone()).unwrap_or_default(),
+            LogSink::Tapped(_, inner) => inner.lines(),
             _ => Vec::new(),
         }
     }
 
     /// Writes one line from `function`.
     pub fn line(&self, function: &str, line: &str) {
+        if let LogSink::Tapped(tap, inner) = self {
+            tap(function, line);
+            return inner.line(function, line);
+        }
         let text = format!("[{function}] {line}");
         match self {
             LogSink::Stderr => eprintln!("{text}"),
@@ -55,7 +71,7 @@ impl LogSink {
                     lines.push(text);
                 }
             }
-            LogSink::Discard => {}
+            LogSink::Discard | LogSink::Tapped(..) => {}
         }
     }
 }

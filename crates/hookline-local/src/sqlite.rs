@@ -144,11 +144,12 @@ impl<S: Database> Writer<S> {
                         let _ = store.connection().execute_batch("ROLLBACK");
                     }
                     committed.fetch_add(1, Ordering::Relaxed);
-                    let ok = commit.is_ok();
+                    // Before the requests are answered: what watches the store (the console's
+                    // history) sees a change no later than the client that made it.
+                    after_commit(&mut store, commit.is_ok());
                     for finish in finishers {
                         finish(commit.clone());
                     }
-                    after_commit(&mut store, ok);
                 }
             })
             .map_err(|e| S::storage_error(format!("cannot start the storage thread: {e}")))?;

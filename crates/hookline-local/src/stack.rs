@@ -5,19 +5,24 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hookline_manifest::{Manifest, Provider, QueueKind, ResolvedTable};
 
+use crate::console::{self, Console};
 use crate::endpoint::AwsEndpoint;
 use crate::event_source::{EventSource, EventSourceSpec};
-use crate::gateway::{Gateway, GatewayLimits};
+use crate::gateway::{self, Gateway, GatewayLimits};
 use crate::lambda::{Function, FunctionSpec};
 use crate::logs::LogSink;
 
 mod environment;
 
 pub use environment::{ingest_env, local_idempotency_table, processor_env};
+
+mod queues;
+use queues::setup_queues;
 
 /// How to run the stack.
 #[derive(Clone)]
@@ -44,6 +49,11 @@ pub struct StackConfig {
     pub ingest_sqs_endpoint: Option<String>,
     /// The gateway's connection, header and slow-client limits.
     pub gateway_limits: GatewayLimits,
+    /// Whether to serve the local console (`/_hookline/` on the gateway) and keep its history.
+    pub console: bool,
+    /// The project folder, where the providers' crates keep their sample deliveries (the
+    /// console's Send page); without it the console sends only bodies given to it.
+    pub project_root: Option<PathBuf>,
 }
 
 impl StackConfig {
@@ -61,6 +71,8 @@ impl StackConfig {
             extra_env: BTreeMap::new(),
             ingest_sqs_endpoint: None,
             gateway_limits: GatewayLimits::default(),
+            console: true,
+            project_root: None,
         }
     }
 }
@@ -106,6 +118,9 @@ pub enum StackError {
         /// What is wrong.
         message: String,
     },
+    /// The console's history could not be opened.
+    #[error("the local console: {0}")]
+    Console(String),
     /// The queues could not be set up.
     #[error("setting up queue {queue}: {message}")]
     Queue {
@@ -138,6 +153,7 @@ pub struct DevStack {
     processors: Vec<Function>,
     sources: Vec<EventSource>,
     providers: Vec<ProviderInfo>,
+    console: Option<Arc<Console>>,
 }
 
 /// Queue names of a provider: `<name>` and `<name>-dlq`, with `.fifo` for FIFO queues.
@@ -174,6 +190,16 @@ impl DevStack {
                 table: idempotency_table.table_name.clone(),
                 message: e.message,
             })?;
+        let history = match config.console {
+            true => Some(console::open_history(&config.data_dir).map_err(StackError::Console)?),
+            false => None,
+        };
+        // Processors' log lines tell the console why a handler failed a message.
+        let processor_logs = match &history {
+            Some(history) => config.logs.clone().tapped(console::log_tap(history)),
+            None => config.logs.clone(),
+        };
+        let mut console_providers = Vec::new();
         let mut routes = BTreeMap::new();
         let mut ingest = Vec::new();
         let mut processors = Vec::new();
@@ -223,7 +249,7 @@ impl DevStack {
                     timeout: Duration::from_secs(u64::from(provider.processor.timeout_secs)),
                     max_instances: processor_instances,
                 },
-                config.logs.clone(),
+                processor_logs.clone(),
             );
             let spec = EventSourceSpec {
                 queue: queue.clone(),
@@ -232,12 +258,22 @@ impl DevStack {
                 window: Duration::from_secs(u64::from(provider.queue.max_batching_window_secs)),
                 pollers: processor_instances,
             };
-            sources.push(EventSource::start(
+            sources.push(EventSource::start_observed(
                 store.clone(),
                 processor.clone(),
                 spec,
                 config.logs.clone(),
+                history.as_ref().map(console::attempt_observer),
             ));
+            if history.is_some() {
+                console_providers.push(console::provider(
+                    provider,
+                    &credentials.sign,
+                    &queue,
+                    &dlq,
+                    config.project_root.as_deref(),
+                )?);
+            }
             routes.insert(provider.route.clone(), ingest_fn.clone());
             ingest.push(ingest_fn);
             processors.push(processor);
@@ -251,12 +287,29 @@ impl DevStack {
                 dlq_url,
             });
         }
-        let gateway = Gateway::start(config.gateway_addr, routes, config.gateway_limits.clone())
+        let console =
+            history.map(|history| Console::new(history, console_providers, store.clone()));
+        let webhooks = gateway::webhooks(
+            routes,
+            &config.gateway_limits,
+            console.as_ref().map(Console::exchange_observer),
+        );
+        let app = match &console {
+            Some(console) => {
+                store.observe(console.queue_observer());
+                console.router().fallback_service(webhooks.clone())
+            }
+            None => webhooks.clone(),
+        };
+        let gateway = Gateway::serve(config.gateway_addr, app, config.gateway_limits.clone())
             .await
             .map_err(io(format!(
                 "starting the gateway on {}",
                 config.gateway_addr
             )))?;
+        if let Some(console) = &console {
+            console.attach(webhooks, gateway.addr());
+        }
         for (info, provider) in providers.iter_mut().zip(&config.manifest.providers) {
             info.webhook_url = format!("{}{}", gateway.url(), provider.route);
         }
@@ -268,7 +321,15 @@ impl DevStack {
             processors,
             sources,
             providers,
+            console,
         })
+    }
+
+    /// The local console's URL, when it is served.
+    pub fn console_url(&self) -> Option<String> {
+        self.console
+            .as_ref()
+            .map(|_| format!("{}{}/", self.gateway.url(), console::PATH))
     }
 
     /// The providers with their URLs and secrets.
@@ -319,68 +380,4 @@ impl DevStack {
         }
         self.endpoint.shutdown().await;
     }
-}
-
-async fn setup_queues(
-    store: &crate::sqs::StoreHandle,
-    provider: &Provider,
-    queue: &str,
-    dlq: &str,
-) -> Result<(String, String), StackError> {
-    let fifo = provider.queue.kind == QueueKind::Fifo;
-    let mut dlq_attributes = BTreeMap::from([(
-        "MessageRetentionPeriod".to_owned(),
-        hookline_manifest::limits::DLQ_RETENTION_SECS.to_string(),
-    )]);
-    let mut attributes = BTreeMap::from([
-        (
-            "VisibilityTimeout".to_owned(),
-            provider.queue.visibility_timeout_secs.to_string(),
-        ),
-        (
-            "MessageRetentionPeriod".to_owned(),
-            provider.queue.retention_secs.to_string(),
-        ),
-        (
-            "RedrivePolicy".to_owned(),
-            serde_json::json!({
-                "deadLetterTargetArn": crate::aws_local::sqs_queue_arn(dlq),
-                "maxReceiveCount": provider.queue.max_receive_count,
-            })
-            .to_string(),
-        ),
-    ]);
-    if fifo {
-        dlq_attributes.insert("FifoQueue".into(), "true".into());
-        attributes.insert("FifoQueue".into(), "true".into());
-    }
-    let mut urls = Vec::new();
-    for (name, attributes) in [
-        (dlq.to_owned(), dlq_attributes),
-        (queue.to_owned(), attributes),
-    ] {
-        let now = chrono::Utc::now().timestamp_millis();
-        let lookup = name.clone();
-        let url = store
-            .call(
-                move |s| match s.create_queue(&lookup, &attributes, &BTreeMap::new(), now) {
-                    Ok(url) => Ok(url),
-                    // The manifest changed since the queue was made: apply the new settings.
-                    Err(e) if e.code == "QueueNameExists" => {
-                        let mut changes = attributes.clone();
-                        changes.remove("FifoQueue");
-                        s.set_queue_attributes(&lookup, &changes, now)
-                            .map(|()| s.url(&lookup))
-                    }
-                    Err(e) => Err(e),
-                },
-            )
-            .await
-            .map_err(|e| StackError::Queue {
-                queue: name.clone(),
-                message: e.to_string(),
-            })?;
-        urls.push(url);
-    }
-    Ok((urls[1].clone(), urls[0].clone()))
 }

@@ -119,6 +119,7 @@ pub fn run(args: Args) -> Result<()> {
     config.max_instances = args.concurrency.max(1);
     config.extra_env = args.env.iter().cloned().collect::<BTreeMap<_, _>>();
     config.ingest_sqs_endpoint = args.ingest_sqs_endpoint.clone();
+    config.project_root = Some(project::root());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -183,7 +184,13 @@ fn print_table(stack: &DevStack, data_dir: &std::path::Path) {
     println!(
         "                       (any credentials work locally, e.g. AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local)"
     );
-    println!("data (queues, table, secrets): {}", data_dir.display());
+    if let Some(console) = stack.console_url() {
+        println!("local console:         {console}  (deliveries, queues, replay, redrive)");
+    }
+    println!(
+        "data (queues, table, secrets, console history): {}",
+        data_dir.display()
+    );
     println!(
         "hookline dev ready: gateway {} sqs {} dynamodb {}",
         stack.gateway_url(),

@@ -59,66 +59,15 @@ pub struct Args {
     pub if_ready: bool,
 }
 
-/// A sample from `fixtures/events.toml`.
-pub struct Sample {
-    pub event_type: String,
-    pub body: Vec<u8>,
-    pub content_type: String,
-    pub headers: Vec<(String, String)>,
-}
+pub use hookline_local::samples::Sample;
 
 /// Every sample listed in `<fixtures>/events.toml`, in file order.
 pub fn samples(fixtures: &Path) -> Result<Vec<Sample>> {
-    let index = fixtures.join("events.toml");
-    let text =
-        std::fs::read_to_string(&index).with_context(|| format!("reading {}", index.display()))?;
-    let doc: toml::Table =
-        toml::from_str(&text).with_context(|| format!("parsing {}", index.display()))?;
-    let events = doc
-        .get("events")
-        .and_then(|e| e.as_array())
-        .cloned()
-        .unwrap_or_default();
-    events
-        .iter()
-        .map(|event| {
-            let event_type = event
-                .get("type")
-                .and_then(|t| t.as_str())
-                .with_context(|| format!("a sample in {} has no `type`", index.display()))?;
-            let file = event
-                .get("file")
-                .and_then(|f| f.as_str())
-                .with_context(|| format!("sample `{event_type}` has no `file`"))?;
-            let body = std::fs::read(fixtures.join(file))
-                .with_context(|| format!("reading {}", fixtures.join(file).display()))?;
-            let content_type = event
-                .get("content_type")
-                .and_then(|c| c.as_str())
-                .unwrap_or("application/json")
-                .to_owned();
-            let headers = event
-                .get("headers")
-                .and_then(|h| h.as_table())
-                .map(|t| {
-                    t.iter()
-                        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
-                        .collect()
-                })
-                .unwrap_or_default();
-            Ok(Sample {
-                event_type: event_type.to_owned(),
-                body,
-                content_type,
-                headers,
-            })
-        })
-        .collect()
+    Ok(hookline_local::samples::load(fixtures)?)
 }
 
-/// The sample `event` (the first without one) of a provider's crate.
 pub fn sample(provider: &Provider, event: Option<&str>) -> Result<Sample> {
-    let fixtures = project::root().join(provider.crate_dir()).join("fixtures");
+    let fixtures = hookline_local::samples::fixtures_dir(&project::root(), provider);
     let mut all = samples(&fixtures)?;
     let index = match event {
         None => (!all.is_empty()).then_some(0),

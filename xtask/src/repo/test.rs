@@ -74,6 +74,10 @@ pub fn run(args: Args) -> Result<()> {
             Box::new(|| tools::ensure_python_tools().map(|p| p.display().to_string())),
         ),
         (
+            "chromium (console browser test)",
+            Box::new(|| tools::ensure_chromium().map(|p| p.display().to_string())),
+        ),
+        (
             "cdk: jest, cdk-nag, cfn-lint",
             Box::new(|| {
                 let (passed, failed) = run_jest(&root)?;
@@ -188,6 +192,7 @@ fn cargo_test(cargo: &str, root: &std::path::Path) -> Result<Counts> {
         .current_dir(root)
         .args(["test", "--workspace", "--no-fail-fast"])
         .env("HOOKLINE_TEST_PYTHON", tools::venv_python())
+        .env("HOOKLINE_CHROMIUM", tools::CHROMIUM)
         .stdout(Stdio::piped())
         .spawn()
         .context("starting cargo test")?;

@@ -46,12 +46,6 @@ pub(super) async fn next(State((function, instance)): State<ApiState>) -> Respon
     };
     let mut headers = HeaderMap::new();
     let arn = crate::aws_local::lambda_function_arn(&inner.spec.name);
-    let trace = format!(
-        "Root=1-{:08x}-{};Parent={};Sampled=0",
-        invocation.deadline_ms / 1000,
-        &uuid::Uuid::new_v4().simple().to_string()[..24],
-        &uuid::Uuid::new_v4().simple().to_string()[..16]
-    );
     for (name, value) in [
         ("lambda-runtime-aws-request-id", invocation.id.clone()),
         (
@@ -59,7 +53,7 @@ pub(super) async fn next(State((function, instance)): State<ApiState>) -> Respon
             invocation.deadline_ms.to_string(),
         ),
         ("lambda-runtime-invoked-function-arn", arn),
-        ("lambda-runtime-trace-id", trace),
+        ("lambda-runtime-trace-id", invocation.trace_id.clone()),
         ("content-type", "application/json".to_owned()),
     ] {
         if let Ok(value) = HeaderValue::from_str(&value) {

@@ -2,10 +2,11 @@
 //! boto3 and the aws CLI speak, on loopback.
 
 // Dependencies run one way (no cycles): message ← md5, validate, queue_attributes ← store
-// ← writer ← protocol, with error under all of them.
+// ← writer ← protocol, with error and observe under all of them.
 mod error;
 pub(crate) mod md5;
 pub mod message;
+pub mod observe;
 mod protocol;
 mod queue_attributes;
 pub mod store;
@@ -28,14 +29,28 @@ pub use crate::endpoint::AwsEndpoint as SqsServer;
 const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 
 /// Answers one HTTP request whose `X-Amz-Target` is `target`.
-pub(crate) async fn respond(store: &StoreHandle, target: &str, body: Body) -> Response {
+pub(crate) async fn respond(
+    store: &StoreHandle,
+    target: &str,
+    headers: &axum::http::HeaderMap,
+    body: Body,
+) -> Response {
     let result = match target.strip_prefix("AmazonSQS.") {
         None => Err(SqsError::unknown_operation(target)),
         Some(action) => match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
             Err(_) => Err(SqsError::invalid(format!(
                 "The request is larger than {MAX_REQUEST_BYTES} bytes."
             ))),
-            Ok(bytes) => protocol::dispatch(store, action, &bytes).await,
+            Ok(bytes) => {
+                let result = protocol::dispatch(store, action, &bytes).await;
+                if let Ok(answer) = &result
+                    && store.observed()
+                {
+                    let trace = headers.get("x-amzn-trace-id").and_then(|v| v.to_str().ok());
+                    store.tell(observe::sent(action, &bytes, answer, trace));
+                }
+                result
+            }
         },
     };
     match result {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use super::SqsError;
+use super::observe::{Observer, ObserverSlot, QueueEvent};
 use super::store::Store;
 use crate::sqlite::Writer;
 
@@ -16,6 +17,7 @@ use crate::sqlite::Writer;
 pub struct StoreHandle {
     writer: Writer<Store>,
     changed: Arc<Notify>,
+    observer: ObserverSlot,
 }
 
 impl StoreHandle {
@@ -24,14 +26,41 @@ impl StoreHandle {
         let store = Store::open(path, host)?;
         let changed = Arc::new(Notify::new());
         let notify = Arc::clone(&changed);
+        let observer = ObserverSlot::default();
+        let observing = observer.clone();
         let writer = Writer::start(store, "hookline-sqs-store", move |store, committed| {
+            // What the transaction did to messages, once it is on disk.
+            let events = store.take_events();
+            if committed {
+                observing.tell(events);
+            }
             // Only a change that can make a message receivable wakes the long polls: woken by
             // every commit, an idle poller's empty receive woke the others.
             if store.take_receivable() && committed {
                 notify.notify_waiters();
             }
         })?;
-        Ok(StoreHandle { writer, changed })
+        Ok(StoreHandle {
+            writer,
+            changed,
+            observer,
+        })
+    }
+
+    /// Tells `observer` about every committed send made over the endpoint and every move of a
+    /// message between queues, from now on.
+    pub fn observe(&self, observer: Observer) {
+        self.observer.set(observer);
+    }
+
+    /// Whether someone observes the queues.
+    pub(crate) fn observed(&self) -> bool {
+        self.observer.is_set()
+    }
+
+    /// Tells the observer about events that happened outside the storage thread.
+    pub(crate) fn tell(&self, events: Vec<QueueEvent>) {
+        self.observer.tell(events);
     }
 
     /// Runs `f` on the store in the next transaction; resolves after that transaction committed.

@@ -45,6 +45,10 @@ fn hex32(text: &str) -> Option<[u8; 32]> {
 }
 
 impl SchemeSpec for Discord {
+    fn signature_headers(&self) -> Vec<&str> {
+        vec![SIGNATURE_HEADER]
+    }
+
     fn public_key(&self) -> bool {
         true
     }

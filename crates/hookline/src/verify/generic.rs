@@ -176,6 +176,10 @@ impl Named for GenericHmac {
 }
 
 impl SchemeSpec for GenericHmac {
+    fn signature_headers(&self) -> Vec<&str> {
+        vec![self.header.as_str()]
+    }
+
     fn signs_timestamp(&self) -> bool {
         false
     }

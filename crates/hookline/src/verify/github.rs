@@ -34,6 +34,11 @@ impl Named for GitHub {
 }
 
 impl SchemeSpec for GitHub {
+    fn signature_headers(&self) -> Vec<&str> {
+        // GitHub sends the SHA-1 `x-hub-signature` beside the SHA-256 one it verifies.
+        vec![SIGNATURE_HEADER, "x-hub-signature"]
+    }
+
     fn signs_timestamp(&self) -> bool {
         false
     }

@@ -41,6 +41,11 @@ impl Named for HubSpot {
 }
 
 impl SchemeSpec for HubSpot {
+    fn signature_headers(&self) -> Vec<&str> {
+        // HubSpot sends its v1/v2 `x-hubspot-signature` beside the v3 one verified here.
+        vec![SIGNATURE_HEADER, "x-hubspot-signature"]
+    }
+
     fn signs_url(&self) -> bool {
         true
     }

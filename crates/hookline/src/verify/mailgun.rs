@@ -39,6 +39,11 @@ struct Signature {
 }
 
 impl SchemeSpec for Mailgun {
+    fn signature_headers(&self) -> Vec<&str> {
+        // Mailgun signs inside the body: no header carries a signature.
+        Vec::new()
+    }
+
     fn signs_timestamp(&self) -> bool {
         true
     }

@@ -25,6 +25,10 @@ impl Named for Paddle {
 }
 
 impl SchemeSpec for Paddle {
+    fn signature_headers(&self) -> Vec<&str> {
+        vec![SIGNATURE_HEADER]
+    }
+
     fn signs_timestamp(&self) -> bool {
         true
     }

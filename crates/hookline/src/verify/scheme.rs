@@ -144,6 +144,11 @@ pub(crate) trait SchemeSpec: fmt::Debug + Send + Sync + 'static {
         self.key(secret)
     }
 
+    /// The request headers (lowercase) that carry the provider's signatures, the one verified
+    /// and any the provider sends beside it: what a log or a console masks. No default, so that
+    /// a new scheme says it; empty for a scheme that signs inside the body.
+    fn signature_headers(&self) -> Vec<&str>;
+
     /// Verifies one delivery against every key in `ctx`.
     fn verify(&self, ctx: &Context<'_>, request: &Request<'_>) -> Result<(), VerifyError>;
 
@@ -234,6 +239,13 @@ impl Scheme {
     /// The timestamp tolerance when none is configured: the provider's libraries' own.
     pub fn default_tolerance(&self) -> Duration {
         self.spec.default_tolerance()
+    }
+
+    /// The request headers (lowercase) that carry the provider's signatures: the one verified
+    /// and any the provider sends beside it (GitHub's SHA-1 `x-hub-signature`). Empty for
+    /// Mailgun, which signs inside the body.
+    pub fn signature_headers(&self) -> Vec<&str> {
+        self.spec.signature_headers()
     }
 
     /// The generic-hmac settings, when this is generic-hmac.

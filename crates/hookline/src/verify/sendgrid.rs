@@ -33,6 +33,10 @@ impl Named for SendGrid {
 }
 
 impl SchemeSpec for SendGrid {
+    fn signature_headers(&self) -> Vec<&str> {
+        vec![SIGNATURE_HEADER]
+    }
+
     fn public_key(&self) -> bool {
         true
     }

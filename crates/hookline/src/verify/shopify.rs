@@ -32,6 +32,10 @@ impl Named for Shopify {
 }
 
 impl SchemeSpec for Shopify {
+    fn signature_headers(&self) -> Vec<&str> {
+        vec![SIGNATURE_HEADER]
+    }
+
     fn signs_timestamp(&self) -> bool {
         false
     }

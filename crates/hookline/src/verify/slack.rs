@@ -27,6 +27,10 @@ impl Named for Slack {
 }
 
 impl SchemeSpec for Slack {
+    fn signature_headers(&self) -> Vec<&str> {
+        vec![SIGNATURE_HEADER]
+    }
+
     fn signs_timestamp(&self) -> bool {
         true
     }

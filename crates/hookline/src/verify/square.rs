@@ -21,6 +21,11 @@ impl Named for Square {
 }
 
 impl SchemeSpec for Square {
+    fn signature_headers(&self) -> Vec<&str> {
+        // Square also sends the older HMAC-SHA1 `x-square-signature`.
+        vec![SIGNATURE_HEADER, "x-square-signature"]
+    }
+
     fn signs_url(&self) -> bool {
         true
     }

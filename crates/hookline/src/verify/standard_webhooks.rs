@@ -38,6 +38,10 @@ impl Named for StandardWebhooks {
 }
 
 impl SchemeSpec for StandardWebhooks {
+    fn signature_headers(&self) -> Vec<&str> {
+        SIGNATURE_HEADERS.to_vec()
+    }
+
     fn signs_timestamp(&self) -> bool {
         true
     }

@@ -19,6 +19,10 @@ impl Named for Stripe {
 }
 
 impl SchemeSpec for Stripe {
+    fn signature_headers(&self) -> Vec<&str> {
+        vec![SIGNATURE_HEADER]
+    }
+
     fn signs_timestamp(&self) -> bool {
         true
     }

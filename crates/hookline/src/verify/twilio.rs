@@ -34,6 +34,10 @@ impl Named for Twilio {
 }
 
 impl SchemeSpec for Twilio {
+    fn signature_headers(&self) -> Vec<&str> {
+        vec![SIGNATURE_HEADER]
+    }
+
     fn signs_url(&self) -> bool {
         true
     }

@@ -33,6 +33,10 @@ impl Named for Twitch {
 }
 
 impl SchemeSpec for Twitch {
+    fn signature_headers(&self) -> Vec<&str> {
+        vec![SIGNATURE_HEADER]
+    }
+
     fn signs_timestamp(&self) -> bool {
         true
     }

@@ -29,6 +29,10 @@ impl Named for Zoom {
 }
 
 impl SchemeSpec for Zoom {
+    fn signature_headers(&self) -> Vec<&str> {
+        vec![SIGNATURE_HEADER]
+    }
+
     fn signs_timestamp(&self) -> bool {
         true
     }

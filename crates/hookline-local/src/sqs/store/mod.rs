@@ -2,8 +2,10 @@
 //! thread with group commit): a change is acknowledged only after its transaction is on disk.
 //!
 //! Split by concern: queues here, their tags in `tags`, sending in `send`, receiving and receipt
-//! handles in `receive`, dead-letter redrive tasks in `move_tasks`.
+//! handles in `receive`, dead-letter redrive tasks in `move_tasks`, what the local console does
+//! beside the API in `admin`.
 
+mod admin;
 mod move_tasks;
 mod receive;
 mod send;
@@ -14,10 +16,12 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub use admin::{Overview, Peeked};
 pub use move_tasks::{MAX_RATE, MoveTask, MoveTaskStatus};
 pub(crate) use send::fifo_fields;
 
 use super::SqsError;
+use super::observe::QueueEvent;
 use super::queue_attributes::QueueAttributes;
 use crate::aws_local;
 
@@ -40,6 +44,8 @@ pub struct Store {
     /// are woken only then (a receive that finds nothing must not wake the others, or idle
     /// pollers wake each other forever).
     receivable: bool,
+    /// What the open transaction did to messages, for the observer once it commits.
+    events: Vec<QueueEvent>,
 }
 
 const SCHEMA: &str = "
@@ -149,6 +155,7 @@ impl Store {
             conn,
             host: host.to_owned(),
             receivable: false,
+            events: Vec::new(),
         };
         store.fail_interrupted_move_tasks()?;
         Ok(store)
@@ -159,12 +166,23 @@ impl Store {
         std::mem::take(&mut self.receivable)
     }
 
+    /// What the transaction did to messages (then forgets it).
+    pub(crate) fn take_events(&mut self) -> Vec<QueueEvent> {
+        std::mem::take(&mut self.events)
+    }
+
     /// Runs `f` in a savepoint: its changes are undone when it fails, the others' are kept.
     pub(crate) fn savepoint<T>(
         &mut self,
         f: impl FnOnce(&mut Store) -> Result<T, SqsError>,
     ) -> Result<T, SqsError> {
-        crate::sqlite::savepoint(self, f)
+        // A request undone is not told either.
+        let told = self.events.len();
+        let result = crate::sqlite::savepoint(self, f);
+        if result.is_err() {
+            self.events.truncate(told);
+        }
+        result
     }
 
     /// The URL of a queue.

@@ -9,6 +9,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Store, db_error, name_in_arn};
 use crate::sqs::SqsError;
+use crate::sqs::observe::{MoveReason, QueueEvent};
 
 /// The highest `MaxNumberOfMessagesPerSecond` (SQS API Reference, StartMessageMoveTask).
 pub const MAX_RATE: u32 = 500;
@@ -97,6 +98,45 @@ fn task_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MoveTask> {
 }
 
 impl Store {
+    /// Moves one message of a dead-letter queue to `destination` as a new message: "All
+    /// redriven messages are considered new messages with a new messageID and enqueueTime"
+    /// (SQS Developer Guide, "Configure a dead-letter queue redrive"). Returns the new id.
+    pub(super) fn redrive_row(
+        &mut self,
+        seq: i64,
+        destination: &str,
+        now_ms: i64,
+    ) -> Result<String, SqsError> {
+        let (from, message_id): (String, String) = self
+            .conn
+            .query_row(
+                "SELECT queue, id FROM messages WHERE seq = ?1",
+                [seq],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(db_error)?;
+        let new_id = uuid::Uuid::new_v4().to_string();
+        self.conn
+            .execute(
+                "INSERT INTO messages (queue, id, body, attributes, sent_ms, visible_ms, group_id, dedup_id, trace_header)
+                 SELECT ?2, ?3, body, attributes, ?4, ?4, group_id, dedup_id, trace_header FROM messages WHERE seq = ?1",
+                params![seq, destination, new_id, now_ms],
+            )
+            .map_err(db_error)?;
+        self.conn
+            .execute("DELETE FROM messages WHERE seq = ?1", [seq])
+            .map_err(db_error)?;
+        self.receivable = true;
+        self.events.push(QueueEvent::Moved {
+            from,
+            to: destination.to_owned(),
+            message_id,
+            new_message_id: new_id.clone(),
+            reason: MoveReason::Redrive,
+        });
+        Ok(new_id)
+    }
+
     /// A task the endpoint was running when it stopped cannot resume its steps: it failed.
     pub(super) fn fail_interrupted_move_tasks(&self) -> Result<(), SqsError> {
         self.conn
@@ -318,16 +358,7 @@ impl Store {
                     )),
                 );
             }
-            self.conn
-                .execute(
-                    "INSERT INTO messages (queue, id, body, attributes, sent_ms, visible_ms, group_id, dedup_id, trace_header)
-                     SELECT ?2, ?3, body, attributes, ?4, ?4, group_id, dedup_id, trace_header FROM messages WHERE seq = ?1",
-                    params![seq, destination, uuid::Uuid::new_v4().to_string(), now_ms],
-                )
-                .map_err(db_error)?;
-            self.conn
-                .execute("DELETE FROM messages WHERE seq = ?1", [seq])
-                .map_err(db_error)?;
+            self.redrive_row(*seq, destination, now_ms)?;
             self.conn
                 .execute(
                     "UPDATE move_tasks SET moved = moved + 1 WHERE handle = ?1",

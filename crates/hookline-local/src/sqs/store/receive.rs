@@ -8,6 +8,7 @@ use super::{Store, db_error};
 use crate::aws_local::SQS_SENDER_ID;
 use crate::sqs::SqsError;
 use crate::sqs::message::{AttributeValue, DLQ_SOURCE_ARN, Received, TRACE_HEADER};
+use crate::sqs::observe::{MoveReason, QueueEvent};
 
 /// One row of `messages`, as receive needs it.
 struct Row {
@@ -221,6 +222,14 @@ impl Store {
     ) -> Result<(), SqsError> {
         self.receivable = true;
         let fifo = self.queue(target)?.fifo();
+        let (from, message_id): (String, String) = self
+            .conn
+            .query_row(
+                "SELECT queue, id FROM messages WHERE seq = ?1",
+                [seq],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(db_error)?;
         self.conn
             .execute(
                 "INSERT INTO messages (queue, id, body, attributes, sent_ms, visible_ms, group_id, dedup_id, dlq_source, trace_header)
@@ -233,6 +242,13 @@ impl Store {
         self.conn
             .execute("DELETE FROM messages WHERE seq = ?1", [seq])
             .map_err(db_error)?;
+        self.events.push(QueueEvent::Moved {
+            from,
+            to: target.to_owned(),
+            new_message_id: message_id.clone(),
+            message_id,
+            reason: MoveReason::DeadLetter,
+        });
         Ok(())
     }
 
