@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)] // test support: failing loudly is the point
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -304,4 +304,42 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// `cargo xtask dev` of a harness (its manifest, binaries, data and recorder) as a child
+/// process on these ports: what a test kills with SIGKILL and starts again.
+pub fn dev(h: &Harness, port: u16, sqs_port: u16) -> Child {
+    Command::new(binaries().join("xtask"))
+        .args([
+            "dev",
+            "--port",
+            &port.to_string(),
+            "--sqs-port",
+            &sqs_port.to_string(),
+        ])
+        .arg("--data-dir")
+        .arg(&h.data)
+        .arg("--binaries")
+        .arg(&h.bins)
+        .arg("--env")
+        .arg(format!("RECORDER_DIR={}", h.recorder.display()))
+        .env("HOOKLINE_MANIFEST", &h.manifest_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (10 s at most) until a dev stack listens on `port`.
+pub async fn wait_ready(port: u16) {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the dev stack did not start on port {port}");
 }

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 use std::collections::BTreeSet;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,41 +24,6 @@ visibility_timeout_secs = 6
 [providers.processor]
 timeout_secs = 1
 "#;
-
-fn dev(h: &Harness, port: u16, sqs_port: u16) -> Child {
-    Command::new(binaries().join("xtask"))
-        .args([
-            "dev",
-            "--port",
-            &port.to_string(),
-            "--sqs-port",
-            &sqs_port.to_string(),
-        ])
-        .arg("--data-dir")
-        .arg(&h.data)
-        .arg("--binaries")
-        .arg(&h.bins)
-        .arg("--env")
-        .arg(format!("RECORDER_DIR={}", h.recorder.display()))
-        .env("HOOKLINE_MANIFEST", &h.manifest_path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-async fn wait_ready(port: u16) {
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the dev stack did not start on port {port}");
-}
 
 /// Sends a burst of signed deliveries from 6 concurrent senders, kills the stack with SIGKILL once
 /// 150 are under way, and returns the ids that were answered 200.

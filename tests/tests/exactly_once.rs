@@ -4,7 +4,6 @@
 //! `dlq redrive` of a copy, a processor killed mid-handler, a restart of the whole stack.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -135,41 +134,6 @@ async fn a_processor_killed_mid_handler_completes_the_delivery_exactly_once() {
         "completed on a redelivery after the crash: {recorded:?}"
     );
     stack.shutdown().await;
-}
-
-fn dev(h: &Harness, port: u16, sqs_port: u16) -> Child {
-    Command::new(binaries().join("xtask"))
-        .args([
-            "dev",
-            "--port",
-            &port.to_string(),
-            "--sqs-port",
-            &sqs_port.to_string(),
-        ])
-        .arg("--data-dir")
-        .arg(&h.data)
-        .arg("--binaries")
-        .arg(&h.bins)
-        .arg("--env")
-        .arg(format!("RECORDER_DIR={}", h.recorder.display()))
-        .env("HOOKLINE_MANIFEST", &h.manifest_path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-async fn wait_ready(port: u16) {
-    for _ in 0..400 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the dev stack did not start on port {port}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
