@@ -141,17 +141,7 @@ where
     let handler = &handler;
     // Idempotency on: the store, made once per instance.
     let store = match &config.idempotency {
-        Some(idempotency) => {
-            let aws = Box::pin(aws_config::load_defaults(
-                aws_config::BehaviorVersion::latest(),
-            ))
-            .await;
-            Some(DynamoDbStore::new(
-                aws_sdk_dynamodb::Client::new(&aws),
-                idempotency.table.clone(),
-                idempotency.ttl,
-            ))
-        }
+        Some(idempotency) => Some(DynamoDbStore::connect(idempotency).await),
         None => None,
     };
     let (config, store) = (&config, &store);

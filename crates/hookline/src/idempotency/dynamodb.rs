@@ -36,15 +36,20 @@ impl DynamoDbStore {
         let Some(config) = crate::config::ProcessorConfig::from_env()?.idempotency else {
             return Ok(None);
         };
+        Ok(Some(DynamoDbStore::connect(&config).await))
+    }
+
+    /// The store of `config`, with a client from the environment's AWS configuration.
+    pub async fn connect(config: &crate::config::IdempotencyConfig) -> DynamoDbStore {
         let aws = Box::pin(aws_config::load_defaults(
             aws_config::BehaviorVersion::latest(),
         ))
         .await;
-        Ok(Some(DynamoDbStore::new(
+        DynamoDbStore::new(
             aws_sdk_dynamodb::Client::new(&aws),
-            config.table,
+            config.table.clone(),
             config.ttl,
-        )))
+        )
     }
 
     /// The table's name.
