@@ -153,11 +153,9 @@ pub const HTTP_API_MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
 /// The request line and the header values of a request to an HTTP API, together (same page:
 /// "Total combined size of request line and header values | 10240 bytes | No").
 pub const HTTP_API_MAX_REQUEST_LINE_AND_HEADERS_BYTES: usize = 10_240;
-/// The largest synchronous invocation event (Lambda quotas: "Invocation payload (request and
-/// response) | 6 MB each for request and response (synchronous)"; Lambda's Invoke was observed
-/// refusing more with "Request must be smaller than 6291456 bytes for the InvokeFunction
-/// operation", Zac Charles, "Deep Dive: Lambda's Request Payload Size Limit").
-pub const LAMBDA_MAX_REQUEST_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+/// The largest synchronous invocation event (the runtime's, with its source).
+pub const LAMBDA_MAX_REQUEST_PAYLOAD_BYTES: usize =
+    hookline::ingest::LAMBDA_MAX_REQUEST_PAYLOAD_BYTES;
 /// The largest synchronous invocation response: 100 bytes more than a request (the Runtime API
 /// was observed answering a larger `/response` with 413 "Exceeded maximum allowed payload size
 /// (6291556 bytes).", anomalyco/console#63).

@@ -8,7 +8,8 @@
 //! | `HOOKLINE_SIGNING_SECRET` | the secret, or a JSON array of secrets in rotation (local) | one of these two |
 //! | `HOOKLINE_SIGNING_SECRET_ARN` | a Secrets Manager secret holding the same (deployed) | one of these two |
 //! | `HOOKLINE_TIMESTAMP_TOLERANCE_SECS` | allowed clock difference for signed timestamps | the scheme's ([`Scheme::default_tolerance`]) |
-//! | `HOOKLINE_MAX_BODY_BYTES` | body limit | what fits one SQS message |
+//! | `HOOKLINE_MAX_BODY_BYTES` | body limit (ingest) | what fits one SQS message; with a body bucket, the largest an ingest can be given |
+//! | `HOOKLINE_BODY_BUCKET` | the S3 bucket of bodies too large for a queue message (ingest writes, processor reads: [`crate::claim_check`]) | unset: no claim check |
 //! | `HOOKLINE_PUBLIC_URL` | URL-signed schemes: the URL the provider calls, without query | rebuilt from the request |
 //! | `HOOKLINE_GENERIC_HEADER` | generic-hmac: signature header | `x-signature` |
 //! | `HOOKLINE_GENERIC_ALGORITHM` | generic-hmac: `sha1`, `sha256`, `sha512` | `sha256` |
@@ -20,7 +21,6 @@
 //! | `HOOKLINE_IDEMPOTENCY_TTL_SECS` | processor: how long a completed delivery's record is kept | `259200` (72 h) |
 //! | `HOOKLINE_STAGE` | the stage, in log lines and metrics (both functions) | `local` |
 //! | `HOOKLINE_LOG` | log filter of both functions | `info` |
-//! | `HOOKLINE_IDEMPOTENCY_TABLE` | processor: the idempotency store's DynamoDB table | none |
 //!
 //! The names are the constants of [`vars`]; the one writer of these variables is
 //! `hookline_manifest::environment`, from the manifest (the local stack and the CDK app both use
@@ -70,6 +70,9 @@ pub mod vars {
     pub const IDEMPOTENCY_TABLE: &str = "HOOKLINE_IDEMPOTENCY_TABLE";
     /// How long a completed delivery's idempotency record is kept, in seconds (processor).
     pub const IDEMPOTENCY_TTL_SECS: &str = "HOOKLINE_IDEMPOTENCY_TTL_SECS";
+    /// The S3 bucket of bodies too large for a queue message (ingest and processor). Unset: a
+    /// body over one queue message is refused with 413.
+    pub const BODY_BUCKET: &str = "HOOKLINE_BODY_BUCKET";
     /// Log filter (both functions): a level, or `target=level` directives.
     pub const LOG: &str = "HOOKLINE_LOG";
     /// The stage the function belongs to (both functions), in its log lines and metrics.

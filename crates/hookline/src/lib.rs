@@ -11,6 +11,7 @@
 //! - [`envelope`]: the versioned queue message around the raw body, byte for byte.
 //! - [`ingest`]: payload-2.0 request → verify → enqueue → response (2xx only once queued).
 //! - [`queue`]: the [`Queue`] trait and [`SqsQueue`] on aws-sdk-sqs.
+//! - [`claim_check`]: bodies too large for a queue message, kept in S3 beside it.
 //! - [`process`]: SQS batch → your handler → partial-batch failures.
 //! - [`config`] and [`secrets`]: typed configuration, read once at cold start.
 //! - [`lambda`]: `run_ingest()` and `run_processor(handler)`, the whole of a function's `main`.
@@ -21,6 +22,7 @@
 //! Feature `aws` (on by default) brings [`SqsQueue`], Secrets Manager and [`lambda`]. Without it
 //! the crate is the pure request logic, small enough to fuzz (see `fuzz/`).
 
+pub mod claim_check;
 pub mod config;
 pub mod describe;
 pub mod envelope;
