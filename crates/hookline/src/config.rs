@@ -29,7 +29,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::ingest::DEFAULT_MAX_BODY_BYTES;
+use crate::ingest::{DEFAULT_MAX_BODY_BYTES, MAX_BODY_BYTES};
 use crate::process::DEFAULT_CONCURRENCY;
 use crate::queue::{GroupBy, SQS_MAX_MESSAGE_BYTES};
 use crate::secrets::SecretSource;
@@ -149,6 +149,8 @@ pub struct IngestConfig {
     pub tolerance: Duration,
     /// Body limit in bytes.
     pub max_body_bytes: usize,
+    /// The body bucket, for bodies too large for a queue message.
+    pub body_bucket: Option<String>,
     /// The URL the provider calls, for URL-signed schemes behind a custom domain or a proxy.
     pub public_url: Option<String>,
     /// Where a FIFO queue's message group id comes from.
@@ -166,6 +168,7 @@ impl fmt::Debug for IngestConfig {
             .field("secret_source", &self.secret_source)
             .field("tolerance", &self.tolerance)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("body_bucket", &self.body_bucket)
             .field("public_url", &self.public_url)
             .field("group_by", &self.group_by)
             .field("stage", &self.stage)
@@ -184,6 +187,8 @@ pub struct ProcessorConfig {
     pub stage: String,
     /// Where idempotency records are kept, when handlers run at most once per delivery.
     pub idempotency: Option<IdempotencyConfig>,
+    /// The body bucket, where bodies too large for a queue message are read from.
+    pub body_bucket: Option<String>,
 }
 
 /// The idempotency store's settings.
@@ -315,12 +320,24 @@ impl IngestConfig {
             1,
             MAX_TOLERANCE_SECS,
         )?;
-        let max_body_bytes = vars.number(
-            vars::MAX_BODY_BYTES,
-            DEFAULT_MAX_BODY_BYTES as u64,
-            1,
-            SQS_MAX_MESSAGE_BYTES as u64,
-        )?;
+        let body_bucket = vars.optional(vars::BODY_BUCKET);
+        // With a body bucket, anything the gateway can hand over; without, one queue message.
+        let (default_max, max) = match body_bucket {
+            Some(_) => (MAX_BODY_BYTES, MAX_BODY_BYTES),
+            None => (DEFAULT_MAX_BODY_BYTES, SQS_MAX_MESSAGE_BYTES),
+        };
+        let max_body_bytes = vars
+            .number(vars::MAX_BODY_BYTES, default_max as u64, 1, max as u64)
+            .map_err(|err| match (err, &body_bucket) {
+                (ConfigError::Invalid { var, reason }, None) => ConfigError::Invalid {
+                    var,
+                    reason: format!(
+                        "{reason}; a larger limit needs a body bucket ({})",
+                        vars::BODY_BUCKET
+                    ),
+                },
+                (err, _) => err,
+            })?;
         let public_url = vars.optional(vars::PUBLIC_URL);
         if let Some(url) = &public_url
             && (!url.starts_with("https://") || url.contains(['?', '#']))
@@ -339,7 +356,8 @@ impl IngestConfig {
             queue_url,
             secret_source,
             tolerance: Duration::from_secs(tolerance),
-            max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(default_max),
+            body_bucket,
             public_url,
             group_by,
             stage: stage_name(&vars)?,
@@ -424,6 +442,7 @@ impl ProcessorConfig {
             concurrency: usize::try_from(concurrency).unwrap_or(DEFAULT_CONCURRENCY),
             idempotency,
             stage: stage_name(&vars)?,
+            body_bucket: vars.optional(vars::BODY_BUCKET),
         })
     }
 }

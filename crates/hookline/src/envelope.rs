@@ -13,9 +13,17 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
-/// The envelope format version written by this library. Version 2 added `dedup_id`; version 1
-/// envelopes (without it) are still read.
-pub const ENVELOPE_VERSION: u32 = 2;
+use crate::claim_check::BodyRef;
+
+/// The newest envelope format version this library writes and reads. Version 2 added
+/// `dedup_id`; version 3 added `body_ref`, a body kept in the body bucket
+/// ([`crate::claim_check`]). An envelope is written with the lowest version that can hold it
+/// (3 only for a body in the bucket), so that a rollback to a version-2 reader strands only
+/// those; versions 1 and 2 are still read.
+pub const ENVELOPE_VERSION: u32 = 3;
+
+/// The version of an envelope whose body is in the message.
+const INLINE_VERSION: u32 = 2;
 
 /// Request headers never copied into an envelope: credentials of the caller, not of the provider.
 const DROPPED_HEADERS: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
@@ -40,8 +48,12 @@ pub struct Envelope {
     pub content_type: Option<String>,
     /// Request headers (lowercase names), minus caller credentials such as `authorization`.
     pub headers: BTreeMap<String, String>,
-    /// The raw request body, byte for byte.
+    /// The raw request body, byte for byte. Empty while the body is in the body bucket and not
+    /// fetched yet (`body_ref`).
     pub body: Vec<u8>,
+    /// Where the body is kept when it is too large for the queue message; the message then
+    /// carries this instead of the body.
+    pub body_ref: Option<BodyRef>,
 }
 
 /// Why a queue message is not a readable envelope.
@@ -56,6 +68,10 @@ pub enum EnvelopeError {
     /// `body_encoding` is `base64` but the body is not.
     #[error("the envelope body is marked base64 but does not decode")]
     BadBase64,
+    /// `body_encoding` is `s3` without a `body_ref`, or a `body_ref` comes with another
+    /// encoding or an older version.
+    #[error("the envelope's body_ref and body_encoding do not agree")]
+    BadBodyRef,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -63,6 +79,8 @@ pub enum EnvelopeError {
 enum BodyEncoding {
     Utf8,
     Base64,
+    /// In the body bucket, at `body_ref`; `body` is empty.
+    S3,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -87,6 +105,8 @@ struct Wire<'a> {
     body_encoding: BodyEncoding,
     #[serde(borrow)]
     body: Cow<'a, str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    body_ref: Option<Cow<'a, BodyRef>>,
 }
 
 impl Envelope {
@@ -103,6 +123,7 @@ impl Envelope {
             content_type: None,
             headers: BTreeMap::new(),
             body: body.into(),
+            body_ref: None,
         }
     }
 
@@ -135,17 +156,21 @@ impl Envelope {
         self
     }
 
-    /// The JSON written to the queue.
+    /// The JSON written to the queue: with the body, or, when `body_ref` is set, with the
+    /// reference instead.
     pub fn to_json(&self) -> String {
-        let (body_encoding, body) = match std::str::from_utf8(&self.body) {
-            Ok(text) => (BodyEncoding::Utf8, Cow::Borrowed(text)),
-            Err(_) => (
+        let (version, body_encoding, body) = match (&self.body_ref, std::str::from_utf8(&self.body))
+        {
+            (Some(_), _) => (ENVELOPE_VERSION, BodyEncoding::S3, Cow::Borrowed("")),
+            (None, Ok(text)) => (INLINE_VERSION, BodyEncoding::Utf8, Cow::Borrowed(text)),
+            (None, Err(_)) => (
+                INLINE_VERSION,
                 BodyEncoding::Base64,
                 Cow::Owned(base64::engine::general_purpose::STANDARD.encode(&self.body)),
             ),
         };
         let wire = Wire {
-            version: ENVELOPE_VERSION,
+            version,
             id: Cow::Borrowed(&self.id),
             provider: Cow::Borrowed(&self.provider),
             event_type: self.event_type.as_deref().map(Cow::Borrowed),
@@ -156,6 +181,7 @@ impl Envelope {
             headers: Cow::Borrowed(&self.headers),
             body_encoding,
             body,
+            body_ref: self.body_ref.as_ref().map(Cow::Borrowed),
         };
         // Sized once for the body (escapes grow it a little) and the rest, rather than grown by
         // doubling from empty, each step copying what was written so far.
@@ -196,11 +222,14 @@ impl Envelope {
         }
         let wire: Wire<'_> =
             serde_json::from_str(json).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
-        let body = match wire.body_encoding {
-            BodyEncoding::Utf8 => wire.body.into_owned().into_bytes(),
-            BodyEncoding::Base64 => base64::engine::general_purpose::STANDARD
+        let body_ref = wire.body_ref.map(Cow::into_owned);
+        let body = match (wire.body_encoding, &body_ref) {
+            (BodyEncoding::Utf8, None) => wire.body.into_owned().into_bytes(),
+            (BodyEncoding::Base64, None) => base64::engine::general_purpose::STANDARD
                 .decode(wire.body.as_bytes())
                 .map_err(|_| EnvelopeError::BadBase64)?,
+            (BodyEncoding::S3, Some(_)) if wire.version >= 3 && wire.body.is_empty() => Vec::new(),
+            _ => return Err(EnvelopeError::BadBodyRef),
         };
         Ok(Envelope {
             id: wire.id.into_owned(),
@@ -212,7 +241,21 @@ impl Envelope {
             content_type: wire.content_type.map(Cow::into_owned),
             headers: wire.headers.into_owned(),
             body,
+            body_ref,
         })
+    }
+
+    /// Whether the body is still to be fetched from the body bucket.
+    pub fn body_pending(&self) -> bool {
+        self.body_ref.is_some() && self.body.is_empty()
+    }
+
+    /// The body's size: its length, or the stored body's when it is in the body bucket.
+    pub fn body_size(&self) -> u64 {
+        match &self.body_ref {
+            Some(body_ref) => body_ref.size,
+            None => self.body.len() as u64,
+        }
     }
 
     /// What to deduplicate on: `dedup_id`, or, in a version 1 envelope, the delivery id (else the
@@ -277,6 +320,7 @@ pub fn envelope_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
 mod tests {
     use super::*;
     use crate::verify::test_support::headers;
+    use sha2::Digest as _;
 
     fn sample(body: &[u8]) -> Envelope {
         Envelope {
@@ -289,6 +333,7 @@ mod tests {
             content_type: Some("application/json; charset=utf-8".into()),
             headers: BTreeMap::from([("stripe-signature".into(), "t=1,v1=ab".into())]),
             body: body.to_vec(),
+            body_ref: None,
         }
     }
 
@@ -352,8 +397,8 @@ mod tests {
         assert_eq!(envelope.dedup_key(), "d1");
         assert_eq!(sample(b"{}").dedup_key(), "evt_1");
         assert!(matches!(
-            Envelope::from_json(&v1.replace("\"version\":1", "\"version\":3")),
-            Err(EnvelopeError::UnsupportedVersion(3))
+            Envelope::from_json(&v1.replace("\"version\":1", "\"version\":4")),
+            Err(EnvelopeError::UnsupportedVersion(4))
         ));
     }
 
@@ -369,16 +414,69 @@ mod tests {
         ));
         let newer = sample(b"x")
             .to_json()
-            .replacen(r#""version":2"#, r#""version":3"#, 1);
+            .replacen(r#""version":2"#, r#""version":4"#, 1);
         assert_eq!(
             Envelope::from_json(&newer),
-            Err(EnvelopeError::UnsupportedVersion(3))
+            Err(EnvelopeError::UnsupportedVersion(4))
         );
         let bad_b64 = sample(b"x").to_json().replace(
             r#""body_encoding":"utf8","body":"x""#,
             r#""body_encoding":"base64","body":"%%""#,
         );
         assert_eq!(Envelope::from_json(&bad_b64), Err(EnvelopeError::BadBase64));
+    }
+
+    fn stored(envelope: Envelope) -> Envelope {
+        let key = crate::claim_check::object_key("stripe", envelope.received_at, &envelope.id);
+        Envelope {
+            body_ref: Some(BodyRef::to("bodies", key, &envelope.body)),
+            ..envelope
+        }
+    }
+
+    #[test]
+    fn a_body_in_the_bucket_travels_as_its_reference_in_version_3() {
+        let envelope = stored(sample(b"{\"big\":true}"));
+        let json = envelope.to_json();
+        assert!(json.starts_with(r#"{"version":3,"#), "{json}");
+        let sha256 = hex::encode(sha2::Sha256::digest(b"{\"big\":true}"));
+        assert!(
+            json.ends_with(&format!(
+                r#""body_encoding":"s3","body":"","body_ref":{{"bucket":"bodies","key":"stripe/2025/11/24/0193a0b2-0000-7000-8000-000000000001","size":12,"sha256":"{sha256}"}}}}"#
+            )),
+            "{json}"
+        );
+        let back = Envelope::from_json(&json).unwrap();
+        assert!(back.body_pending());
+        assert_eq!(back.body_size(), 12);
+        assert_eq!(
+            back,
+            Envelope {
+                body: Vec::new(),
+                ..envelope
+            }
+        );
+        // The body itself never rides along.
+        assert!(!json.contains("big"), "{json}");
+    }
+
+    #[test]
+    fn body_ref_and_encoding_must_agree() {
+        let json = stored(sample(b"{}")).to_json();
+        for bad in [
+            json.replace(r#""body_encoding":"s3""#, r#""body_encoding":"utf8""#),
+            json.replace(r#""version":3"#, r#""version":2"#),
+            json.replace(r#""body":"""#, r#""body":"x""#),
+            sample(b"")
+                .to_json()
+                .replace(r#""body_encoding":"utf8""#, r#""body_encoding":"s3""#),
+        ] {
+            assert_eq!(
+                Envelope::from_json(&bad),
+                Err(EnvelopeError::BadBodyRef),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! not confirm in time: like any at-least-once pipeline, a send that timed out may still have
 //! been stored, so the provider's retry can arrive twice (processors dedupe on `dedup_id`).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
@@ -13,6 +14,7 @@ use chrono::{DateTime, Utc};
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, Method};
 
+use crate::claim_check::{BodyRef, BodyStore, BodyStoreError, object_key};
 use crate::describe::{Acknowledgement, Handshake, MalformedBody};
 use crate::envelope::{Envelope, envelope_headers};
 use crate::metrics::{IngestOutcome, Metrics};
@@ -58,11 +60,19 @@ pub const MAX_BODY_BYTES: usize = LAMBDA_MAX_REQUEST_PAYLOAD_BYTES - GATEWAY_EVE
 /// ingest runs.
 pub const MAX_BASE64_BODY_BYTES: usize = MAX_BODY_BYTES / 4 * 3;
 
+// Base64 of the largest binary body fits where a text body may go; a body bucket only ever
+// raises the limit.
+const _: () = assert!(MAX_BASE64_BODY_BYTES.div_ceil(3) * 4 <= MAX_BODY_BYTES);
+const _: () = assert!(MAX_INLINE_BODY_BYTES < MAX_BODY_BYTES);
+
 /// The status of a delivery whose signature did not verify.
 pub const UNAUTHORIZED_STATUS: u16 = 401;
 
 /// The error code of a delivery the queue did not accept (answered 503).
 pub const QUEUE_UNAVAILABLE: &str = "queue_unavailable";
+
+/// The error code of a delivery whose body the body bucket did not accept (answered 503).
+pub const BODY_STORE_UNAVAILABLE: &str = "body_store_unavailable";
 
 /// Seconds a provider is asked to wait before retrying after a 503.
 const RETRY_AFTER_SECS: &str = "5";
@@ -84,10 +94,11 @@ pub enum IngestError {
         /// The limit it broke.
         limit: usize,
     },
-    /// The body is within its limit, but the queue message that carries it is not: the body is
-    /// escaped as a JSON string (or base64) in the envelope, next to its headers.
+    /// The body is within its limit, but the queue message that carries it is not (the body is
+    /// escaped as a JSON string, or base64, in the envelope, next to its headers), and there is
+    /// no body bucket to keep it in.
     #[error(
-        "the body of {body} bytes makes a queue message of {size} bytes (the body escaped in the envelope, with its headers), over SQS's {limit} byte limit"
+        "the body of {body} bytes makes a queue message of {size} bytes (the body escaped in the envelope, with its headers), over SQS's {limit} byte limit, and this function has no body bucket (HOOKLINE_BODY_BUCKET)"
     )]
     MessageTooLarge {
         /// The body's size.
@@ -106,6 +117,9 @@ pub enum IngestError {
     /// The queue did not accept the message.
     #[error("the delivery could not be queued; retry later")]
     QueueUnavailable(#[source] QueueError),
+    /// The body bucket did not accept a body too large for the queue message.
+    #[error("the delivery could not be stored; retry later")]
+    BodyStoreUnavailable(#[source] BodyStoreError),
 }
 
 impl IngestError {
@@ -116,7 +130,7 @@ impl IngestError {
             IngestError::MalformedRequest(_) | IngestError::MalformedBody(_) => 400,
             IngestError::PayloadTooLarge { .. } | IngestError::MessageTooLarge { .. } => 413,
             IngestError::Unauthorized(_) => UNAUTHORIZED_STATUS,
-            IngestError::QueueUnavailable(_) => 503,
+            IngestError::QueueUnavailable(_) | IngestError::BodyStoreUnavailable(_) => 503,
         }
     }
 
@@ -131,6 +145,7 @@ impl IngestError {
             }
             IngestError::Unauthorized(e) => e.code(),
             IngestError::QueueUnavailable(_) => QUEUE_UNAVAILABLE,
+            IngestError::BodyStoreUnavailable(_) => BODY_STORE_UNAVAILABLE,
         }
     }
 }
@@ -144,6 +159,8 @@ pub enum Accepted {
         message_id: String,
         /// The envelope id assigned at ingest.
         envelope_id: String,
+        /// The body's key in the body bucket, when it was too large for the queue message.
+        body_key: Option<String>,
         /// How to answer the provider.
         acknowledgement: Acknowledgement,
     },
@@ -162,6 +179,7 @@ pub struct Ingest<Q> {
     group_by: GroupBy,
     stage: String,
     emit_metrics: bool,
+    bodies: Option<Arc<dyn BodyStore>>,
 }
 
 /// What [`Ingest::accept`] learns besides its result, for the request's log line and metrics.
@@ -185,7 +203,16 @@ impl<Q: Queue> Ingest<Q> {
             group_by: GroupBy::Provider,
             stage: crate::config::DEFAULT_STAGE.to_owned(),
             emit_metrics: false,
+            bodies: None,
         }
+    }
+
+    /// Keeps bodies too large for a queue message in `bodies` ([`crate::claim_check`]); without
+    /// a body store they are refused with 413. Raise the body limit to match
+    /// ([`Ingest::with_max_body_bytes`], up to [`MAX_BODY_BYTES`]).
+    pub fn with_body_store(mut self, bodies: Arc<dyn BodyStore>) -> Self {
+        self.bodies = Some(bodies);
+        self
     }
 
     /// Writes each request's metrics to standard output as an Embedded Metric Format line
@@ -313,6 +340,7 @@ impl<Q: Queue> Ingest<Q> {
             Ok(Accepted::Queued {
                 message_id,
                 envelope_id,
+                body_key,
                 ..
             }) => tracing::info!(
                 provider,
@@ -321,6 +349,7 @@ impl<Q: Queue> Ingest<Q> {
                 request_id,
                 message_id,
                 envelope_id,
+                body_key,
                 latency_ms,
                 "webhook queued"
             ),
@@ -333,6 +362,10 @@ impl<Q: Queue> Ingest<Q> {
                 "handshake answered"
             ),
             Err(err @ IngestError::QueueUnavailable(cause)) => tracing::error!(
+                provider, status, code = err.code(), delivery_id, request_id, latency_ms,
+                cause = %cause, "webhook not queued"
+            ),
+            Err(err @ IngestError::BodyStoreUnavailable(cause)) => tracing::error!(
                 provider, status, code = err.code(), delivery_id, request_id, latency_ms,
                 cause = %cause, "webhook not queued"
             ),
@@ -386,7 +419,7 @@ impl<Q: Queue> Ingest<Q> {
             return Ok(Accepted::Handshake(handshake));
         }
         let acknowledgement = description.acknowledgement;
-        let envelope = Envelope {
+        let mut envelope = Envelope {
             id: uuid::Uuid::now_v7().to_string(),
             provider: self.provider.clone(),
             event_type: description.event_type,
@@ -396,12 +429,19 @@ impl<Q: Queue> Ingest<Q> {
             content_type: content_type(headers),
             headers: envelope_headers(headers),
             body,
+            body_ref: None,
         };
         let group_id = self
             .group_by
             .group_id(&self.provider, headers, &envelope.body);
-        let message = QueueMessage {
-            body: envelope.to_json(),
+        // A body over the message limit cannot fit, escaped or not: skip writing it out.
+        let inline = envelope.body.len() <= SQS_MAX_MESSAGE_BYTES;
+        let mut message = QueueMessage {
+            body: if inline {
+                envelope.to_json()
+            } else {
+                String::new()
+            },
             provider: self.provider.clone(),
             group_id,
             // The event type is also a message attribute, where SQS refuses what it refuses in
@@ -418,13 +458,33 @@ impl<Q: Queue> Ingest<Q> {
                 .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
                 .map(str::to_owned),
         };
-        let size = message.size();
-        if size > SQS_MAX_MESSAGE_BYTES {
-            return Err(IngestError::MessageTooLarge {
-                body: envelope.body.len(),
-                size,
-                limit: SQS_MAX_MESSAGE_BYTES,
-            });
+        if !inline || message.size() > SQS_MAX_MESSAGE_BYTES {
+            let Some(bodies) = &self.bodies else {
+                return Err(IngestError::MessageTooLarge {
+                    body: envelope.body.len(),
+                    size: if inline {
+                        message.size()
+                    } else {
+                        Envelope {
+                            body_ref: None,
+                            ..envelope
+                        }
+                        .to_json()
+                        .len()
+                    },
+                    limit: SQS_MAX_MESSAGE_BYTES,
+                });
+            };
+            // The body first: a message must never point at a body that is not stored. If the
+            // send then fails, the object is an orphan the bucket's lifecycle rule removes.
+            let key = object_key(&self.provider, envelope.received_at, &envelope.id);
+            let body_ref = BodyRef::to(bodies.bucket(), key, &envelope.body);
+            bodies
+                .put(&body_ref, &envelope.body)
+                .await
+                .map_err(IngestError::BodyStoreUnavailable)?;
+            envelope.body_ref = Some(body_ref);
+            message.body = envelope.to_json();
         }
         let sending = Instant::now();
         let sent = self.queue.send(message).await;
@@ -433,6 +493,7 @@ impl<Q: Queue> Ingest<Q> {
         Ok(Accepted::Queued {
             message_id,
             envelope_id: envelope.id,
+            body_key: envelope.body_ref.map(|r| r.key),
             acknowledgement,
         })
     }
@@ -518,5 +579,7 @@ fn content_type(headers: &HeaderMap) -> Option<String> {
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
+#[cfg(test)]
+mod claim_check_tests;
 #[cfg(test)]
 mod tests;

@@ -19,6 +19,7 @@
 //! changed secret takes effect without waiting for new instances.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
@@ -27,12 +28,13 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 use tracing::Instrument as _;
 
+use crate::claim_check::{BodyStore, S3Bodies};
 use crate::config::{ConfigError, IngestConfig, ProcessorConfig};
 use crate::idempotency::{DynamoDbStore, Guard};
 use crate::ingest::{Ingest, SECRET_REFRESH_INTERVAL, SecretLoader};
 use crate::logline;
 use crate::metrics::Metrics;
-use crate::process::{BoxError, Delivery, process_batch_measured, process_batch_once_measured};
+use crate::process::{BoxError, Delivery, Processing};
 use crate::queue::SqsQueue;
 use crate::secrets::{SecretError, SecretSource};
 use crate::verify::{KeyError, Verifier};
@@ -91,12 +93,15 @@ pub async fn ingest_from_env() -> Result<Ingest<SqsQueue>, InitError> {
     };
     let verifier = Verifier::new(config.scheme.clone(), &secrets, config.tolerance)?;
     let queue = SqsQueue::from_env(config.queue_url.clone()).await;
-    let ingest = Ingest::new(config.provider, verifier, queue)
+    let mut ingest = Ingest::new(config.provider, verifier, queue)
         .with_max_body_bytes(config.max_body_bytes)
         .with_public_url(config.public_url)
         .with_group_by(config.group_by)
         .with_stage(config.stage)
         .with_metrics(true);
+    if let Some(bucket) = &config.body_bucket {
+        ingest = ingest.with_body_store(Arc::new(S3Bodies::from_env(bucket).await));
+    }
     Ok(match refresh {
         Some(load) => ingest.with_secret_refresh(load, SECRET_REFRESH_INTERVAL),
         None => ingest,
@@ -144,11 +149,19 @@ where
         Some(idempotency) => Some(DynamoDbStore::connect(idempotency).await),
         None => None,
     };
-    let (config, store) = (&config, &store);
+    // A body bucket: bodies too large for their message are fetched from it.
+    let bodies = match &config.body_bucket {
+        Some(bucket) => Some(S3Bodies::from_env(bucket).await),
+        None => None,
+    };
+    let (config, store, bodies) = (&config, &store, &bodies);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         // Every line of the invocation, the handler's too, carries the provider and the stage.
         let span = logline::invocation_span(&config.provider, &config.stage);
-        let concurrency = config.concurrency;
+        let mut processing = Processing::new(config.concurrency);
+        if let Some(bodies) = bodies {
+            processing = processing.with_bodies(bodies as &dyn BodyStore);
+        }
         // Boxed: lambda_runtime moves the handler's future, and an unboxed one nests deep enough
         // to exceed the compiler's query depth in the function's crate.
         let (response, items) = match store {
@@ -157,12 +170,12 @@ where
                 // invocation's record no longer stops the retry.
                 let deadline = UNIX_EPOCH + Duration::from_millis(event.context.deadline);
                 let guard = Guard { store, deadline };
-                let batch =
-                    process_batch_once_measured(event.payload, handler, concurrency, &guard);
+                let processing = processing.with_guard(&guard);
+                let batch = processing.run(event.payload, handler);
                 Box::pin(batch.instrument(span)).await
             }
             None => {
-                let batch = process_batch_measured(event.payload, handler, concurrency);
+                let batch = processing.run(event.payload, handler);
                 Box::pin(batch.instrument(span)).await
             }
         };

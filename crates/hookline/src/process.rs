@@ -10,6 +10,7 @@ use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMe
 use futures_util::FutureExt as _;
 use futures_util::stream::{self, StreamExt as _};
 
+use crate::claim_check::{BodyStore, BodyStoreError};
 use crate::envelope::{Envelope, EnvelopeError};
 use crate::idempotency::{Guard, NoStore, Store, StoreError};
 use crate::logline::MESSAGE_FAILED;
@@ -49,7 +50,9 @@ impl Delivery {
         }
     }
 
-    /// The raw body, byte for byte as the provider sent it.
+    /// The raw body, byte for byte as the provider sent it, wherever it travelled (a body too
+    /// large for the queue message was fetched from the body bucket and checked before the
+    /// handler was called).
     pub fn body(&self) -> &[u8] {
         &self.envelope.body
     }
@@ -117,6 +120,69 @@ pub enum ItemError {
     /// Another invocation is running the handler for this delivery now; it comes back later.
     #[error("another invocation is handling this delivery now (idempotency record in progress)")]
     InProgress,
+    /// The body is in the body bucket and could not be fetched: the handler did not run.
+    #[error(transparent)]
+    Body(#[from] BodyStoreError),
+    /// The body is in the body bucket, and this processor was given none.
+    #[error(
+        "the body is in the body bucket `{bucket}`, and this processor has no body bucket (HOOKLINE_BODY_BUCKET)"
+    )]
+    NoBodyStore {
+        /// The bucket the envelope names.
+        bucket: String,
+    },
+}
+
+/// What a batch is processed with besides its handler: how many messages at once, the
+/// idempotency guard and the body store, each optional.
+#[derive(Debug)]
+pub struct Processing<'a, S: Store = NoStore> {
+    concurrency: usize,
+    guard: Option<&'a Guard<'a, S>>,
+    bodies: Option<&'a dyn BodyStore>,
+}
+
+impl<'a> Processing<'a, NoStore> {
+    /// `concurrency` messages of a standard batch at once, no idempotency, no body store.
+    pub fn new(concurrency: usize) -> Self {
+        Processing {
+            concurrency,
+            guard: None,
+            bodies: None,
+        }
+    }
+}
+
+impl<'a, S: Store> Processing<'a, S> {
+    /// Runs each delivery's handler at most once to completion ([`crate::idempotency`]).
+    pub fn with_guard<T: Store>(self, guard: &'a Guard<'a, T>) -> Processing<'a, T> {
+        Processing {
+            concurrency: self.concurrency,
+            guard: Some(guard),
+            bodies: self.bodies,
+        }
+    }
+
+    /// Fetches bodies kept in the body bucket from `bodies` ([`crate::claim_check`]).
+    pub fn with_bodies(mut self, bodies: &'a dyn BodyStore) -> Self {
+        self.bodies = Some(bodies);
+        self
+    }
+
+    /// Handles a batch and reports exactly the failed message ids, with each message's metrics
+    /// ([`process_batch_measured`]).
+    pub async fn run<H, Fut, E>(
+        &self,
+        event: SqsEvent,
+        handler: &H,
+    ) -> (SqsBatchResponse, Vec<ItemOutcome>)
+    where
+        H: Fn(Delivery) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+        E: Into<BoxError>,
+    {
+        process_measured(event, handler, self).await
+    }
 }
 
 /// The SQS system attribute that carries an X-Ray trace header.
@@ -181,7 +247,7 @@ where
     Fut: Future<Output = Result<(), E>>,
     E: Into<BoxError>,
 {
-    process_measured(event, handler, concurrency, None::<&Guard<'_, NoStore>>).await
+    Processing::new(concurrency).run(event, handler).await
 }
 
 /// [`process_batch_with`], running the handler at most once to completion per delivery
@@ -216,14 +282,16 @@ where
     E: Into<BoxError>,
     S: Store,
 {
-    process_measured(event, handler, concurrency, Some(guard)).await
+    Processing::new(concurrency)
+        .with_guard(guard)
+        .run(event, handler)
+        .await
 }
 
 async fn process_measured<H, Fut, E, S>(
     event: SqsEvent,
     handler: &H,
-    concurrency: usize,
-    guard: Option<&Guard<'_, S>>,
+    processing: &Processing<'_, S>,
 ) -> (SqsBatchResponse, Vec<ItemOutcome>)
 where
     H: Fn(Delivery) -> Fut,
@@ -244,7 +312,7 @@ where
             let (outcome, item) = if failed {
                 (Err(ItemError::Skipped), ItemOutcome::not_attempted())
             } else {
-                measured(record, handler, guard).await
+                measured(record, handler, processing).await
             };
             failed |= outcome.is_err();
             if let Err(err) = outcome {
@@ -254,8 +322,8 @@ where
         }
     } else {
         let outcomes: Vec<_> = stream::iter(&event.records)
-            .map(|record| async move { (record, measured(record, handler, guard).await) })
-            .buffered(concurrency.max(1))
+            .map(|record| async move { (record, measured(record, handler, processing).await) })
+            .buffered(processing.concurrency.max(1))
             .collect()
             .await;
         for (record, (outcome, item)) in outcomes {
@@ -281,7 +349,7 @@ where
 async fn measured<H, Fut, E, S>(
     record: &SqsMessage,
     handler: &H,
-    guard: Option<&Guard<'_, S>>,
+    processing: &Processing<'_, S>,
 ) -> (Result<(), ItemError>, ItemOutcome)
 where
     H: Fn(Delivery) -> Fut,
@@ -295,7 +363,7 @@ where
         .and_then(|sent| sent.parse::<i64>().ok())
         .map(|sent| (chrono::Utc::now().timestamp_millis() - sent).max(0) as f64);
     let started = Instant::now();
-    let outcome = handle_record(record, handler, guard).await;
+    let outcome = handle_record(record, handler, processing).await;
     let item = ItemOutcome {
         ok: outcome.is_ok(),
         duration_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
@@ -307,7 +375,7 @@ where
 async fn handle_record<H, Fut, E, S>(
     record: &SqsMessage,
     handler: &H,
-    guard: Option<&Guard<'_, S>>,
+    processing: &Processing<'_, S>,
 ) -> Result<(), ItemError>
 where
     H: Fn(Delivery) -> Fut,
@@ -316,10 +384,55 @@ where
     S: Store,
 {
     let delivery = delivery_from_record(record)?;
-    match guard {
-        None => run_handler(handler, delivery).await,
-        Some(guard) => guard.run(delivery, |d| run_handler(handler, d)).await,
+    let stored = delivery.envelope.body_ref.clone();
+    let bodies = processing.bodies;
+    // The body is fetched inside the guard: a duplicate never downloads it.
+    let outcome = match processing.guard {
+        None => run_fetched(handler, delivery, bodies).await,
+        Some(guard) => {
+            guard
+                .run(delivery, |d| run_fetched(handler, d, bodies))
+                .await
+        }
+    };
+    // Processed (or a duplicate of a processed one): its body is needed no more. A message that
+    // failed keeps its body, for its retries, the DLQ and `dlq redrive`.
+    if let (Ok(()), Some(body_ref), Some(bodies)) = (&outcome, &stored, bodies)
+        && let Err(err) = bodies.delete(body_ref).await
+    {
+        tracing::warn!(
+            message_id = record.message_id.as_deref(),
+            key = %body_ref.key,
+            error = %err,
+            "processed body not deleted (the bucket's lifecycle rule removes it)"
+        );
     }
+    outcome
+}
+
+/// Fetches the body from the body bucket when it is there, then runs the handler.
+async fn run_fetched<H, Fut, E>(
+    handler: &H,
+    mut delivery: Delivery,
+    bodies: Option<&dyn BodyStore>,
+) -> Result<(), ItemError>
+where
+    H: Fn(Delivery) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: Into<BoxError>,
+{
+    if let Some(body_ref) = delivery
+        .envelope
+        .body_ref
+        .as_ref()
+        .filter(|_| delivery.envelope.body_pending())
+    {
+        let bodies = bodies.ok_or_else(|| ItemError::NoBodyStore {
+            bucket: body_ref.bucket.clone(),
+        })?;
+        delivery.envelope.body = bodies.get(body_ref).await?;
+    }
+    run_handler(handler, delivery).await
 }
 
 async fn run_handler<H, Fut, E>(handler: &H, delivery: Delivery) -> Result<(), ItemError>
@@ -372,5 +485,7 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+#[cfg(test)]
+mod claim_check_tests;
 #[cfg(test)]
 mod tests;

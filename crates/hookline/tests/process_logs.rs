@@ -35,6 +35,7 @@ fn envelope(body: &str) -> String {
         content_type: None,
         headers: BTreeMap::new(),
         body: body.as_bytes().to_vec(),
+        body_ref: None,
     }
     .to_json()
 }

@@ -186,6 +186,7 @@ fn processor_config_reads_concurrency() {
             concurrency: 3,
             stage: "local".into(),
             idempotency: None,
+            body_bucket: None,
         })
     );
     let bad = ProcessorConfig::from_lookup(|k| {
@@ -238,4 +239,49 @@ fn processor_config_reads_the_idempotency_store() {
         ]),
         Err(ConfigError::Invalid { .. })
     ));
+}
+
+#[test]
+fn a_body_bucket_raises_the_default_and_largest_body_limit() {
+    let c = config(&with(&[("HOOKLINE_BODY_BUCKET", "bodies")])).unwrap();
+    assert_eq!(
+        (c.max_body_bytes, c.body_bucket.as_deref()),
+        (MAX_BODY_BYTES, Some("bodies"))
+    );
+    let c = config(&with(&[
+        ("HOOKLINE_BODY_BUCKET", "bodies"),
+        ("HOOKLINE_MAX_BODY_BYTES", "3000000"),
+    ]))
+    .unwrap();
+    assert_eq!(c.max_body_bytes, 3_000_000);
+    let over = (MAX_BODY_BYTES + 1).to_string();
+    let over: &'static str = Box::leak(over.into_boxed_str());
+    assert!(matches!(
+        config(&with(&[
+            ("HOOKLINE_BODY_BUCKET", "bodies"),
+            ("HOOKLINE_MAX_BODY_BYTES", over)
+        ])),
+        Err(ConfigError::Invalid {
+            var: "HOOKLINE_MAX_BODY_BYTES",
+            ..
+        })
+    ));
+    // Without a bucket, a limit over one queue message says what it needs.
+    match config(&with(&[("HOOKLINE_MAX_BODY_BYTES", "3000000")])) {
+        Err(ConfigError::Invalid { reason, .. }) => {
+            assert!(reason.contains("HOOKLINE_BODY_BUCKET"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn processor_config_reads_the_body_bucket() {
+    let c = ProcessorConfig::from_lookup(|k| match k {
+        "HOOKLINE_PROVIDER" => Some("github".into()),
+        "HOOKLINE_BODY_BUCKET" => Some(" bodies ".into()),
+        _ => None,
+    })
+    .unwrap();
+    assert_eq!(c.body_bucket.as_deref(), Some("bodies"));
 }

@@ -214,9 +214,10 @@ impl<S: Store> Guard<'_, S> {
     }
 }
 
-/// A store that is never used: the type of "no idempotency".
+/// A store that is never used: the type of "no idempotency" ([`crate::process::Processing`]
+/// without a guard).
 #[derive(Debug)]
-pub(crate) struct NoStore;
+pub struct NoStore;
 
 impl Store for NoStore {
     async fn begin(&self, _: &str, _: SystemTime) -> Result<Begin, StoreError> {

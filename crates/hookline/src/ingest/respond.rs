@@ -26,7 +26,7 @@ pub fn respond(result: &Result<Accepted, IngestError>) -> ApiGatewayV2httpRespon
                 i64::from(err.status()),
                 &json!({ "error": err.code(), "message": err.to_string() }),
             );
-            if matches!(err, IngestError::QueueUnavailable(_)) {
+            if err.status() == 503 {
                 response
                     .headers
                     .insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));

@@ -16,11 +16,12 @@ fn envelope_json(body: &str) -> String {
         content_type: None,
         headers: BTreeMap::new(),
         body: body.as_bytes().to_vec(),
+        body_ref: None,
     }
     .to_json()
 }
 
-fn event(queue_arn: &str, records: &[(&str, String)]) -> SqsEvent {
+pub(super) fn event(queue_arn: &str, records: &[(&str, String)]) -> SqsEvent {
     let records: Vec<_> = records
         .iter()
         .map(|(id, body)| {
@@ -40,10 +41,10 @@ fn event(queue_arn: &str, records: &[(&str, String)]) -> SqsEvent {
     serde_json::from_value(json!({ "Records": records })).unwrap()
 }
 
-const STANDARD: &str = "arn:aws:sqs:eu-west-1:123456789012:stripe";
-const FIFO: &str = "arn:aws:sqs:eu-west-1:123456789012:stripe.fifo";
+pub(super) const STANDARD: &str = "arn:aws:sqs:eu-west-1:123456789012:stripe";
+pub(super) const FIFO: &str = "arn:aws:sqs:eu-west-1:123456789012:stripe.fifo";
 
-fn failed(response: &SqsBatchResponse) -> Vec<&str> {
+pub(super) fn failed(response: &SqsBatchResponse) -> Vec<&str> {
     response
         .batch_item_failures
         .iter()
