@@ -101,6 +101,15 @@ pub async fn collect(client: &Client, url: &str) -> Result<Listing> {
     })
 }
 
+/// The body's size and where it is: in the message, or in the body bucket (kept there until the
+/// message is processed, so a redrive still finds it).
+fn body_place(e: &Envelope) -> String {
+    match &e.body_ref {
+        Some(r) => format!("{} bytes in s3://{}/{}", r.size, r.bucket, r.key),
+        None => format!("{} bytes in the message", e.body.len()),
+    }
+}
+
 fn sent_ms(m: &Message) -> i64 {
     m.attributes
         .as_ref()
@@ -122,11 +131,11 @@ pub fn render(listing: &Listing) -> String {
             .unwrap_or_default();
         match Envelope::from_json(m.body.as_deref().unwrap_or_default()) {
             Ok(e) => out.push_str(&format!(
-                "{id}  sent {sent}  {} {}  delivery {}  {} bytes\n",
+                "{id}  sent {sent}  {} {}  delivery {}  {}\n",
                 e.provider,
                 e.event_type.as_deref().unwrap_or("-"),
                 e.delivery_id.as_deref().unwrap_or("-"),
-                e.body.len()
+                body_place(&e)
             )),
             Err(err) => out.push_str(&format!("{id}  sent {sent}  not an envelope ({err})\n")),
         }

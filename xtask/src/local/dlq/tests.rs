@@ -281,3 +281,36 @@ async fn stage_without_credentials_fails_before_any_call() {
         "{err:#}"
     );
 }
+
+/// Each dead letter says how large its body is and where it lives: in the message, or in the
+/// body bucket (where it stays until the message is processed, so a redrive finds it).
+#[test]
+fn a_listing_says_where_each_body_lives() {
+    use aws_sdk_sqs::types::Message;
+    let inline = hookline::Envelope::new("stripe", b"{}".to_vec());
+    let mut stored = hookline::Envelope::new("github", vec![b'x'; 3_000_000]);
+    let key = hookline::claim_check::object_key("github", stored.received_at, &stored.id);
+    stored.body_ref = Some(hookline::claim_check::BodyRef::to(
+        "hookline-local-bodies",
+        key.clone(),
+        &stored.body,
+    ));
+    let message = |id: &str, e: &hookline::Envelope| {
+        Message::builder()
+            .message_id(id)
+            .body(e.to_json())
+            .build()
+    };
+    let listing = list::Listing {
+        messages: vec![message("m1", &inline), message("m2", &stored)],
+        expected: 2,
+        in_flight: 0,
+    };
+    let rendered = list::render(&listing);
+    let lines: Vec<&str> = rendered.lines().collect();
+    assert!(lines[0].ends_with("  2 bytes in the message"), "{rendered}");
+    assert!(
+        lines[1].ends_with(&format!("  3000000 bytes in s3://hookline-local-bodies/{key}")),
+        "{rendered}"
+    );
+}
