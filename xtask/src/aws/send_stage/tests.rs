@@ -52,6 +52,7 @@ fn args(stage: &str, count: u32, tamper: bool, wait: bool) -> Args {
         provider: "stripe".to_owned(),
         event: None,
         body: None,
+        size: None,
         count,
         tamper,
         url: None,

@@ -12,6 +12,8 @@ use hookline_manifest::Provider;
 use crate::http;
 use crate::project;
 
+mod size;
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Provider name from hookline.toml.
@@ -22,6 +24,10 @@ pub struct Args {
     /// Send this file as the body instead of a sample.
     #[arg(long)]
     pub body: Option<PathBuf>,
+    /// Pad the body to this size (3MB, 5.5MB, 512KiB, ...) with a `hookline_padding` field (JSON)
+    /// or parameter (forms): to try large deliveries.
+    #[arg(long, value_parser = size::parse)]
+    pub size: Option<usize>,
     /// How many deliveries to send.
     #[arg(long, default_value_t = 1)]
     pub count: u32,
@@ -98,8 +104,16 @@ pub fn provider<'a>(manifest: &'a hookline_manifest::Manifest, name: &str) -> Re
     })
 }
 
-/// The body to send: `--body`, else the sample `--event`.
+/// The body to send: `--body`, else the sample `--event`; padded to `--size`.
 pub fn body(args: &Args, provider: &Provider) -> Result<Sample> {
+    let sample = unpadded(args, provider)?;
+    match args.size {
+        Some(size) => size::pad(sample, size),
+        None => Ok(sample),
+    }
+}
+
+fn unpadded(args: &Args, provider: &Provider) -> Result<Sample> {
     match &args.body {
         Some(path) => Ok(Sample {
             event_type: String::new(),
