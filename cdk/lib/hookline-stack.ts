@@ -10,6 +10,7 @@ import { AlarmTopic } from './alarm-topic';
 import { ApiAlarms } from './alarms';
 import { StageDashboard } from './dashboard';
 import { DEFAULT_ASSETS_DIR, lambdaZip } from './assets';
+import { BodyBucket } from './body-bucket';
 import { IdempotencyTable } from './idempotency-table';
 import { Architecture, Resolved } from './manifest';
 import { ProviderPipeline } from './provider-pipeline';
@@ -35,6 +36,8 @@ export class HooklineStack extends Stack {
   public readonly alarmTopic: AlarmTopic;
   /** The idempotency table, when a provider's handlers use it. */
   public readonly idempotencyTable?: IdempotencyTable;
+  /** The body bucket, when a provider's bodies can be larger than a queue message. */
+  public readonly bodyBucket?: BodyBucket;
   /** The API's 5xx alarm. */
   public readonly apiAlarms: ApiAlarms;
   /** The stage's dashboard. */
@@ -81,6 +84,14 @@ export class HooklineStack extends Stack {
       });
     }
 
+    if (stage.bodyBucket !== null) {
+      this.bodyBucket = new BodyBucket(this, 'Bodies', { bucket: stage.bodyBucket, ephemeral: stage.ephemeral });
+      new CfnOutput(this, stage.outputs.bodyBucketName, {
+        value: this.bodyBucket.bucket.bucketName,
+        description: 'Where bodies too large for a queue message are kept',
+      });
+    }
+
     for (const provider of resolved.providers) {
       const pipeline = new ProviderPipeline(this, provider.name, {
         ...provider,
@@ -91,6 +102,7 @@ export class HooklineStack extends Stack {
         logRetention,
         alarmTopic: this.alarmTopic.topic,
         idempotencyTable: this.idempotencyTable,
+        bodyBucket: this.bodyBucket,
         stageName: stage.name,
         logMetrics: stage.monitoring.logMetrics,
         tracing: resolved.project.tracing,

@@ -14,7 +14,7 @@ import * as fs from 'fs';
  * in crates/hookline-manifest/src/resolved.rs: the crate raises it whenever a field changes
  * meaning or goes, and this app refuses any other.
  */
-export const RESOLVED_VERSION = 1;
+export const RESOLVED_VERSION = 2;
 
 /** The functions' architecture, as the manifest spells it. */
 export type Architecture = 'arm64' | 'x86_64';
@@ -83,6 +83,11 @@ export interface ResolvedStage {
   readonly outputs: StackOutputs;
   /** The idempotency store's DynamoDB table (`ResolvedTable::idempotency`). */
   readonly idempotencyTable: ResolvedTable;
+  /**
+   * The S3 bucket of bodies too large for a queue message (`ResolvedBodyBucket`); null when no
+   * provider uses it (every `bodyKeyPrefix` is null).
+   */
+  readonly bodyBucket: ResolvedBodyBucket | null;
   /** What the stack alarms on beyond AWS's own metrics. */
   readonly monitoring: ResolvedMonitoring;
 }
@@ -97,6 +102,18 @@ export interface ResolvedTable {
   readonly timeToLiveAttribute: string;
   /** The processor variable set to its name. */
   readonly environmentVariable: string;
+}
+
+/**
+ * The stage's body bucket (`ResolvedBodyBucket`). CloudFormation names it (bucket names are
+ * global), so this app sets the variable to the name, on both functions of each provider with a
+ * `bodyKeyPrefix`.
+ */
+export interface ResolvedBodyBucket {
+  /** The variable of both functions set to its name. */
+  readonly environmentVariable: string;
+  /** Days after which its lifecycle rule deletes an object: until the DLQ would have dropped the message. */
+  readonly expirationDays: number;
 }
 
 /** What the stack measures beyond AWS's own metrics (`monitoring::ResolvedMonitoring`). */
@@ -173,6 +190,8 @@ export interface StackOutputs {
   readonly apiEndpoint: string;
   /** The alarm topic's ARN. */
   readonly alarmTopicArn: string;
+  /** The body bucket's name (only when the stage has one). */
+  readonly bodyBucketName: string;
 }
 
 /** One provider, resolved (`ResolvedProvider`). */
@@ -199,6 +218,12 @@ export interface ResolvedProvider {
   readonly outputs: ProviderOutputs;
   /** The route's own throttle, tighter than the API's (FIFO providers: what their queue takes); absent: the API's. */
   readonly routeThrottle?: RouteThrottle;
+  /**
+   * The key prefix of its bodies in the stage's body bucket (`stripe/`): its ingest function may
+   * only put objects under it, its processor only get and delete them. Null when its body limit
+   * keeps every body in its queue message.
+   */
+  readonly bodyKeyPrefix: string | null;
 }
 
 /** A route's throttle (`RouteThrottle`). */

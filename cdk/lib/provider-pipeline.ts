@@ -1,6 +1,7 @@
 /**
  * One provider's pipeline: signing secret → ingest function → queue (+ DLQ) → processor function,
- * with the alarms that tell when deliveries pile up or fail. Its settings are a provider of the
+ * bodies too large for a message through the stage's body bucket, with the alarms that tell when
+ * deliveries pile up or fail. Its settings are a provider of the
  * resolved manifest (crates/hookline-manifest checks them and fills in every default).
  */
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
@@ -14,6 +15,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { PipelineAlarms } from './alarms';
+import { BodyBucket } from './body-bucket';
 import { IdempotencyTable } from './idempotency-table';
 import { ResolvedLogMetrics, ResolvedProvider } from './manifest';
 
@@ -56,6 +58,11 @@ export interface ProviderPipelineProps extends ResolvedProvider {
    * @default - none: the handlers run without the store
    */
   readonly idempotencyTable?: IdempotencyTable;
+  /**
+   * The stage's body bucket; required when the provider has a `bodyKeyPrefix`.
+   * @default - none: every body travels in its queue message
+   */
+  readonly bodyBucket?: BodyBucket;
   /**
    * X-Ray active tracing on both functions: ingest sends each delivery with its trace header
    * (SQS's `AWSTraceHeader`), and Lambda continues that trace in the processor.
@@ -228,6 +235,18 @@ export class ProviderPipeline extends Construct {
         });
       }
     }
+    // ---- body bucket: bodies too large for a queue message, under the provider's prefix ----
+    if (props.bodyKeyPrefix !== null) {
+      if (!props.bodyBucket) {
+        throw new Error(`${name}: the resolved manifest gives it a body key prefix and the stack gave no body bucket`);
+      }
+      props.bodyBucket.grantPutBodies(ingestRole, props.bodyKeyPrefix);
+      props.bodyBucket.grantReadDeleteBodies(processorRole, props.bodyKeyPrefix);
+      for (const fn of [this.ingestFunction, this.processorFunction]) {
+        fn.addEnvironment(props.bodyBucket.environmentVariable, props.bodyBucket.bucket.bucketName);
+      }
+    }
+
     this.processorFunction.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: processor.batchSize,

@@ -126,10 +126,11 @@ describe('bin/app.ts', () => {
 
   test('fails with one clear line on another version', () => {
     const { file } = resolveStage(REPO_MANIFEST, 'pr-7');
-    const other = path.join(tmp('hookline-v2-'), 'pr-7.json');
-    fs.writeFileSync(other, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), version: 2 }));
+    const another = RESOLVED_VERSION + 1;
+    const other = path.join(tmp('hookline-other-version-'), 'pr-7.json');
+    fs.writeFileSync(other, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), version: another }));
     expect(oneLineError(runApp({ resolved: other }))).toBe(
-      `error: ${other} is of version 2, but this CDK app reads resolved manifests of version ${RESOLVED_VERSION}: ` +
+      `error: ${other} is of version ${another}, but this CDK app reads resolved manifests of version ${RESOLVED_VERSION}: ` +
         'use xtask and cdk/ of the same commit and run the app through `cargo xtask synth|deploy --stage <stage>`, ' +
         'or make one with `cargo xtask resolve --stage <stage>`',
     );

@@ -156,6 +156,15 @@ max_batching_window_secs = 5
 visibility_timeout_secs = 600
 `;
 
+/**
+ * STANDARD_AND_FIFO with every body limit within one queue message: no provider uses a body
+ * bucket, so the stage has none (1000000 is under the inline limit, the FIFO provider's already is).
+ */
+export const INLINE_BODIES = STANDARD_AND_FIFO.replace(
+  'template = "stripe"\n',
+  'template = "stripe"\n[providers.ingest]\nmax_body_bytes = 1000000\n',
+);
+
 /** STANDARD_AND_FIFO with X-Ray tracing on. */
 export const TRACED = STANDARD_AND_FIFO.replace('region = "eu-west-1"\n', 'region = "eu-west-1"\ntracing = true\n');
 

@@ -6,8 +6,13 @@ import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { HooklineStack } from '../lib/hookline-stack';
 import { resolveStage, STANDARD_AND_FIFO, synthStage, TRACED, X86_EXISTING_SECRET } from './helpers';
 
+/**
+ * The tags of the first resource of a type that carries any: aws-cdk-lib's own custom resource
+ * handlers (the body bucket's auto-delete in an ephemeral stage) are not taggable by Tags.of, and
+ * get the stack's tags from CloudFormation when deployed.
+ */
 function tagsOf(template: Template, type: string): Record<string, string> {
-  const resource = Object.values(template.findResources(type))[0];
+  const resource = Object.values(template.findResources(type)).find((r) => r.Properties.Tags !== undefined)!;
   const tags = resource.Properties.Tags as { Key: string; Value: string }[] | Record<string, string>;
   return Array.isArray(tags) ? Object.fromEntries(tags.map((t) => [t.Key, t.Value])) : tags;
 }
@@ -162,11 +167,12 @@ describe('a retained stage (prod) with a standard and a FIFO provider', () => {
     });
   });
 
-  test('outputs: webhook URL, queue URL, DLQ URL and secret ARN per provider, with the ids the resolved manifest names', () => {
+  test('outputs: webhook URL, queue URL, DLQ URL and secret ARN per provider, the body bucket, with the ids the resolved manifest names', () => {
     const outputs = template.findOutputs('*');
     const ids = [
       resolved.stage.outputs.apiEndpoint,
       resolved.stage.outputs.alarmTopicArn,
+      resolved.stage.outputs.bodyBucketName,
       ...resolved.providers.flatMap((p) => [p.outputs.webhookUrl, p.outputs.queueUrl, p.outputs.dlqUrl, p.outputs.secretArn]),
     ];
     expect(Object.keys(outputs).sort()).toEqual([...ids].sort());
@@ -178,6 +184,7 @@ describe('a retained stage (prod) with a standard and a FIFO provider', () => {
     template.hasOutput('OrdersQueueUrl', { Value: { Ref: Object.keys(queues)[0] } });
     expect(outputs).toHaveProperty('ApiEndpoint');
     expect(outputs).toHaveProperty('AlarmTopicArn');
+    expect(outputs).toHaveProperty('BodyBucketName');
   });
 });
 

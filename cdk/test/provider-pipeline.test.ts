@@ -3,6 +3,7 @@ import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { IConstruct } from 'constructs';
+import { BodyBucket } from '../lib/body-bucket';
 import { IDEMPOTENCY_ACTIONS, IdempotencyTable } from '../lib/idempotency-table';
 import { ResolvedProvider } from '../lib/manifest';
 import { ProviderPipeline, ProviderPipelineProps } from '../lib/provider-pipeline';
@@ -17,23 +18,27 @@ function pipeline(provider: ResolvedProvider = STRIPE, extra: Extra = {}) {
   const stack = new Stack(new App(), 'Test', { env: { region: 'eu-west-1', account: '123456789012' } });
   const topic = new sns.Topic(stack, 'Alarms');
   const idempotency = new IdempotencyTable(stack, 'Idempotency', { table: STAGE.idempotencyTable });
+  const bodies = new BodyBucket(stack, 'Bodies', { bucket: STAGE.bodyBucket! });
   const construct = new ProviderPipeline(stack, provider.name, {
     ...provider,
     ingestCode: fakeCode(),
     processorCode: fakeCode(),
     alarmTopic: topic,
     idempotencyTable: idempotency,
+    bodyBucket: bodies,
     stageName: STAGE.name,
     logMetrics: STAGE.monitoring.logMetrics,
     ...extra,
   });
   /** The logical id of a construct's CloudFormation resource. */
   const id = (c: IConstruct) => stack.getLogicalId(c.node.defaultChild as CfnElement);
-  return { stack, construct, id, table: id(idempotency.table), template: Template.fromStack(stack) };
+  return { stack, construct, id, table: id(idempotency.table), bucket: id(bodies.bucket), template: Template.fromStack(stack) };
 }
 
 describe('standard queue (the defaults, as the resolved manifest gives them)', () => {
-  const { construct, id, table, template } = pipeline();
+  const { construct, id, table, bucket, template } = pipeline();
+  const bodyBucketVariable = STAGE.bodyBucket!.environmentVariable;
+  const underPrefix = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, `/${STRIPE.bodyKeyPrefix}*`]] };
   const queue = id(construct.queue);
   const dlq = id(construct.deadLetterQueue);
   const ingest = id(construct.ingestFunction);
@@ -84,7 +89,7 @@ describe('standard queue (the defaults, as the resolved manifest gives them)', (
     }
   });
 
-  test("the ingest function: provided.al2023, arm64, the document's settings and environment, plus the resource values", () => {
+  test("the ingest function: provided.al2023, arm64, the document's settings and environment, plus the resource values and the body bucket", () => {
     const queueUrl = new Capture();
     const secretArn = new Capture();
     const names = p.ingest.resourceEnvironment;
@@ -98,6 +103,11 @@ describe('standard queue (the defaults, as the resolved manifest gives them)', (
         Variables: { ...p.ingest.environment, [names.queueUrl]: queueUrl, [names.signingSecretArn]: secretArn },
       },
     });
+    const fn = template.findResources('AWS::Lambda::Function')[ingest].Properties;
+    expect(Object.keys(fn.Environment.Variables).sort()).toEqual(
+      [...Object.keys(p.ingest.environment), names.queueUrl, names.signingSecretArn, bodyBucketVariable].sort(),
+    );
+    expect(fn.Environment.Variables[bodyBucketVariable]).toEqual({ Ref: bucket });
     expect(queueUrl.asObject()).toEqual({ Ref: queue });
     expect(secretArn.asObject()).toEqual({ Ref: id(construct.secret) });
     // The local stack's variable is not set on AWS.
@@ -105,7 +115,7 @@ describe('standard queue (the defaults, as the resolved manifest gives them)', (
     expect(variables).not.toHaveProperty(names.signingSecret);
   });
 
-  test("the processor function: the document's settings and exactly its environment, plus the idempotency table", () => {
+  test("the processor function: the document's settings and exactly its environment, plus the idempotency table and the body bucket", () => {
     const properties = template.findResources('AWS::Lambda::Function')[processor].Properties;
     expect(properties).toMatchObject({
       Runtime: 'provided.al2023',
@@ -118,6 +128,7 @@ describe('standard queue (the defaults, as the resolved manifest gives them)', (
     expect(properties.Environment.Variables).toEqual({
       ...p.processor.environment,
       [STAGE.idempotencyTable.environmentVariable]: { Ref: table },
+      [bodyBucketVariable]: { Ref: bucket },
     });
   });
 
@@ -149,7 +160,7 @@ describe('standard queue (the defaults, as the resolved manifest gives them)', (
     }
   });
 
-  test('the ingest role: send to its own queue, read its own secret, write its own logs, nothing else', () => {
+  test("the ingest role: send to its own queue, read its own secret, put bodies under its prefix, write its own logs, nothing else", () => {
     const secret = Object.keys(template.findResources('AWS::SecretsManager::Secret'))[0];
     const fn = template.findResources('AWS::Lambda::Function')[ingest].Properties;
     const statements = new Capture();
@@ -162,9 +173,10 @@ describe('standard queue (the defaults, as the resolved manifest gives them)', (
         { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [fn.LoggingConfig.LogGroup.Ref, 'Arn'] } },
         { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [queue, 'Arn'] } },
         { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: secret } },
+        { Effect: 'Allow', Action: 's3:PutObject', Resource: underPrefix },
       ]),
     );
-    expect(statements.asArray()).toHaveLength(3);
+    expect(statements.asArray()).toHaveLength(4);
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
         Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
@@ -173,12 +185,13 @@ describe('standard queue (the defaults, as the resolved manifest gives them)', (
     });
   });
 
-  test('the processor role: consume its own queue, write its own logs, use the idempotency records, nothing else', () => {
+  test('the processor role: consume its own queue, write its own logs, use the idempotency records, get and delete bodies under its prefix, nothing else', () => {
     const fn = template.findResources('AWS::Lambda::Function')[processor].Properties;
     const statements = new Capture();
     template.hasResourceProperties('AWS::IAM::Policy', { Roles: [{ Ref: fn.Role['Fn::GetAtt'][0] }], PolicyDocument: { Statement: statements } });
     const all = statements.asArray();
-    expect(all).toHaveLength(3);
+    expect(all).toHaveLength(4);
+    expect(all).toContainEqual({ Effect: 'Allow', Action: ['s3:GetObject', 's3:DeleteObject'], Resource: underPrefix });
     expect(all).toContainEqual({
       Effect: 'Allow',
       Action: IDEMPOTENCY_ACTIONS,

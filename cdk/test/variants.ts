@@ -1,5 +1,5 @@
-/** The stages that the cdk-nag and cfn-lint suites synthesize: every kind of stack the app makes. */
-import { REPO_MANIFEST, STANDARD_AND_FIFO, StageOptions, TRACED, X86_EXISTING_SECRET } from './helpers';
+/** The stages that the cdk-nag and cfn-lint suites synthesize: every kind of stack the app makes (all but the last with a body bucket). */
+import { INLINE_BODIES, REPO_MANIFEST, STANDARD_AND_FIFO, StageOptions, TRACED, X86_EXISTING_SECRET } from './helpers';
 
 export interface Variant {
   readonly name: string;
@@ -20,4 +20,5 @@ export const VARIANTS: Variant[] = [
   },
   { name: 'the repository manifest (hookline.toml)', toml: REPO_MANIFEST, stage: 'pr-1' },
   { name: 'X-Ray tracing on', toml: TRACED, stage: 'traced' },
+  { name: 'every body within a queue message: no body bucket', toml: INLINE_BODIES, stage: 'inline' },
 ];

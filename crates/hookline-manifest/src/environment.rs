@@ -2,9 +2,11 @@
 //! manifest. `hookline::config` reads these variables; this is their one writer. The local stack
 //! runs its functions with this environment, and the resolved document carries it to the CDK app.
 //!
-//! Two values exist only once their resources do, so they are added where the resources are
-//! made: the queue URL, and the signing secret (its ARN on AWS, the secret itself locally). Their
-//! variable names travel too ([`ResourceEnvironment`]), so no other language spells them.
+//! Some values exist only once their resources do, so they are added where the resources are
+//! made: the queue URL, the signing secret (its ARN on AWS, the secret itself locally), the
+//! idempotency table and the body bucket. Their variable names travel too
+//! ([`ResourceEnvironment`], and the resolved stage's `idempotency_table` and `body_bucket`),
+//! so no other language spells them.
 
 use std::collections::BTreeMap;
 
@@ -68,6 +70,23 @@ pub fn with_stage(mut env: Environment, stage: &str) -> Environment {
     env
 }
 
+/// A function's environment (ingest or processor) with the stage's body bucket, when the
+/// provider uses it ([`Provider::uses_body_bucket`]); unchanged otherwise: without the variable
+/// the runtime keeps every body in its queue message.
+///
+/// The local stack calls this with its bucket's name ([`crate::stage::body_bucket_name`]). The
+/// CDK app cannot: on AWS the name exists only once CloudFormation made the bucket, and the
+/// resolved document holds no placeholder for it. So it sets the variable the document names
+/// (`stage.bodyBucket.environmentVariable`) on both functions of each provider with a
+/// `bodyKeyPrefix`, as it does for the idempotency table. Which variable and which providers is
+/// decided here alone either way: the document's fields come from this crate.
+pub fn with_body_bucket(mut env: Environment, provider: &Provider, bucket: &str) -> Environment {
+    if provider.uses_body_bucket() {
+        env.insert(vars::BODY_BUCKET.into(), bucket.to_owned());
+    }
+    env
+}
+
 fn common(provider: &Provider) -> Environment {
     let mut env = Environment::new();
     env.insert(vars::PROVIDER.into(), provider.name.clone());
@@ -103,6 +122,9 @@ mod tests {
     use hookline::config::{IngestConfig, ProcessorConfig};
 
     use super::*;
+
+    /// A body bucket's name, as the local stack gives it.
+    const BUCKET: &str = "p-local-bodies";
 
     fn provider(extra: &str) -> Provider {
         let source = format!(
@@ -159,7 +181,8 @@ mod tests {
         let p = provider(
             "[providers.signing]\nscheme = \"twilio\"\npublic_url = \"https://hooks.example.com/sms\"\n",
         );
-        let mut env = ingest(&p);
+        // The default body limit: with the body bucket, as the stacks give it.
+        let mut env = with_body_bucket(ingest(&p), &p, BUCKET);
         let names = ResourceEnvironment::names();
         env.insert(
             names.queue_url,
@@ -167,6 +190,10 @@ mod tests {
         );
         env.insert(names.signing_secret, "s3cret".into());
         let config = IngestConfig::from_lookup(|var| env.get(var).cloned()).unwrap();
+        assert_eq!(
+            config.max_body_bytes as u64,
+            crate::limits::DEFAULT_MAX_BODY_BYTES
+        );
         assert_eq!(config.scheme.name(), "twilio");
         assert_eq!(
             config.public_url.as_deref(),
@@ -195,6 +222,29 @@ mod tests {
     }
 
     #[test]
+    fn only_a_provider_over_the_inline_limit_gets_the_body_bucket() {
+        let bucket = crate::stage::body_bucket_name("p", crate::stage::LOCAL_STAGE);
+        assert_eq!(bucket, BUCKET);
+        let default = provider("");
+        assert!(default.uses_body_bucket());
+        for env in [ingest(&default), processor(&default)] {
+            assert_eq!(
+                with_body_bucket(env, &default, &bucket)[vars::BODY_BUCKET],
+                BUCKET
+            );
+        }
+        let inline = provider("[providers.ingest]\nmax_body_bytes = 1000000\n");
+        assert!(!inline.uses_body_bucket());
+        for env in [ingest(&inline), processor(&inline)] {
+            let before = env.clone();
+            assert_eq!(with_body_bucket(env, &inline, &bucket), before);
+        }
+        // The contract alone never names a bucket: its value is a resource's.
+        assert!(!ingest(&default).contains_key(vars::BODY_BUCKET));
+        assert!(!processor(&default).contains_key(vars::BODY_BUCKET));
+    }
+
+    #[test]
     fn a_fifo_provider_gets_its_group_by_and_the_runtime_reads_it_back() {
         for (extra, expected) in [
             ("", "provider"),
@@ -205,7 +255,7 @@ mod tests {
             ("group_by = \"X-Shop\"\n", "x-shop"),
         ] {
             let p = provider(&format!("[providers.queue]\nkind = \"fifo\"\n{extra}"));
-            let mut env = ingest(&p);
+            let mut env = with_body_bucket(ingest(&p), &p, BUCKET);
             assert_eq!(env[vars::GROUP_BY], expected);
             let names = ResourceEnvironment::names();
             env.insert(

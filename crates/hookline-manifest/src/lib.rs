@@ -28,8 +28,9 @@ pub mod stage;
 mod validate;
 
 pub use resolved::{
-    ProviderOutputs, RESOLVED_VERSION, ResolveError, Resolved, ResolvedIngest, ResolvedProvider,
-    ResolvedTable, RouteThrottle, StageOptions, lambda_zip, provider_outputs, resolve,
+    ProviderOutputs, RESOLVED_VERSION, ResolveError, Resolved, ResolvedBodyBucket, ResolvedIngest,
+    ResolvedProvider, ResolvedTable, RouteThrottle, StageOptions, lambda_zip, provider_outputs,
+    resolve,
 };
 pub use stage::{Stage, StageError};
 
@@ -133,7 +134,9 @@ pub struct Signing {
 /// Ingest function settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ingest {
-    /// Body limit in bytes (default 1 MiB − 32 KiB: what fits one SQS message with the envelope).
+    /// Body limit in bytes (default: the largest an ingest function can be given,
+    /// [`limits::DEFAULT_MAX_BODY_BYTES`]); over [`limits::MAX_INLINE_BODY_BYTES`], bodies too
+    /// large for a queue message go to the stage's body bucket.
     pub max_body_bytes: u64,
     /// Allowed clock difference for signed timestamps (default 300).
     pub timestamp_tolerance_secs: u64,
@@ -279,6 +282,20 @@ impl Provider {
     pub fn scheme(&self) -> Result<hookline::Scheme, hookline::config::ConfigError> {
         let env = environment::ingest(self);
         hookline::config::scheme_from_lookup(|var| env.get(var).cloned())
+    }
+
+    /// Whether it uses the stage's body bucket: its body limit is over what one queue message
+    /// carries, so its ingest function stores the bodies that do not fit there and its
+    /// processor reads and deletes them (`hookline::claim_check`).
+    pub fn uses_body_bucket(&self) -> bool {
+        self.ingest.max_body_bytes > limits::MAX_INLINE_BODY_BYTES
+    }
+
+    /// The key prefix of its bodies in the body bucket (the runtime's), the only keys its
+    /// functions may touch; `None` when it does not use the bucket.
+    pub fn body_key_prefix(&self) -> Option<String> {
+        self.uses_body_bucket()
+            .then(|| hookline::claim_check::key_prefix(&self.name))
     }
 
     /// The crate directory, relative to the workspace root.

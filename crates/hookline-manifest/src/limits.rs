@@ -5,10 +5,27 @@
 
 use std::ops::RangeInclusive;
 
-/// Body limit when none is set: what fits one SQS message with the envelope (the runtime's).
-pub const DEFAULT_MAX_BODY_BYTES: u64 = hookline::ingest::DEFAULT_MAX_BODY_BYTES as u64;
-/// Body limits: at most one SQS message (SQS quotas: 1 MiB message size).
-pub const MAX_BODY_BYTES: RangeInclusive<u64> = 1..=hookline::queue::SQS_MAX_MESSAGE_BYTES as u64;
+/// Body limit when none is set: the largest body an ingest function can be given at all (the
+/// runtime's `hookline::ingest::MAX_BODY_BYTES`, computed there from Lambda's invocation payload
+/// and API Gateway's event), so hookline accepts every delivery AWS lets through instead of
+/// answering 413, which most providers take as a failure for good. Bodies over
+/// [`MAX_INLINE_BODY_BYTES`] go to the stage's body bucket (the claim check,
+/// `hookline::claim_check`), so the default turns it on.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = hookline::ingest::MAX_BODY_BYTES as u64;
+/// Body limits: up to the same largest body an ingest function can be given (more could never
+/// arrive); a limit at or under [`MAX_INLINE_BODY_BYTES`] keeps every body in its queue message
+/// and needs no bucket.
+pub const MAX_BODY_BYTES: RangeInclusive<u64> = 1..=hookline::ingest::MAX_BODY_BYTES as u64;
+// Checked at build time: the default is the largest limit, and the largest is over the inline one.
+const _: () = assert!(
+    DEFAULT_MAX_BODY_BYTES == *MAX_BODY_BYTES.end()
+        && MAX_INLINE_BODY_BYTES < DEFAULT_MAX_BODY_BYTES
+);
+/// The largest body carried inside its queue message (the runtime's
+/// `hookline::ingest::MAX_INLINE_BODY_BYTES`, with why): a provider whose `max_body_bytes` is
+/// over it uses the stage's body bucket
+/// ([`Provider::uses_body_bucket`](crate::Provider::uses_body_bucket)).
+pub const MAX_INLINE_BODY_BYTES: u64 = hookline::ingest::MAX_INLINE_BODY_BYTES as u64;
 
 /// Timestamp tolerance when none is set (the runtime's).
 pub const DEFAULT_TOLERANCE_SECS: u64 = hookline::verify::DEFAULT_TOLERANCE.as_secs();
@@ -19,7 +36,8 @@ pub const TOLERANCE_SECS: RangeInclusive<u64> = 1..=hookline::config::MAX_TOLERA
 pub const DEFAULT_INGEST_TIMEOUT_SECS: u64 = 10;
 /// Ingest timeouts: at most what the HTTP API waits for its integration.
 pub const INGEST_TIMEOUT_SECS: RangeInclusive<u64> = 1..=HTTP_API_INTEGRATION_TIMEOUT_SECS;
-/// Ingest memory when none is set: enough for a 1 MiB body twice over.
+/// Ingest memory when none is set: enough for the largest body ([`MAX_BODY_BYTES`]) several
+/// times over (the event, the decoded body, the request that stores it).
 pub const DEFAULT_INGEST_MEMORY_MB: u64 = 128;
 /// Processor timeout when none is set.
 pub const DEFAULT_PROCESSOR_TIMEOUT_SECS: u64 = 30;
@@ -106,6 +124,29 @@ pub const DLQ_MIN_DWELL_SECS: u64 = 3 * 24 * 3600;
 pub const STANDARD_RETENTION_SECS: RangeInclusive<u64> =
     *RETENTION_SECS.start()..=DLQ_RETENTION_SECS - DLQ_MIN_DWELL_SECS;
 
+/// Seconds in a day: S3 lifecycle rules count in days.
+const DAY_SECS: u64 = 24 * 3600;
+
+/// Days a delivery's body is kept in the stage's body bucket (its lifecycle rule's expiration)
+/// for a provider whose queue keeps messages `retention_secs`: until the dead-letter queue would
+/// have dropped the delivery's message, so that `dlq redrive` still finds the body. The
+/// processor deletes a body once its handler succeeded; the rule removes only what is left.
+///
+/// A message lives in its queue at most `retention_secs`; moved to the DLQ, it is kept there
+/// [`DLQ_RETENTION_SECS`], counted from the move for a FIFO queue (its message gets a new
+/// enqueue time) and from the first send for a standard one (it keeps its own: see
+/// [`STANDARD_RETENTION_SECS`]). The sum of the two retentions is the longest a message can
+/// live (exactly for FIFO, a bound for standard), rounded up to whole days. One day more covers
+/// the seconds between the body's upload and its message's send, and gives a delivery redriven
+/// from the DLQ just before it expired there a day to be handled: a redriven message is a new
+/// one with a fresh retention (SQS developer guide, "Learn how to configure a dead-letter queue
+/// redrive": "The redrive task resets the retention period"), its body is not. S3 rounds each
+/// object's expiry up to the next midnight UTC (S3 user guide, "Lifecycle configuration
+/// elements"), which only adds to it.
+pub const fn body_expiration_days(retention_secs: u64) -> u64 {
+    (retention_secs + DLQ_RETENTION_SECS).div_ceil(DAY_SECS) + 1
+}
+
 /// Sends a second a FIFO queue takes without high throughput mode, which the stack does not turn
 /// on (SQS developer guide, "Troubleshoot FIFO throttling issues": "By default, FIFO queues
 /// support 300 transactions per second, per API action for SendMessage, ReceiveMessage, and
@@ -160,3 +201,24 @@ pub const LAMBDA_MAX_REQUEST_PAYLOAD_BYTES: usize =
 /// was observed answering a larger `/response` with 413 "Exceeded maximum allowed payload size
 /// (6291556 bytes).", anomalyco/console#63).
 pub const LAMBDA_MAX_RESPONSE_PAYLOAD_BYTES: usize = LAMBDA_MAX_REQUEST_PAYLOAD_BYTES + 100;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_outlive_their_message_in_the_queue_and_then_in_the_dlq() {
+        // The default standard queue: 4 days, then at most 14 in the DLQ, and a day.
+        assert_eq!(body_expiration_days(DEFAULT_RETENTION_SECS), 4 + 14 + 1);
+        // The longest standard queue (11 days) and the longest FIFO one (14 days).
+        assert_eq!(
+            body_expiration_days(*STANDARD_RETENTION_SECS.end()),
+            11 + 14 + 1
+        );
+        assert_eq!(body_expiration_days(*RETENTION_SECS.end()), 14 + 14 + 1);
+        // Part of a day counts as a day: a minute's retention still adds one.
+        assert_eq!(body_expiration_days(*RETENTION_SECS.start()), 1 + 14 + 1);
+        assert_eq!(body_expiration_days(DAY_SECS + 1), 2 + 14 + 1);
+        assert_eq!(body_expiration_days(DAY_SECS), 1 + 14 + 1);
+    }
+}

@@ -89,6 +89,16 @@ pub fn idempotency_table_name(project: &str, stage: &str) -> String {
     format!("{project}-{stage}-idempotency")
 }
 
+/// `<project>-<stage>-bodies`: the body bucket of the local stack (stage [`LOCAL_STAGE`]) only.
+/// On AWS, CloudFormation names the bucket and the CDK app passes the name to the functions:
+/// bucket names are global across every account, so a fixed name would collide between two
+/// accounts deploying the same project (or with anyone's bucket), and a deploy would fail. The
+/// local endpoint is the developer's own: a fixed name is stable and readable there. With the
+/// local stage, any project name makes a valid bucket name (S3's naming rules; tested).
+pub fn body_bucket_name(project: &str, stage: &str) -> String {
+    format!("{project}-{stage}-bodies")
+}
+
 /// A time to live such as `30m`, `24h` or `7d`, in seconds.
 pub fn ttl_secs(ttl: &str) -> Result<u64, StageError> {
     let (number, unit) = ttl.split_at(ttl.len().saturating_sub(1));
@@ -144,6 +154,19 @@ mod tests {
         assert_eq!(
             idempotency_table_name("shop", LOCAL_STAGE),
             "shop-local-idempotency"
+        );
+    }
+
+    #[test]
+    fn the_local_body_bucket_has_a_valid_s3_name_for_any_project() {
+        assert_eq!(body_bucket_name("shop", LOCAL_STAGE), "shop-local-bodies");
+        let longest = "a".repeat(crate::limits::MAX_NAME_LEN);
+        let name = body_bucket_name(&longest, LOCAL_STAGE);
+        // S3 user guide, "General purpose bucket naming rules".
+        assert!((3..=63).contains(&name.len()), "{name}");
+        assert!(
+            name.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         );
     }
 

@@ -40,7 +40,8 @@ fn a_two_line_provider_gets_every_default() {
     assert_eq!(
         p.ingest,
         Ingest {
-            max_body_bytes: 1_015_808,
+            // The largest body an ingest function can be given: every delivery AWS lets through.
+            max_body_bytes: hookline::ingest::MAX_BODY_BYTES as u64,
             timestamp_tolerance_secs: 300,
             timeout_secs: 10,
             memory_mb: 128
@@ -358,11 +359,6 @@ fn values_outside_aws_ranges_name_file_line_and_field() {
             "not one of",
         ),
         (
-            "[providers.ingest]\nmax_body_bytes = 2000000",
-            "providers.stripe.ingest.max_body_bytes",
-            "allowed 1–1048576",
-        ),
-        (
             "[providers.ingest]\ntimeout_secs = 31",
             "providers.stripe.ingest.timeout_secs",
             "allowed 1–30",
@@ -404,6 +400,48 @@ fn values_outside_aws_ranges_name_file_line_and_field() {
             "{extra}: line {line} is `{at_line}`"
         );
     }
+}
+
+#[test]
+fn bodies_over_one_queue_message_use_the_body_bucket_up_to_what_ingest_can_be_given() {
+    let max = hookline::ingest::MAX_BODY_BYTES;
+    let body_limit =
+        |extra: &str| parse(&with_provider(extra), "hookline.toml").map(|m| m.providers[0].clone());
+
+    // The default: the largest, so the bucket is on, under the provider's own prefix.
+    let default = body_limit("").unwrap();
+    assert!(default.uses_body_bucket());
+    assert_eq!(default.body_key_prefix().as_deref(), Some("stripe/"));
+
+    // Under one queue message: no bucket. Exactly the inline limit: none either; one byte over: on.
+    let small = body_limit("[providers.ingest]\nmax_body_bytes = 1000000").unwrap();
+    assert_eq!(
+        (small.uses_body_bucket(), small.body_key_prefix()),
+        (false, None)
+    );
+    let inline = hookline::ingest::MAX_INLINE_BODY_BYTES;
+    let at = body_limit(&format!("[providers.ingest]\nmax_body_bytes = {inline}")).unwrap();
+    assert!(!at.uses_body_bucket());
+    let over = body_limit(&format!(
+        "[providers.ingest]\nmax_body_bytes = {}",
+        inline + 1
+    ))
+    .unwrap();
+    assert!(over.uses_body_bucket());
+
+    // The largest is accepted, one byte more is refused with the range.
+    assert!(body_limit(&format!("[providers.ingest]\nmax_body_bytes = {max}")).is_ok());
+    let e = error(&with_provider(&format!(
+        "[providers.ingest]\nmax_body_bytes = {}",
+        max + 1
+    )));
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "hookline.toml:9: providers.stripe.ingest.max_body_bytes: {} is out of range: allowed 1–{max}",
+            max + 1
+        )
+    );
 }
 
 #[test]

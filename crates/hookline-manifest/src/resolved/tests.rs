@@ -230,8 +230,89 @@ fn the_json_round_trips_in_camel_case() {
         "HOOKLINE_QUEUE_URL"
     );
     assert!(value["providers"][0].get("secretArn").is_none());
+    assert_eq!(value["providers"][0]["bodyKeyPrefix"], "stripe/");
+    assert_eq!(
+        value["stage"]["bodyBucket"],
+        serde_json::json!({
+            "environmentVariable": "HOOKLINE_BODY_BUCKET",
+            "expirationDays": 19,
+        })
+    );
     assert_eq!(value["project"]["architecture"], "arm64");
     assert_eq!(value["project"]["tracing"], false);
     let back: Resolved = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, r);
+}
+
+/// A stage of providers given as `(name, extra TOML)`, resolved for `prod`.
+fn stage_of(providers: &[(&str, &str)]) -> Resolved {
+    let mut source = "[project]\nname = \"shop\"\n".to_owned();
+    for (name, extra) in providers {
+        source += &format!("[[providers]]\nname = \"{name}\"\ntemplate = \"stripe\"\n{extra}\n");
+    }
+    let manifest = parse(&source, "hookline.toml").unwrap();
+    resolve(&manifest, "hookline.toml", &options("prod")).unwrap()
+}
+
+const FIFO_14_DAYS: &str = "[providers.queue]\nkind = \"fifo\"\nretention_secs = 1209600\n";
+const INLINE_ONLY: &str = "[providers.ingest]\nmax_body_bytes = 1000000\n";
+
+#[test]
+fn the_body_bucket_keeps_bodies_until_the_dlq_drops_their_message() {
+    let days = |r: &Resolved| r.stage.body_bucket.as_ref().map(|b| b.expiration_days);
+    // A standard queue's default 4 days, the DLQ's 14, and one.
+    let standard = stage_of(&[("stripe", "")]);
+    assert_eq!(days(&standard), Some(19));
+    assert_eq!(
+        standard
+            .stage
+            .body_bucket
+            .as_ref()
+            .unwrap()
+            .environment_variable,
+        "HOOKLINE_BODY_BUCKET"
+    );
+    // A FIFO queue of 14 days: its message starts over in the DLQ.
+    assert_eq!(days(&stage_of(&[("orders", FIFO_14_DAYS)])), Some(29));
+    // The stage's bucket takes the longest of its providers'.
+    let mixed = stage_of(&[("stripe", ""), ("orders", FIFO_14_DAYS)]);
+    assert_eq!(days(&mixed), Some(29));
+    // ... of the providers that use it only.
+    let fifo_inline = format!("{FIFO_14_DAYS}{INLINE_ONLY}");
+    let mixed = stage_of(&[("stripe", ""), ("orders", &fifo_inline)]);
+    assert_eq!(days(&mixed), Some(19));
+    let prefixes: Vec<_> = mixed
+        .providers
+        .iter()
+        .map(|p| p.body_key_prefix.as_deref())
+        .collect();
+    assert_eq!(prefixes, [Some("stripe/"), None]);
+}
+
+#[test]
+fn no_body_bucket_when_every_body_fits_its_queue_message() {
+    let r = stage_of(&[("stripe", INLINE_ONLY), ("orders", INLINE_ONLY)]);
+    assert_eq!(r.stage.body_bucket, None);
+    assert!(r.providers.iter().all(|p| p.body_key_prefix.is_none()));
+    // Written out as null, not left out: the CDK app reads both.
+    let value: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    assert_eq!(value["stage"]["bodyBucket"], serde_json::Value::Null);
+    assert!(
+        value["stage"]
+            .as_object()
+            .unwrap()
+            .contains_key("bodyBucket")
+    );
+    assert_eq!(
+        value["providers"][0]["bodyKeyPrefix"],
+        serde_json::Value::Null
+    );
+    assert!(
+        value["providers"][0]
+            .as_object()
+            .unwrap()
+            .contains_key("bodyKeyPrefix")
+    );
+    let back: Resolved = serde_json::from_str(&r.to_json()).unwrap();
     assert_eq!(back, r);
 }
