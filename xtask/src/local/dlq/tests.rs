@@ -296,10 +296,7 @@ fn a_listing_says_where_each_body_lives() {
         &stored.body,
     ));
     let message = |id: &str, e: &hookline::Envelope| {
-        Message::builder()
-            .message_id(id)
-            .body(e.to_json())
-            .build()
+        Message::builder().message_id(id).body(e.to_json()).build()
     };
     let listing = list::Listing {
         messages: vec![message("m1", &inline), message("m2", &stored)],
@@ -310,7 +307,9 @@ fn a_listing_says_where_each_body_lives() {
     let lines: Vec<&str> = rendered.lines().collect();
     assert!(lines[0].ends_with("  2 bytes in the message"), "{rendered}");
     assert!(
-        lines[1].ends_with(&format!("  3000000 bytes in s3://hookline-local-bodies/{key}")),
+        lines[1].ends_with(&format!(
+            "  3000000 bytes in s3://hookline-local-bodies/{key}"
+        )),
         "{rendered}"
     );
 }
