@@ -87,6 +87,15 @@ impl BodyStore for S3Bodies {
                     Some(e) if e.is_no_such_key() => BodyStoreError::Missing {
                         key: body_ref.key.clone(),
                     },
+                    // "If you don't have the s3:ListBucket permission, Amazon S3 returns an HTTP
+                    // status code 403 Access Denied error" for a missing key (S3 API reference,
+                    // GetObject): a processor may only get and delete, so say both causes.
+                    Some(e) if e.meta().code() == Some("AccessDenied") => {
+                        BodyStoreError::Unavailable(format!(
+                            "AccessDenied reading `{}`: the body is gone (processed already, or expired), or this role may not read it",
+                            body_ref.key
+                        ))
+                    }
                     _ => unavailable(err),
                 })?;
             let body = object.body.collect().await.map_err(unavailable)?;
