@@ -2,7 +2,9 @@
 //! invoked directly: cold start (spawn → first `next`), latency and CPU per warm invocation
 //! (utime + stime of the instance process over many sequential invocations), for the no-op
 //! floor, the ingest writing to a queue that answers at once, and the ingest writing to the
-//! local SQS endpoint (durable: the commit is on disk before the answer).
+//! local SQS endpoint (durable: the commit is on disk before the answer); then the Python
+//! baseline (`crate::python`) against the same endpoint. For each: the lines and bytes it logs
+//! per invocation and its peak memory (the cost model's inputs).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -14,7 +16,9 @@ use hookline_local::logs::LogSink;
 use hookline_local::sqs::SqsServer;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 
-use crate::{Ctx, Metrics, Server, cpu_ticks, load::quantile, signed_headers};
+use crate::{
+    Ctx, LogCounter, Metrics, Server, cpu_ticks, load::quantile, peak_rss_mb, signed_headers,
+};
 
 /// The variants, floor first.
 pub(crate) const VARIANTS: [&str; 3] = ["noop", "ingest_canned", "ingest_sqs"];
@@ -110,15 +114,30 @@ pub(crate) async fn measure(ctx: &Ctx, run: usize, m: &mut Metrics) -> Result<()
             };
             measure_variant(ctx, m, variant, &binary, &env, body).await?;
         }
+        let python = ctx.python.executable(&ctx.scratch)?;
+        let python_env = crate::python::env(&local_env, &queue_url, crate::SECRET);
+        measure_variant(ctx, m, "python", &python, &python_env, body).await?;
         anyhow::Ok(())
     }
     .await;
     canned.stop().await;
     sqs.shutdown().await;
     result?;
+    // What the cost model meters this delivery by: its HTTP request (API Gateway) and the
+    // message hookline's ingest makes of it (SQS).
+    m.push(
+        "webhook.request_bytes",
+        crate::deliveries::request_bytes(body)? as f64,
+    );
+    let message = crate::deliveries::queue_messages(&ctx.provider, std::slice::from_ref(body))
+        .await?
+        .into_iter()
+        .next()
+        .context("no message")?;
+    m.push("webhook.message_bytes", message.size() as f64);
     // Ratios to the floor, from this run.
     let last = |m: &Metrics, k: &str| m.values.get(k).and_then(|v| v.last().copied());
-    for variant in ["ingest_canned", "ingest_sqs"] {
+    for variant in ["ingest_canned", "ingest_sqs", "python"] {
         for what in ["cpu_us", "p50_ms", "cold_start_ms"] {
             if let (Some(a), Some(b)) = (
                 last(m, &format!("ingest.{variant}.{what}")),
@@ -170,9 +189,10 @@ async fn measure_variant(
     );
 
     // Warm invocations, one at a time, on one instance.
+    let logs = LogCounter::default();
     let function = Function::new(
         spec(variant, binary.to_owned(), env.clone(), 1),
-        LogSink::Discard,
+        logs.sink(),
     );
     let result = async {
         for _ in 0..50 {
@@ -185,6 +205,7 @@ async fn measure_variant(
             .context("no instance pid")?;
         let n = ctx.settings.invocations;
         let mut latencies = Vec::with_capacity(n as usize);
+        let (lines_before, bytes_before) = logs.settled().await;
         let cpu_before = cpu_ticks(pid)?;
         let began = Instant::now();
         for _ in 0..n {
@@ -195,6 +216,16 @@ async fn measure_variant(
         }
         let wall = began.elapsed();
         let cpu = cpu_ticks(pid)? - cpu_before;
+        m.push(format!("ingest.{variant}.rss_mb"), peak_rss_mb(pid)?);
+        let (lines_after, bytes_after) = logs.settled().await;
+        m.push(
+            format!("ingest.{variant}.log_lines"),
+            (lines_after - lines_before) as f64 / n as f64,
+        );
+        m.push(
+            format!("ingest.{variant}.log_bytes"),
+            (bytes_after - bytes_before) as f64 / n as f64,
+        );
         latencies.sort_unstable();
         m.push(
             format!("ingest.{variant}.p50_ms"),

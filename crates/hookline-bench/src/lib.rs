@@ -10,10 +10,14 @@
 //! - `canned-sqs`: an SQS JSON-protocol endpoint that answers every `SendMessage` at once without
 //!   storing anything (separates the ingest's own cost from the queue's).
 //!
-//! The servers print `listening on <addr>` as their first line of standard output.
+//! The servers print `listening on <addr>` as their first line of standard output. Beside the
+//! floors, `python/stripe_ingest.py` is the Python baseline of section 1 (see `python`).
 
+pub mod deliveries;
 pub mod ingest;
 pub mod load;
+pub mod processor;
+pub mod python;
 pub mod sqs;
 pub mod stack;
 
@@ -21,9 +25,12 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use hookline_local::logs::LogSink;
 use tokio::io::AsyncBufReadExt;
 
 /// Binds `addr` (from the first argument, default `127.0.0.1:0`) and prints the bound address.
@@ -55,6 +62,8 @@ pub struct Settings {
     pub drain: Duration,
     pub sqs_phase: Duration,
     pub connections: usize,
+    /// Measured processor batches per variant (section 5).
+    pub batches: usize,
 }
 
 impl Settings {
@@ -71,6 +80,7 @@ impl Settings {
                 drain: Duration::from_secs(3),
                 sqs_phase: Duration::from_millis(1500),
                 connections: 64,
+                batches: 40,
             }
         } else {
             Settings {
@@ -83,6 +93,7 @@ impl Settings {
                 drain: Duration::from_secs(10),
                 sqs_phase: Duration::from_secs(5),
                 connections: 64,
+                batches: 300,
             }
         }
     }
@@ -98,6 +109,8 @@ pub struct Ctx {
     /// Signed-later Stripe fixtures, 1-4 KB.
     pub payloads: Vec<Vec<u8>>,
     pub clk_tck: f64,
+    /// The Python baseline: an interpreter with awslambdaric and boto3, and the function's file.
+    pub python: python::Baseline,
 }
 
 /// Every figure of every run, by name; the report takes medians.
@@ -198,18 +211,79 @@ impl Server {
     }
 }
 
-/// The Stripe provider with the manifest's defaults.
-pub fn bench_provider() -> Result<hookline_manifest::Provider> {
-    let manifest = hookline_manifest::parse(
-        "[project]\nname = \"bench\"\n\n[[providers]]\nname = \"stripe\"\ntemplate = \"stripe\"\n",
+/// The benchmark's manifest: project `bench`, one Stripe provider, every default. `extra` is
+/// appended to the provider's table (e.g. `[providers.processor]` settings).
+pub fn bench_manifest(extra: &str) -> Result<hookline_manifest::Manifest> {
+    hookline_manifest::parse(
+        &format!(
+            "[project]\nname = \"bench\"\n\n[[providers]]\nname = \"stripe\"\ntemplate = \"stripe\"\n{extra}"
+        ),
         "bench.toml",
     )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    manifest
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The Stripe provider with the manifest's defaults.
+pub fn bench_provider() -> Result<hookline_manifest::Provider> {
+    bench_manifest("")?
         .providers
         .into_iter()
         .next()
         .context("the bench manifest has no provider")
+}
+
+/// Counts the lines a function writes and their bytes (what CloudWatch Logs would ingest from
+/// it), without keeping them.
+#[derive(Clone, Default)]
+pub struct LogCounter {
+    lines: Arc<AtomicU64>,
+    bytes: Arc<AtomicU64>,
+}
+
+impl LogCounter {
+    /// A sink for `Function::new` that counts every line, its newline included.
+    pub fn sink(&self) -> LogSink {
+        let counter = self.clone();
+        LogSink::Discard.tapped(Arc::new(move |_, line| {
+            counter.lines.fetch_add(1, Ordering::Relaxed);
+            counter
+                .bytes
+                .fetch_add(line.len() as u64 + 1, Ordering::Relaxed);
+        }))
+    }
+
+    /// Lines and bytes so far, once no line came for 50 ms (the emulator forwards a function's
+    /// output asynchronously; at most 2 s).
+    pub async fn settled(&self) -> (u64, u64) {
+        let read = || {
+            (
+                self.lines.load(Ordering::Relaxed),
+                self.bytes.load(Ordering::Relaxed),
+            )
+        };
+        let mut last = read();
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let now = read();
+            if now == last {
+                break;
+            }
+            last = now;
+        }
+        last
+    }
+}
+
+/// The peak resident set size of a process in MB (`VmHWM` of `/proc/<pid>/status`): what
+/// Lambda's REPORT line calls "Max Memory Used".
+pub fn peak_rss_mb(pid: u32) -> Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .context("no VmHWM in /proc/<pid>/status")?;
+    Ok(kb / 1024.0)
 }
 
 /// The Stripe fixtures (realistic events, 1-4 KB) of `dir`.
@@ -239,6 +313,8 @@ pub async fn measure_all(ctx: &Ctx) -> Result<Metrics> {
         stack::measure(ctx, run, &mut metrics).await?;
         eprintln!("bench:   local SQS endpoint");
         sqs::measure(ctx, run, &mut metrics).await?;
+        eprintln!("bench:   processor with and without idempotency");
+        processor::measure(ctx, run, &mut metrics).await?;
     }
     Ok(metrics)
 }

@@ -122,8 +122,10 @@ impl Tables {
     }
 }
 
-/// Answers one HTTP request for `action`.
-pub(crate) async fn respond(tables: &Tables, action: &str, body: Body) -> Response {
+/// Answers one HTTP request for `action` (the part of `X-Amz-Target` after [`TARGET_PREFIX`]),
+/// as the local endpoint does; public for in-process fronts (the benchmark counts the requests
+/// a processor makes in front of it).
+pub async fn respond(tables: &Tables, action: &str, body: Body) -> Response {
     let result = match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
         Err(_) => Err(DynamoDbError::validation(format!(
             "The request is larger than {MAX_REQUEST_BYTES} bytes."

@@ -1,6 +1,7 @@
-//! `cargo xtask bench [--quick]`: ingest cost and cold start in the Runtime API emulator, the
-//! local stack end to end, the local SQS endpoint and the release zip sizes, each beside a
-//! floor measured in the same run. Writes `BENCHMARKS.md` and `benchmarks/results.json` (a
+//! `cargo xtask bench [--quick]`: ingest cost and cold start in the Runtime API emulator (beside
+//! a Python baseline), the local stack end to end, the local SQS endpoint, the release zip
+//! sizes, the processor with and without idempotency, each beside a floor measured in the same
+//! run, and what a million webhooks cost on AWS (`cost`, with the prices of `pricing`). Writes `BENCHMARKS.md` and `benchmarks/results.json` (a
 //! quick run writes under `target/bench/quick/` unless `--out` says otherwise).
 //!
 //! The measurements live in `crates/hookline-bench` and run as its release binary
@@ -8,6 +9,8 @@
 //! debug build, which would measure an unoptimised gateway and queue. This module builds,
 //! runs the driver, and writes the report.
 
+mod cost;
+mod pricing;
 mod report;
 #[cfg(test)]
 mod tests;
@@ -19,7 +22,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use hookline_bench::{Metrics, Settings};
 
-use crate::project;
+use crate::{project, tools};
 
 /// Options of `cargo xtask bench`.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -74,6 +77,8 @@ pub fn run(args: Args) -> Result<()> {
             );
         }
     }
+    // The Python baseline's interpreter, with awslambdaric and boto3.
+    let python = tools::ensure_python_tools()?;
     let scratch = target_base(&root)
         .join("bench")
         .join(format!("scratch-{}", std::process::id()));
@@ -87,6 +92,10 @@ pub fn run(args: Args) -> Result<()> {
         .arg(root.join("functions/stripe/fixtures"))
         .arg("--scratch")
         .arg(&scratch)
+        .arg("--python")
+        .arg(&python)
+        .arg("--baseline")
+        .arg(root.join("crates/hookline-bench/python/stripe_ingest.py"))
         .arg("--out")
         .arg(&figures)
         .arg("--runs")
@@ -102,8 +111,12 @@ pub fn run(args: Args) -> Result<()> {
     }
     let metrics: Metrics = serde_json::from_str(&metrics.context("reading the driver's figures")?)
         .context("parsing the driver's figures")?;
-    let provider = hookline_bench::bench_provider()?;
-    let zips = report::zip_sizes(&root, &bins, &provider)?;
+    let manifest = hookline_bench::bench_manifest("")?;
+    let provider = manifest
+        .providers
+        .first()
+        .context("the bench manifest has no provider")?;
+    let zips = report::zip_sizes(&root, &bins, provider)?;
     let load_after = loadavg();
     let command = if args.quick {
         "cargo xtask bench --quick".to_owned()
@@ -113,6 +126,7 @@ pub fn run(args: Args) -> Result<()> {
     let report = report::Report {
         settings: &settings,
         metrics: &metrics,
+        manifest: &manifest,
         zips,
         command,
         load_before,

@@ -1,5 +1,9 @@
 //! The report: medians with min–max over the runs, ratios to the floors, each target of
-//! issue 6 as met or not; `benchmarks/results.json` and `BENCHMARKS.md`.
+//! issue 6 as met or not; `benchmarks/results.json` and `BENCHMARKS.md`. Sections 5 (the
+//! processor with and without idempotency) and 6 (the cost model) are in their own modules.
+
+mod cost;
+mod processor;
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -106,6 +110,8 @@ pub(crate) fn summary(values: &[f64]) -> Option<Summary> {
 pub(crate) struct Report<'a> {
     pub settings: &'a Settings,
     pub metrics: &'a Metrics,
+    /// The benchmark's manifest (every default): what the cost model prices.
+    pub manifest: &'a hookline_manifest::Manifest,
     pub zips: Vec<ZipSize>,
     pub command: String,
     pub load_before: String,
@@ -285,6 +291,8 @@ impl Report<'_> {
             },
             "metrics": metrics,
             "zips": self.zips.iter().map(|z| json!({"binary": z.binary, "bytes": z.bytes, "source": z.source})).collect::<Vec<_>>(),
+            "processor": self.processor_json(),
+            "cost": self.cost_json(),
             "targets": targets.iter().map(|t| json!({"target": t.name, "goal": t.goal, "figure": t.figure, "met": t.met})).collect::<Vec<_>>(),
         });
         std::fs::write(&json_path, serde_json::to_string_pretty(&json)? + "\n")?;
@@ -344,7 +352,8 @@ impl Report<'_> {
              the payload-2.0 event of a signed 4 KB Stripe delivery (the largest fixture). Cold start: spawn → first \
              `/next` ({} per run, median). Warm: {} sequential invocations on one instance; CPU is \
              utime + stime of the instance process (all threads, `/proc/<pid>/stat`) divided by \
-             the invocations; latency is `invoke()` → answer, Runtime API round trip included.\n",
+             the invocations; latency is `invoke()` → answer, Runtime API round trip included. \
+             A Python baseline ingest is measured the same way (section 6).\n",
             s.cold_starts, s.invocations
         );
         let _ = writeln!(
@@ -484,12 +493,16 @@ impl Report<'_> {
                 z.source
             );
         }
+        let _ = writeln!(md);
+        self.processor_markdown(&mut md);
+        self.cost_markdown(&mut md);
         let _ = writeln!(
             md,
-            "\n## How to run\n\n```sh\ncargo xtask bench            # {} runs, writes BENCHMARKS.md and benchmarks/results.json\n\
+            "## How to run\n\n```sh\ncargo xtask bench            # {} runs, writes BENCHMARKS.md and benchmarks/results.json\n\
              cargo xtask bench --quick    # 2 short runs, writes target/bench/quick/ (the test suite runs it)\n\
              cargo xtask bench --runs 5 --out /tmp/b   # more runs, elsewhere\n```\n\n\
-             It builds `stripe-webhooks` and `hookline-bench` in release first. The load \
+             It builds `stripe-webhooks` and `hookline-bench` in release first, and installs the \
+             Python baseline's runtime (awslambdaric, boto3) into `.tools/venv`. The load \
              generator is in `crates/hookline-bench/src/load.rs`: loopback only, bounded by a request \
              count, a deadline and a per-request timeout.\n",
             3

@@ -31,6 +31,16 @@ fn quick_bench_completes_and_writes_a_well_formed_report() {
         "sqs.send.per_sec",
         "sqs.send_batch.messages_per_sec",
         "sqs.receive_delete.messages_per_sec",
+        "ingest.python.cold_start_ms",
+        "ingest.python.p50_ms",
+        "ingest.python.rss_mb",
+        "ingest.ingest_sqs.log_bytes",
+        "webhook.request_bytes",
+        "webhook.message_bytes",
+        "processor.off.cpu_us_per_message",
+        "processor.on.batch_p50_ms",
+        "processor.duplicate.wall_ms_per_message",
+        "processor.record_bytes",
     ] {
         assert!(metrics[key]["median"].is_number(), "{key} is missing");
     }
@@ -39,6 +49,36 @@ fn quick_bench_completes_and_writes_a_well_formed_report() {
         json["targets"][5]["met"].is_boolean(),
         "durability was checked"
     );
+    // Section 5: the store was used exactly as its protocol says, and only when on.
+    let requests = |pass: &str, action: &str| {
+        json["processor"][pass]["dynamodb_requests_per_message"][action]
+            .as_f64()
+            .unwrap()
+    };
+    assert_eq!(requests("off", "PutItem"), 0.0);
+    assert_eq!(requests("on", "PutItem"), 1.0);
+    assert_eq!(requests("on", "UpdateItem"), 1.0);
+    assert_eq!(requests("duplicate", "GetItem"), 1.0);
+    assert_eq!(requests("duplicate", "UpdateItem"), 0.0);
+    let dollars = |pass: &str| {
+        json["processor"][pass]["dollars_per_million_messages"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(dollars("on") > dollars("off"), "the store costs something");
+    // Section 6: both bills, every line priced, totals the sums of their lines.
+    let bills = &json["cost"]["per_million_webhooks"];
+    for ingest in ["ingest_sqs", "python"] {
+        let lines = bills[ingest]["lines"].as_array().unwrap();
+        assert_eq!(lines.len(), 11, "{ingest}");
+        let sum: f64 = lines.iter().map(|l| l["dollars"].as_f64().unwrap()).sum();
+        let total = bills[ingest]["total_per_million"].as_f64().unwrap();
+        assert!(
+            (sum - total).abs() < 1e-9 && total > 0.0,
+            "{ingest}: {total}"
+        );
+    }
+    assert_eq!(json["cost"]["prices_checked"], super::pricing::CHECKED);
     let md = std::fs::read_to_string(out.path().join("BENCHMARKS.md")).unwrap();
     for heading in [
         "## Targets (issue 6)",
@@ -46,7 +86,22 @@ fn quick_bench_completes_and_writes_a_well_formed_report() {
         "## 2. Local stack end to end",
         "## 3. Local SQS endpoint",
         "## 4. Release zip size",
+        "## 5. Processor per message, with and without idempotency (issue 16)",
+        "## 6. Cost per million webhooks (issue 15)",
     ] {
         assert!(md.contains(heading), "BENCHMARKS.md lacks {heading}");
     }
+    for row in [
+        "| API Gateway HTTP API requests |",
+        "| DynamoDB writes (idempotency) |",
+        "| **total** |",
+        "| Python baseline |",
+        "| idempotency on, redelivered duplicates |",
+    ] {
+        assert!(md.contains(row), "BENCHMARKS.md lacks {row}");
+    }
+    assert!(
+        !md.contains("Not measured in this run"),
+        "the cost was computed"
+    );
 }
