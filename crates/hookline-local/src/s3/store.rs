@@ -136,6 +136,11 @@ impl Store {
         for entry in entries.flatten() {
             let bucket = entry.file_name().to_string_lossy().into_owned();
             let path = entry.path();
+            if !path.is_dir() {
+                let _ = fs::remove_file(&path);
+                removed += 1;
+                continue;
+            }
             if !self.bucket_exists(&bucket)? {
                 let _ = fs::remove_dir_all(&path);
                 removed += 1;
