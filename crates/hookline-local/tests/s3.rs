@@ -269,8 +269,8 @@ async fn a_checksum_given_by_the_caller_is_checked(t: Target) {
         .send()
         .await;
     if t.is_moto() {
-        // moto 5.2 stores the checksum it is given without computing one (and so stores the
-        // object); S3 refuses: "If the values don't match, the request is rejected" (User
+        // moto 5.2 computes no checksum, so it takes a wrong one (and stores the object); S3
+        // refuses: "If the values don't match, the request is rejected" (User
         // Guide, "Checking object integrity for data uploads").
         assert!(wrong.is_ok(), "moto began checking checksums: {wrong:?}");
     } else {

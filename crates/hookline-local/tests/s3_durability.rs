@@ -116,6 +116,16 @@ async fn an_acknowledged_put_survives_kill_9() {
             .await
             .unwrap();
     }
+    // A replacement: the old file goes once the new one's row is committed.
+    t.client
+        .put_object()
+        .bucket(&t.bucket)
+        .key("k1")
+        .metadata("n", "1")
+        .body(ByteStream::from(bodies[1].clone()))
+        .send()
+        .await
+        .unwrap();
     t.client
         .delete_object()
         .bucket(&t.bucket)
@@ -159,4 +169,9 @@ async fn an_acknowledged_put_survives_kill_9() {
         err.into_service_error().is_not_found(),
         "a delete answered 204 stays done"
     );
+    // One file an object: the deleted one's and the replaced one's are gone.
+    let files = std::fs::read_dir(dir.path().join("s3").join(&again.bucket))
+        .unwrap()
+        .count();
+    assert_eq!(files, 9);
 }

@@ -1,6 +1,6 @@
 //! An S3-compatible endpoint (the REST API, path-style: `/<bucket>` and `/<bucket>/<key>`) on a
 //! durable store: what aws-sdk-s3, boto3 and the aws CLI speak, on loopback. It serves the
-//! operations a claim check needs ([`protocol::SERVED`]: buckets, ListObjectsV2, and
+//! operations a claim check needs ([`SERVED`]: buckets, ListObjectsV2, and
 //! Put/Get/Head/DeleteObject with ranges, user metadata and the flexible checksums) and refuses
 //! every other operation with S3's `NotImplemented` and a message naming it.
 //!

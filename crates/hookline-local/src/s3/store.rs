@@ -1,7 +1,7 @@
 //! Buckets and objects on disk: each object's bytes in a file of its own under
 //! `<data_dir>/s3/<bucket>/` named by a fresh id (never by its key, so no key can reach outside
 //! the folder), and what S3 knows of it (key, size, ETag, checksum, headers) in SQLite
-//! (`<data_dir>/s3.db`, [`crate::sqlite`]: WAL, `synchronous=FULL`, one writer thread).
+//! (`<data_dir>/s3.db`, `crate::sqlite`: WAL, `synchronous=FULL`, one writer thread).
 //!
 //! A put writes and fsyncs its file (and the folder's entry) first, then commits the row that
 //! names it: until that commit the file is unreachable, so a cut-off or crashed put leaves at
