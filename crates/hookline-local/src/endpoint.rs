@@ -1,26 +1,33 @@
-//! The local AWS endpoint: one loopback listener serving the SQS and the DynamoDB JSON
-//! protocols, told apart by the `X-Amz-Target` prefix (`AmazonSQS.`, `DynamoDB_20120810.`),
-//! each on its own durable SQLite store in the data folder (`sqs.db`, `dynamodb.db`). One port
-//! for both: functions get it as `AWS_ENDPOINT_URL_SQS` and `AWS_ENDPOINT_URL_DYNAMODB`.
+//! The local AWS endpoint: one loopback listener serving SQS, DynamoDB and S3, each on its own
+//! durable store in the data folder (`sqs.db`, `dynamodb.db`, and `s3.db` with the objects'
+//! files under `s3/`). A request with an `X-Amz-Target` is SQS's or DynamoDB's JSON protocol,
+//! told apart by the target's prefix (`AmazonSQS.`, `DynamoDB_20120810.`); one without is S3's
+//! REST API, path-style (`/<bucket>/<key>`: an IP endpoint gets path-style requests from the
+//! SDKs' endpoint rules), except a `POST /`, which S3 never sends and an SQS client of the old
+//! query protocol does (it gets SQS's answer that it names no operation). One port for all:
+//! functions get it as `AWS_ENDPOINT_URL_SQS`, `AWS_ENDPOINT_URL_DYNAMODB` and
+//! `AWS_ENDPOINT_URL_S3`.
 
 use std::net::SocketAddr;
 use std::path::Path;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::dynamodb::{self, Tables};
+use crate::s3::{self, Objects};
 use crate::sqs::{self, StoreHandle};
 
 #[derive(Clone)]
 struct Stores {
     sqs: StoreHandle,
     dynamodb: Tables,
+    s3: Objects,
 }
 
 /// A running endpoint; stopped by [`AwsEndpoint::shutdown`] or on drop.
@@ -33,7 +40,8 @@ pub struct AwsEndpoint {
 }
 
 impl AwsEndpoint {
-    /// Serves `data_dir/sqs.db` and `data_dir/dynamodb.db` on `addr` (port 0 picks a free one).
+    /// Serves `data_dir/sqs.db`, `data_dir/dynamodb.db` and `data_dir/s3.db` (with the objects'
+    /// files in `data_dir/s3/`) on `addr` (port 0 picks a free one).
     pub async fn start(addr: SocketAddr, data_dir: &Path) -> std::io::Result<AwsEndpoint> {
         std::fs::create_dir_all(data_dir)?;
         let listener = TcpListener::bind(addr).await?;
@@ -43,6 +51,7 @@ impl AwsEndpoint {
                 .map_err(|e| std::io::Error::other(e.to_string()))?,
             dynamodb: Tables::start(&data_dir.join("dynamodb.db"))
                 .map_err(|e| std::io::Error::other(e.to_string()))?,
+            s3: Objects::start(data_dir).map_err(|e| std::io::Error::other(e.to_string()))?,
         };
         let app = axum::Router::new()
             .fallback(handle)
@@ -65,7 +74,7 @@ impl AwsEndpoint {
         })
     }
 
-    /// The endpoint URL (`http://127.0.0.1:<port>`), for SQS and DynamoDB alike.
+    /// The endpoint URL (`http://127.0.0.1:<port>`), for SQS, DynamoDB and S3 alike.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -83,6 +92,11 @@ impl AwsEndpoint {
     /// The tables' store.
     pub fn tables(&self) -> &Tables {
         &self.stores.dynamodb
+    }
+
+    /// The buckets' store: [`Objects::create_bucket`] makes the stack's bucket at start.
+    pub fn objects(&self) -> &Objects {
+        &self.stores.s3
     }
 
     /// Stops accepting requests and waits for in-flight ones.
@@ -118,11 +132,20 @@ async fn sweep_expired_items(tables: Tables) {
     }
 }
 
-async fn handle(State(stores): State<Stores>, headers: HeaderMap, body: Body) -> Response {
-    let target = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+async fn handle(
+    State(stores): State<Stores>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Some(target) = headers.get("x-amz-target") else {
+        if method == Method::POST && uri.path() == "/" {
+            return sqs::respond(&stores.sqs, "", &headers, body).await;
+        }
+        return s3::respond(&stores.s3, &method, &uri, &headers, body).await;
+    };
+    let target = target.to_str().unwrap_or_default();
     match target.strip_prefix(dynamodb::TARGET_PREFIX) {
         Some(action) => dynamodb::respond(&stores.dynamodb, action, body).await,
         None => sqs::respond(&stores.sqs, target, &headers, body).await,

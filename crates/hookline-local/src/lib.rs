@@ -3,7 +3,8 @@
 //!
 //! - [`sqs`]: an SQS-compatible endpoint (JSON protocol) on a durable SQLite store.
 //! - [`dynamodb`]: a DynamoDB-compatible endpoint (the subset the idempotency store uses), likewise.
-//! - [`endpoint`]: both on one loopback listener.
+//! - [`s3`]: an S3-compatible endpoint (REST, path-style; what a claim check uses), likewise.
+//! - [`endpoint`]: all three on one loopback listener.
 //! - [`lambda`]: the Lambda Runtime API, running function binaries as real processes.
 //! - [`gateway`]: API Gateway (HTTP API, payload 2.0) routes to the ingest functions.
 //! - [`event_source`]: the SQS event source mapping that feeds the processors.
@@ -22,6 +23,7 @@ pub mod event_source;
 pub mod gateway;
 pub mod lambda;
 pub mod logs;
+pub mod s3;
 pub mod samples;
 mod sqlite;
 pub mod sqs;
