@@ -87,17 +87,20 @@ pub(crate) async fn measure(ctx: &Ctx, run: usize, m: &mut Metrics) -> Result<()
     let sqs = SqsServer::start("127.0.0.1:0".parse()?, &data).await?;
     let queue_url = create_queue(&sqs, "stripe").await?;
     let canned = Server::spawn(&ctx.bins.join("canned-sqs")).await?;
+    let bodies = crate::bodies(&sqs.endpoint())?;
     let local_env = hookline_local::stack::ingest_env(
         &ctx.provider,
         &queue_url,
         crate::SECRET,
         &sqs.endpoint(),
+        &bodies,
     );
     let canned_env = hookline_local::stack::ingest_env(
         &ctx.provider,
         &queue_url,
         crate::SECRET,
         &format!("http://{}", canned.addr),
+        &bodies,
     );
     // A 3-4 KB delivery (invoice.paid), the common size.
     let body = ctx
@@ -280,7 +283,14 @@ pub async fn profile(
         "ingest_canned" => format!("http://{}", canned.addr),
         _ => sqs.endpoint(),
     };
-    let env = hookline_local::stack::ingest_env(p.provider, &queue_url, crate::SECRET, &endpoint);
+    let bodies = crate::bodies(&sqs.endpoint())?;
+    let env = hookline_local::stack::ingest_env(
+        p.provider,
+        &queue_url,
+        crate::SECRET,
+        &endpoint,
+        &bodies,
+    );
     let real = match p.variant {
         "noop" => p.bins.join("noop-lambda"),
         "ingest_canned" | "ingest_sqs" => p.bins.join("stripe-ingest"),

@@ -223,6 +223,14 @@ pub fn bench_manifest(extra: &str) -> Result<hookline_manifest::Manifest> {
     .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// The bench stack's body bucket at `endpoint` (where bodies too large for a queue message go).
+pub fn bodies(endpoint: &str) -> Result<hookline_local::stack::LocalBodies> {
+    Ok(hookline_local::stack::LocalBodies::of(
+        &bench_manifest("")?,
+        endpoint,
+    ))
+}
+
 /// The Stripe provider with the manifest's defaults.
 pub fn bench_provider() -> Result<hookline_manifest::Provider> {
     bench_manifest("")?

@@ -258,7 +258,9 @@ async fn measure_passes(
         .next()
         .context("no provider")?;
     for (variant, env_provider) in [("off", &off), ("on", provider)] {
-        let env = hookline_local::stack::processor_env(env_provider, &front.endpoint(), table);
+        let bodies = crate::bodies(&front.endpoint())?;
+        let env =
+            hookline_local::stack::processor_env(env_provider, &front.endpoint(), table, &bodies);
         let has_table = env.contains_key(&table.environment_variable);
         if has_table != (variant == "on") {
             bail!("the {variant} processor's environment does not match: {env:?}");

@@ -89,6 +89,7 @@ pub(crate) async fn measure(ctx: &Ctx, run: usize, m: &mut Metrics) -> Result<()
         &queue_url,
         crate::SECRET,
         &sqs.endpoint(),
+        &crate::bodies(&sqs.endpoint())?,
     );
     let ingest = Function::new(
         spec(

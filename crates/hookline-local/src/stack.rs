@@ -19,7 +19,7 @@ use crate::logs::LogSink;
 
 mod environment;
 
-pub use environment::{ingest_env, local_idempotency_table, processor_env};
+pub use environment::{LocalBodies, ingest_env, local_idempotency_table, processor_env};
 
 mod queues;
 use queues::setup_queues;
@@ -47,6 +47,8 @@ pub struct StackConfig {
     pub extra_env: BTreeMap<String, String>,
     /// The SQS endpoint ingest functions are given, instead of the stack's own (tests).
     pub ingest_sqs_endpoint: Option<String>,
+    /// The S3 endpoint ingest functions are given, instead of the stack's own (tests).
+    pub ingest_s3_endpoint: Option<String>,
     /// The gateway's connection, header and slow-client limits.
     pub gateway_limits: GatewayLimits,
     /// Whether to serve the local console (`/_hookline/` on the gateway) and keep its history.
@@ -70,6 +72,7 @@ impl StackConfig {
             processor_overrides: BTreeMap::new(),
             extra_env: BTreeMap::new(),
             ingest_sqs_endpoint: None,
+            ingest_s3_endpoint: None,
             gateway_limits: GatewayLimits::default(),
             console: true,
             project_root: None,
@@ -126,6 +129,14 @@ pub enum StackError {
     Queue {
         /// The queue.
         queue: String,
+        /// What failed.
+        message: String,
+    },
+    /// The body bucket could not be set up.
+    #[error("setting up S3 bucket {bucket}: {message}")]
+    Bucket {
+        /// The bucket.
+        bucket: String,
         /// What failed.
         message: String,
     },
@@ -190,6 +201,14 @@ impl DevStack {
                 table: idempotency_table.table_name.clone(),
                 message: e.message,
             })?;
+        let bodies = LocalBodies::of(&config.manifest, &endpoint);
+        aws.objects()
+            .create_bucket(&bodies.bucket)
+            .await
+            .map_err(|e| StackError::Bucket {
+                bucket: bodies.bucket.clone(),
+                message: e.to_string(),
+            })?;
         let history = match config.console {
             true => Some(console::open_history(&config.data_dir).map_err(StackError::Console)?),
             false => None,
@@ -225,7 +244,10 @@ impl DevStack {
                 .ingest_sqs_endpoint
                 .clone()
                 .unwrap_or_else(|| endpoint.clone());
-            let mut env = ingest_env(provider, &queue_url, &secret, &ingest_endpoint);
+            let mut env = ingest_env(provider, &queue_url, &secret, &ingest_endpoint, &bodies);
+            if let Some(s3) = &config.ingest_s3_endpoint {
+                env.insert("AWS_ENDPOINT_URL_S3".into(), s3.clone());
+            }
             env.extend(config.extra_env.clone());
             let ingest_fn = Function::new(
                 FunctionSpec {
@@ -237,7 +259,7 @@ impl DevStack {
                 },
                 config.logs.clone(),
             );
-            let mut env = processor_env(provider, &endpoint, &idempotency_table);
+            let mut env = processor_env(provider, &endpoint, &idempotency_table, &bodies);
             env.extend(config.extra_env.clone());
             let processor_instances =
                 (provider.processor.max_concurrency as usize).min(config.max_instances);
