@@ -277,6 +277,34 @@ pub async fn sqs(endpoint: &str) -> aws_sdk_sqs::Client {
     aws_sdk_sqs::Client::new(&config)
 }
 
+/// An S3 client for the stack's endpoint (path-style: the endpoint is an IP address).
+pub async fn s3(endpoint: &str) -> aws_sdk_s3::Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "local", "local", None, None, "test",
+        ))
+        .load()
+        .await;
+    aws_sdk_s3::Client::new(&config)
+}
+
+/// The keys in a bucket.
+pub async fn keys(client: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
+    client
+        .list_objects_v2()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap()
+        .contents
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|o| o.key)
+        .collect()
+}
+
 /// Messages in a queue: visible, in flight and delayed.
 pub async fn depth(client: &aws_sdk_sqs::Client, queue_url: &str) -> u64 {
     let out = client

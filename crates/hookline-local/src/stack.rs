@@ -159,6 +159,7 @@ fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> StackError {
 pub struct DevStack {
     endpoint: AwsEndpoint,
     idempotency_table: ResolvedTable,
+    bodies: LocalBodies,
     gateway: Gateway,
     ingest: Vec<Function>,
     processors: Vec<Function>,
@@ -338,6 +339,7 @@ impl DevStack {
         Ok(DevStack {
             endpoint: aws,
             idempotency_table,
+            bodies,
             gateway,
             ingest,
             processors,
@@ -380,6 +382,11 @@ impl DevStack {
     /// The DynamoDB endpoint URL (the same listener as SQS's).
     pub fn dynamodb_endpoint(&self) -> String {
         self.endpoint.endpoint()
+    }
+
+    /// The body bucket and its S3 endpoint (the same listener as SQS's).
+    pub fn bodies(&self) -> &LocalBodies {
+        &self.bodies
     }
 
     /// The idempotency table: its name, key and TTL attribute.
