@@ -137,6 +137,39 @@ async fn without_a_bucket_a_body_too_large_for_a_message_is_413_naming_what_is_m
     assert!(queue.messages().is_empty());
 }
 
+#[tokio::test]
+async fn a_binary_body_over_what_base64_leaves_of_the_event_is_413_saying_so() {
+    let (queue, bodies) = (MemoryQueue::new(), MemoryBodies::new("bodies"));
+    let ingest = with_bucket(queue.clone(), &bodies);
+    let scheme = named("github");
+    let body = vec![0xffu8; MAX_BASE64_BODY_BYTES + 1];
+    let response = ingest
+        .handle_at(
+            request("POST", &signed(&scheme, &body, NOW), &body, true),
+            now(),
+        )
+        .await;
+    assert_eq!(response.status_code, 413);
+    let message = body_json(&response)["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with(&format!(
+            "the body is {} bytes, over the {MAX_BASE64_BODY_BYTES} byte limit of bodies API Gateway base64-encodes",
+            MAX_BASE64_BODY_BYTES + 1
+        )),
+        "{message}"
+    );
+    assert!(queue.messages().is_empty() && bodies.objects().is_empty());
+    // The same size as text is within the limit.
+    let text = vec![b'a'; MAX_BASE64_BODY_BYTES + 1];
+    let response = ingest
+        .handle_at(
+            request("POST", &signed(&scheme, &text, NOW), &text, false),
+            now(),
+        )
+        .await;
+    assert_eq!(response.status_code, 200);
+}
+
 #[test]
 fn the_largest_bodies_are_what_lambdas_6_mb_event_leaves() {
     assert_eq!(MAX_BODY_BYTES, 6_291_456 - 32_768);
