@@ -355,6 +355,11 @@ impl DevStack {
         self.endpoint.endpoint()
     }
 
+    /// The SQS endpoint's store (its writer's commit count, for tests).
+    pub fn sqs_store(&self) -> &crate::sqs::StoreHandle {
+        self.endpoint.store()
+    }
+
     /// The DynamoDB endpoint URL (the same listener as SQS's).
     pub fn dynamodb_endpoint(&self) -> String {
         self.endpoint.endpoint()

@@ -18,6 +18,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 pub use admin::{Overview, Peeked};
 pub use move_tasks::{MAX_RATE, MoveTask, MoveTaskStatus};
+pub(crate) use receive::may_receive;
 pub(crate) use send::fifo_fields;
 
 use super::SqsError;
