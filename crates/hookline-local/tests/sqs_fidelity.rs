@@ -271,8 +271,8 @@ async fn deduplication_per_message_group() {
     assert_eq!(err.meta().code(), Some("InvalidParameterValue"));
 }
 
-/// After PurgeQueue, a message with a purged message's deduplication id is accepted again
-/// (observed; the API Reference's PurgeQueue page does not say).
+/// After PurgeQueue, a message with a purged message's deduplication id is accepted again.
+/// Undocumented, and reports differ (`Store::purge` names them); LocalStack does the same.
 #[tokio::test]
 async fn purge_forgets_deduplication_ids() {
     let dir = tempfile::tempdir().unwrap();
