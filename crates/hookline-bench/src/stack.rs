@@ -21,7 +21,10 @@ use crate::load::{self, Outcome, Pace, Plan, Request};
 use crate::{Ctx, Metrics, Server, signed_headers};
 
 /// Instances per function, as `cargo xtask dev` runs them.
-const MAX_INSTANCES: usize = 4;
+pub const MAX_INSTANCES: usize = hookline_local::stack::DEFAULT_MAX_INSTANCES;
+
+/// Connections of the open-loop phases: enough that a due request never waits for one.
+pub const OPEN_LOOP_CONNECTIONS: usize = 256;
 
 fn webhook_requests(ctx: &Ctx, addr: std::net::SocketAddr) -> Result<Arc<Vec<Request>>> {
     let mut requests = Vec::new();
@@ -118,7 +121,7 @@ pub(crate) async fn measure(ctx: &Ctx, run: usize, m: &mut Metrics) -> Result<()
         for &rate in &ctx.settings.rates {
             let plan = Plan {
                 pace: Pace::Open { rate },
-                connections: 256,
+                connections: OPEN_LOOP_CONNECTIONS,
                 count: (rate * ctx.settings.phase.as_secs_f64()) as u64,
                 duration: ctx.settings.phase,
                 timeout: Duration::from_secs(10),

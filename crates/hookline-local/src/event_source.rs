@@ -191,11 +191,18 @@ impl Poller {
             let changed = self.store.changed().notified();
             let want = (self.spec.batch_size as usize - batch.len()).min(10) as u32;
             let queue = self.spec.queue.clone();
-            match self
-                .store
-                .call(move |s| s.receive(&queue, want, None, chrono::Utc::now().timestamp_millis()))
-                .await
-            {
+            // An idle poll looks without a write transaction (the store's `may_receive`).
+            let received = match self.store.may_receive(&queue).await {
+                true => {
+                    self.store
+                        .call(move |s| {
+                            s.receive(&queue, want, None, chrono::Utc::now().timestamp_millis())
+                        })
+                        .await
+                }
+                false => Ok(Vec::new()),
+            };
+            match received {
                 Ok(got) => {
                     let full = Self::fill(
                         &mut self.carried,

@@ -25,6 +25,18 @@ pub(crate) fn open(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// A read-only connection to the database at `path` beside its writer's: WAL lets it read the
+/// last committed state while the writer writes, without taking the writer's turn or
+/// committing anything.
+pub(crate) fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    Ok(conn)
+}
+
 /// A store on one SQLite connection, run by a [`Writer`].
 pub(crate) trait Database: Sized + Send + 'static {
     /// What its requests fail with.

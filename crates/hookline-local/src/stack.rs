@@ -24,6 +24,9 @@ pub use environment::{LocalBodies, ingest_env, local_idempotency_table, processo
 mod queues;
 use queues::setup_queues;
 
+/// Most instances per function when nothing else is said (`cargo xtask dev --concurrency`).
+pub const DEFAULT_MAX_INSTANCES: usize = 4;
+
 /// How to run the stack.
 #[derive(Clone)]
 pub struct StackConfig {
@@ -59,7 +62,8 @@ pub struct StackConfig {
 }
 
 impl StackConfig {
-    /// Defaults: ports 3000 and 9324 on 127.0.0.1, logs to stderr, 4 instances per function.
+    /// Defaults: ports 3000 and 9324 on 127.0.0.1, logs to stderr, [`DEFAULT_MAX_INSTANCES`]
+    /// instances per function.
     pub fn new(manifest: Manifest, data_dir: PathBuf, binaries: PathBuf) -> StackConfig {
         StackConfig {
             manifest,
@@ -68,7 +72,7 @@ impl StackConfig {
             sqs_addr: SocketAddr::from(([127, 0, 0, 1], 9324)),
             binaries,
             logs: LogSink::Stderr,
-            max_instances: 4,
+            max_instances: DEFAULT_MAX_INSTANCES,
             processor_overrides: BTreeMap::new(),
             extra_env: BTreeMap::new(),
             ingest_sqs_endpoint: None,
@@ -377,6 +381,11 @@ impl DevStack {
     /// The SQS endpoint URL.
     pub fn sqs_endpoint(&self) -> String {
         self.endpoint.endpoint()
+    }
+
+    /// The SQS endpoint's store (its writer's commit count, for tests).
+    pub fn sqs_store(&self) -> &crate::sqs::StoreHandle {
+        self.endpoint.store()
     }
 
     /// The DynamoDB endpoint URL (the same listener as SQS's).

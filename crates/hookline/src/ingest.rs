@@ -87,7 +87,7 @@ pub enum IngestError {
     #[error("the request is malformed: {0}")]
     MalformedRequest(&'static str),
     /// The body is over the configured limit (`max_body_bytes`).
-    #[error("the body is {size} bytes, over the {limit} byte limit")]
+    #[error("the body is {size} bytes, over the provider's max_body_bytes ({limit} bytes)")]
     PayloadTooLarge {
         /// The body's size.
         size: usize,

@@ -175,12 +175,13 @@ pub fn set(
                 )
             })?;
         Ok(format!(
-            "wrote {} to {arn}. New ingest instances use it at once; running ones read it again at the first delivery whose signature does not match (at most once a minute). To rotate, write the new and the old secret together until the provider signs with the new one.\n",
+            "wrote {} to {arn}. New ingest instances use it at once; running ones read it again after a signature mismatch, at most once every {interval} s each, and until then refuse (401) a delivery signed with a secret they do not have: GitHub does not retry those. To rotate, write the new and the old secret together, wait {interval} s, then switch the provider to the new one.\n",
             if count == 1 {
                 "the secret".to_owned()
             } else {
                 format!("{count} secrets (all accepted: rotation)")
-            }
+            },
+            interval = hookline::ingest::SECRET_REFRESH_INTERVAL.as_secs(),
         ))
     })
 }

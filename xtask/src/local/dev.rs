@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long, default_value_t = 9324)]
     sqs_port: u16,
     /// Most instances of each function running at once.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = hookline_local::stack::DEFAULT_MAX_INSTANCES)]
     concurrency: usize,
     /// Where queued messages, the idempotency table and local secrets are kept.
     #[arg(long, default_value = ".hookline")]

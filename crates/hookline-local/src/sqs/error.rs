@@ -1,5 +1,23 @@
 //! SQS errors in the shape the JSON protocol uses, so that SDK error types map (e.g.
 //! aws-sdk-sqs `QueueDoesNotExist`, boto3 `client.exceptions.QueueDoesNotExist`).
+//!
+//! An error has two names: the JSON protocol's shape name in `__type`
+//! (`com.amazonaws.sqs#QueueDoesNotExist`), and the query protocol's code in the
+//! `x-amzn-query-error` header with the fault (`AWS.SimpleQueueService.NonExistentQueue;Sender`),
+//! as the SQS Developer Guide's "Interpreting Amazon SQS JSON API responses" shows. SDKs read the
+//! header first (SQS is `awsQueryCompatible`): aws-sdk-sqs replaces the code with it
+//! (`protocol_serde::parse_http_error_metadata`) and matches its typed errors on the query codes
+//! (`"AWS.SimpleQueueService.NonExistentQueue" => QueueDoesNotExist`), so the header decides
+//! whether `is_queue_does_not_exist()` holds; `__type` only after the `#` counts without it.
+//!
+//! Sources per error: the modelled shapes and their query codes are aws-sdk-sqs 1.93's generated
+//! match arms and the `awsQueryError` codes of botocore's query-protocol SQS model
+//! (`data/sqs/2012-11-05/service-2.json`, up to botocore 1.31; the JSON-protocol model that
+//! replaced it keeps only the shape names). The shape names of errors SQS does not model
+//! (`InvalidParameterValueException`, `MissingRequiredParameterException`) are what SQS
+//! answered in LocalStack's AWS-recorded snapshots (`tests/aws/services/sqs/test_sqs.snapshot.json`,
+//! recorded 2023-11-14: `"Code": "InvalidParameterValue"` from the header, `"QueryErrorCode":
+//! "InvalidParameterValueException"` from `__type`).
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -12,8 +30,10 @@ pub struct SqsError {
     pub code: &'static str,
     /// The query protocol's code, sent in `x-amzn-query-error`.
     pub query_code: &'static str,
-    /// Whether the caller is at fault (400) or the service (500).
+    /// Whether the caller is at fault or the service.
     pub sender_fault: bool,
+    /// The HTTP status: 400 for the caller's faults but those the model gives another, 500.
+    pub status: u16,
     /// What went wrong.
     pub message: String,
 }
@@ -24,6 +44,7 @@ impl SqsError {
             code,
             query_code,
             sender_fault: true,
+            status: 400,
             message: message.into(),
         }
     }
@@ -37,15 +58,21 @@ impl SqsError {
         )
     }
 
-    /// A parameter is invalid.
+    /// A parameter is invalid (not modelled: the shape name is observed, see the module docs;
+    /// the query code is the SQS API Reference's common error `InvalidParameterValue`).
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new("InvalidParameterValue", "InvalidParameterValue", message)
+        Self::new(
+            "InvalidParameterValueException",
+            "InvalidParameterValue",
+            message,
+        )
     }
 
-    /// A required parameter is missing.
+    /// A required parameter is missing (not modelled: the shape name is observed, see the module
+    /// docs; the query code is the common error `MissingParameter`).
     pub fn missing(name: &str) -> Self {
         Self::new(
-            "MissingParameter",
+            "MissingRequiredParameterException",
             "MissingParameter",
             format!("The request must contain the parameter {name}."),
         )
@@ -96,13 +123,18 @@ impl SqsError {
         ))
     }
 
-    /// A queue named by ARN does not exist (the message move task actions).
+    /// A queue named by ARN does not exist (the message move task actions): 404, the status the
+    /// query model gives it (`httpStatusCode: 404`) and SQS answered in LocalStack's AWS-recorded
+    /// `test_sqs_move_task.snapshot.json`.
     pub fn resource_not_found(message: impl Into<String>) -> Self {
-        Self::new(
-            "ResourceNotFoundException",
-            "ResourceNotFoundException",
-            message,
-        )
+        SqsError {
+            status: 404,
+            ..Self::new(
+                "ResourceNotFoundException",
+                "ResourceNotFoundException",
+                message,
+            )
+        }
     }
 
     /// The body has characters SQS does not allow.
@@ -127,7 +159,8 @@ impl SqsError {
         Self::new(code, query, message)
     }
 
-    /// The target is not an SQS operation this endpoint serves.
+    /// The target is not an SQS operation this endpoint serves: SQS's modelled
+    /// `UnsupportedOperation`. What SQS answers an unknown `X-Amz-Target` is not documented.
     pub fn unknown_operation(target: &str) -> Self {
         let shown: String = target.chars().take(100).collect();
         Self::new(
@@ -137,17 +170,20 @@ impl SqsError {
         )
     }
 
-    /// The request body is not JSON of the operation's shape.
+    /// The request body is not JSON of the operation's shape: the AWS JSON protocol's
+    /// `SerializationException` (what SQS itself answers is not documented).
     pub fn malformed(message: impl Into<String>) -> Self {
         Self::new("SerializationException", "SerializationException", message)
     }
 
-    /// Storage failed: the caller should retry.
+    /// Storage failed: the caller should retry. `InternalFailure` (500) is the SQS API
+    /// Reference's common error for it ("Common Errors").
     pub fn internal(message: impl Into<String>) -> Self {
         SqsError {
-            code: "InternalError",
-            query_code: "InternalError",
+            code: "InternalFailure",
+            query_code: "InternalFailure",
             sender_fault: false,
+            status: 500,
             message: message.into(),
         }
     }
@@ -155,11 +191,7 @@ impl SqsError {
 
 impl IntoResponse for SqsError {
     fn into_response(self) -> Response {
-        let status = if self.sender_fault {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::INTERNAL_SERVER_ERROR
-        };
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
         let body = serde_json::json!({
             "__type": format!("com.amazonaws.sqs#{}", self.code),
             "message": self.message,

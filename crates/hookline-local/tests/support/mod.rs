@@ -60,6 +60,16 @@ pub async fn count(client: &Client, url: &str, attribute: QueueAttributeName) ->
 
 /// One HTTP/1.1 request over a plain TCP stream (no client library in between).
 pub async fn raw(endpoint: &str, target: &str, body: &str) -> (u16, serde_json::Value) {
+    let (status, _, json) = raw_with_head(endpoint, target, body).await;
+    (status, json)
+}
+
+/// [`raw`], with the response's head (status line and headers) as sent.
+pub async fn raw_with_head(
+    endpoint: &str,
+    target: &str,
+    body: &str,
+) -> (u16, String, serde_json::Value) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = endpoint.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -71,6 +81,16 @@ pub async fn raw(endpoint: &str, target: &str, body: &str) -> (u16, serde_json::
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
     let status = response[9..12].parse().unwrap();
-    let json = response.split("\r\n\r\n").nth(1).unwrap();
-    (status, serde_json::from_str(json).unwrap())
+    let (head, json) = response.split_once("\r\n\r\n").unwrap();
+    (status, head.to_owned(), serde_json::from_str(json).unwrap())
+}
+
+/// The value of header `name` in a response head, when it is there once.
+pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    let mut values = head.lines().skip(1).filter_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
+    });
+    let first = values.next();
+    values.next().is_none().then_some(first).flatten()
 }

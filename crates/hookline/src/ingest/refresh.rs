@@ -60,8 +60,11 @@ impl Verifiers {
 
     /// After a mismatch: a verifier with freshly read secrets, when a read is due; `None`
     /// otherwise (no refresh configured, read less than an interval ago, or unreadable). A
-    /// delivery signed with a new secret that arrives within the interval after a read (which
-    /// forged requests can trigger) is refused once more; the provider's retry gets through.
+    /// delivery signed with a new secret that arrives within the interval after a read (the
+    /// cold start, or a re-read forged requests can trigger) is refused: a provider that retries
+    /// a 401 gets it through on a later attempt, but GitHub retries nothing and HubSpot no 401
+    /// (docs/providers.md), so those are lost unless redelivered by hand. Writing the new secret
+    /// beside the old one a minute before the provider switches avoids it.
     pub(crate) async fn refreshed(&self, provider: &str) -> Option<Arc<Verifier>> {
         let refresh = self.refresh.as_ref()?;
         {

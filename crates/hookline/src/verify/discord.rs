@@ -12,8 +12,8 @@
 //! acknowledged with a deferred response, so your processor answers through the interaction's
 //! token later: `{"type":5}` (DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE) for commands and modal
 //! submits, `{"type":6}` (DEFERRED_UPDATE_MESSAGE) for components, and for autocomplete, which
-//! cannot be deferred, an empty `{"type":8}` result. Webhook events (`event` in the body): PING
-//! (`type` 0) and events are answered 204 with no body, as Discord requires.
+//! cannot be deferred, an empty `{"type":8}` result. Webhook events: the PING (`type` 0, no
+//! `event`) and events (`event` in the body) are answered 204 with no body, as Discord requires.
 
 use std::time::Duration;
 
@@ -100,8 +100,12 @@ impl SchemeSpec for Discord {
     fn describe(&self, request: &Request<'_>, _keys: &[Key]) -> Result<Description, MalformedBody> {
         let body: DiscordBody = json_object(request.body)?;
         let kind = body.r#type.unwrap_or(u64::MAX);
-        if let Some(event) = body.event {
-            // A webhook event: 0 PING, 1 an event; both answered 204 with no body.
+        // A webhook event: 1 an event, with its `event` body; 0 the PING, which has none ("Event
+        // data payload" is for type 1 only: Discord's "Webhook Events", discord-api-types'
+        // `APIWebhookEventBase<ApplicationWebhookType.Ping, never>`), and no interaction has
+        // type 0 (they start at PING = 1). Both are answered 204 with no body.
+        if body.event.is_some() || kind == 0 {
+            let event = body.event.unwrap_or(WebhookEvent { r#type: None });
             let no_content = Answer {
                 status: 204,
                 content_type: None,
@@ -262,8 +266,14 @@ mod tests {
             panic!("deferred update");
         };
         assert_eq!(answer.body, r#"{"type":6}"#);
-        let ping = ack(br#"{"version":1,"application_id":"1","type":0,"event":{}}"#);
-        assert_eq!(ping.handshake.unwrap().answer.status, 204);
+        // Discord's PING carries no `event`; with one, it is the same PING.
+        for ping in [
+            &br#"{"version":1,"application_id":"1","type":0}"#[..],
+            br#"{"version":1,"application_id":"1","type":0,"event":{}}"#,
+        ] {
+            let ping = ack(ping);
+            assert_eq!(ping.handshake.unwrap().answer.status, 204);
+        }
         let event = ack(br#"{"version":1,"application_id":"1","type":1,"event":{"type":"APPLICATION_AUTHORIZED","data":{}}}"#);
         assert_eq!(event.event_type.as_deref(), Some("APPLICATION_AUTHORIZED"));
         let Acknowledgement::Answer(answer) = event.acknowledgement else {

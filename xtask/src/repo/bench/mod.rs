@@ -84,12 +84,13 @@ pub fn run(args: Args) -> Result<()> {
         .join(format!("scratch-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let figures = scratch.join("figures.json");
+    let fixtures = root.join("functions/stripe/fixtures");
     let mut driver = Command::new(bins.join("hookline-bench"));
     driver
         .arg("--bins")
         .arg(&bins)
         .arg("--fixtures")
-        .arg(root.join("functions/stripe/fixtures"))
+        .arg(&fixtures)
         .arg("--scratch")
         .arg(&scratch)
         .arg("--python")
@@ -116,6 +117,8 @@ pub fn run(args: Args) -> Result<()> {
         .providers
         .first()
         .context("the bench manifest has no provider")?;
+    let payloads = hookline_bench::payloads(&fixtures)?;
+    let sizes = payloads.iter().map(Vec::len);
     let zips = report::zip_sizes(&root, &bins, provider)?;
     let load_after = loadavg();
     let command = if args.quick {
@@ -125,6 +128,11 @@ pub fn run(args: Args) -> Result<()> {
     };
     let report = report::Report {
         settings: &settings,
+        batch_size: provider.queue.batch_size,
+        payload_bytes: (
+            sizes.clone().min().unwrap_or_default(),
+            sizes.max().unwrap_or_default(),
+        ),
         metrics: &metrics,
         manifest: &manifest,
         zips,

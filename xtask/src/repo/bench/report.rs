@@ -109,6 +109,11 @@ pub(crate) fn summary(values: &[f64]) -> Option<Summary> {
 
 pub(crate) struct Report<'a> {
     pub settings: &'a Settings,
+    /// The benchmark provider's batch size (the processor phase's batches).
+    pub batch_size: u32,
+    /// The smallest and the largest Stripe fixture, in bytes (the stack sends them all; the
+    /// ingest section, the largest).
+    pub payload_bytes: (usize, usize),
     pub metrics: &'a Metrics,
     /// The benchmark's manifest (every default): what the cost model prices.
     pub manifest: &'a hookline_manifest::Manifest,
@@ -138,6 +143,11 @@ fn fmt(v: f64) -> String {
     } else {
         format!("{v:.3}")
     }
+}
+
+/// Bytes in KB (1000), as the report shows sizes.
+fn kb(bytes: usize) -> f64 {
+    bytes as f64 / 1000.0
 }
 
 fn cell(s: Option<Summary>) -> String {
@@ -349,12 +359,14 @@ impl Report<'_> {
             md,
             "## 1. Ingest in the Runtime API emulator\n\n\
              One release binary behind `hookline_local::lambda::Function`, invoked directly with \
-             the payload-2.0 event of a signed 4 KB Stripe delivery (the largest fixture). Cold start: spawn → first \
+             the payload-2.0 event of a signed {:.1} KB Stripe delivery (the largest fixture). Cold start: spawn → first \
              `/next` ({} per run, median). Warm: {} sequential invocations on one instance; CPU is \
              utime + stime of the instance process (all threads, `/proc/<pid>/stat`) divided by \
              the invocations; latency is `invoke()` → answer, Runtime API round trip included. \
              A Python baseline ingest is measured the same way (section 6).\n",
-            s.cold_starts, s.invocations
+            kb(self.payload_bytes.1),
+            s.cold_starts,
+            s.invocations
         );
         let _ = writeln!(
             md,
@@ -389,16 +401,19 @@ impl Report<'_> {
         let _ = writeln!(
             md,
             "## 2. Local stack end to end\n\n\
-             Gateway (payload 2.0) → `stripe-ingest` (release, at most 4 instances as in \
+             Gateway (payload 2.0) → `stripe-ingest` (release, at most {} instances as in \
              `cargo xtask dev`) → local SQS (SQLite WAL, `synchronous=FULL`, group commit), over \
-             loopback HTTP/1.1 keep-alive, with the signed Stripe fixtures (2.2–4.0 KB). Each \
+             loopback HTTP/1.1 keep-alive, with the signed Stripe fixtures ({:.1}–{:.1} KB). Each \
              phase lasts {:.1} s. Open loop: request *i* is due at *i*/rate and its latency counts \
              from then ({} connections). Closed loop: {} connections, each sending as soon as \
              answered. The floor is `bare-axum` (reads the body, answers 200) with the same \
              requests and load generator, in the same run. Nothing consumes the queue during \
              these phases, so its depth afterwards must equal the number of `200`s.\n",
+            hookline_bench::stack::MAX_INSTANCES,
+            kb(self.payload_bytes.0),
+            kb(self.payload_bytes.1),
             s.phase.as_secs_f64(),
-            256,
+            hookline_bench::stack::OPEN_LOOP_CONNECTIONS,
             s.connections
         );
         let _ = writeln!(
@@ -430,7 +445,7 @@ impl Report<'_> {
             md,
             "\nStack closed loop / bare axum: **{}**. Acknowledged per run: {}; queued afterwards: \
              {}; lost: {}.\n\nProcessed/s through the event source mapping and `noop-process` \
-             (hookline's processor, handler does nothing; batches of {}, 4 instances, cold \
+             (hookline's processor, handler does nothing; batches of {}, {} instances, cold \
              starts included; drained for at most {:.0} s): **{}**.\n",
             self.get("stack.closed_vs_bare_axum")
                 .map_or("—".into(), |v| format!(
@@ -442,7 +457,8 @@ impl Report<'_> {
             cell(self.get("stack.acked")),
             cell(self.get("stack.queued")),
             cell(self.get("stack.lost")),
-            10,
+            self.batch_size,
+            hookline_bench::stack::MAX_INSTANCES,
             s.drain.as_secs_f64(),
             cell(self.get("stack.processed_per_sec")),
         );

@@ -105,3 +105,47 @@ fn quick_bench_completes_and_writes_a_well_formed_report() {
         "the cost was computed"
     );
 }
+
+/// The report's prose says what the run did, from where it is decided: the stack's instances
+/// (`cargo xtask dev`'s default), the open loop's connections, the provider's batch size and
+/// the fixtures' sizes. Nothing is measured: an empty run.
+#[test]
+fn the_reports_prose_is_derived_from_the_settings() {
+    let out = tempfile::tempdir().unwrap();
+    let settings = hookline_bench::Settings::new(true, Some(1));
+    let metrics = hookline_bench::Metrics::default();
+    let report = report::Report {
+        settings: &settings,
+        batch_size: 7,
+        payload_bytes: (1_234, 5_678),
+        metrics: &metrics,
+        zips: Vec::new(),
+        command: "test".into(),
+        load_before: String::new(),
+        load_after: String::new(),
+        wall: std::time::Duration::ZERO,
+    };
+    let (_, markdown) = report.write(out.path(), out.path()).unwrap();
+    let md = std::fs::read_to_string(markdown).unwrap();
+    for said in [
+        format!(
+            "at most {} instances as in `cargo xtask dev`",
+            hookline_local::stack::DEFAULT_MAX_INSTANCES
+        ),
+        "with the signed Stripe fixtures (1.2–5.7 KB)".to_owned(),
+        "a signed 5.7 KB Stripe delivery (the largest fixture)".to_owned(),
+        format!(
+            "({} connections)",
+            hookline_bench::stack::OPEN_LOOP_CONNECTIONS
+        ),
+        format!(
+            "batches of 7, {} instances",
+            hookline_local::stack::DEFAULT_MAX_INSTANCES
+        ),
+    ] {
+        assert!(
+            md.contains(&said),
+            "BENCHMARKS.md does not say {said:?}:\n{md}"
+        );
+    }
+}

@@ -100,9 +100,15 @@ pub(super) async fn receive(
         // Registered before looking, so a send that commits meanwhile still wakes us.
         let changed = store.changed().notified();
         let queue = name.clone();
-        let messages = store
-            .call(move |s| s.receive(&queue, max, visibility, super::now_ms()))
-            .await?;
+        // An empty receive costs no write transaction: a read first (the store's `may_receive`).
+        let messages = match store.may_receive(&queue).await {
+            true => {
+                store
+                    .call(move |s| s.receive(&queue, max, visibility, super::now_ms()))
+                    .await?
+            }
+            false => Vec::new(),
+        };
         if !messages.is_empty() || tokio::time::Instant::now() >= deadline {
             let out: Vec<Value> = messages
                 .into_iter()

@@ -18,6 +18,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 pub use admin::{Overview, Peeked};
 pub use move_tasks::{MAX_RATE, MoveTask, MoveTaskStatus};
+pub(crate) use receive::may_receive;
 pub(crate) use send::fifo_fields;
 
 use super::SqsError;
@@ -361,9 +362,14 @@ impl Store {
             .map_err(db_error)
     }
 
-    /// Deletes every message of a queue, and forgets its deduplication ids, as SQS does
-    /// (observed: the API Reference's PurgeQueue page does not say; a purge that kept them would
-    /// silently drop a resend of a purged message for five minutes).
+    /// Deletes every message of a queue, and forgets its deduplication ids. What SQS does is not
+    /// documented, and what others report differs: the API Reference's PurgeQueue page does not
+    /// say, and the Developer Guide says only that SQS "continues to keep track of the message
+    /// deduplication ID even after the message is received and deleted"; LocalStack forgets them
+    /// (localstack/localstack issue 8211, pull request 8218, where it is not said whether the
+    /// test ran against AWS), Floci's pull request 561 says AWS keeps them, without showing a
+    /// run. hookline forgets them, as issue 14 asked: a purge that kept them would silently drop
+    /// a resend of a purged message for five minutes.
     pub fn purge(&mut self, name: &str) -> Result<(), SqsError> {
         self.queue(name)?;
         for sql in [

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Store, db_error};
 use crate::aws_local::SQS_SENDER_ID;
@@ -45,6 +45,24 @@ enum Handle {
     Expired(i64),
     /// The message was received again since: this handle is an earlier receive's.
     Superseded,
+}
+
+/// Whether a receive on the queue `name` at `now_ms` can find anything to return or to move to
+/// the dead-letter queue: a visible message. Read on `reader` (a read-only connection beside the
+/// writer's, [`crate::sqlite::open_reader`]), so that an idle poll costs no write transaction:
+/// only when this says yes does the poll run [`Store::receive`] on the writer. A queue that does
+/// not exist says yes too, for the receive to report it. What it leaves out: a FIFO message
+/// whose group is blocked counts as receivable (the receive then finds nothing), and messages
+/// past their retention period are deleted by the next receive that runs, not by the check.
+pub(crate) fn may_receive(reader: &Connection, name: &str, now_ms: i64) -> Result<bool, SqsError> {
+    reader
+        .prepare_cached(
+            "SELECT NOT EXISTS (SELECT 1 FROM queues WHERE name = ?1)
+                 OR EXISTS (SELECT 1 FROM messages INDEXED BY messages_by_queue
+                            WHERE queue = ?1 AND visible_ms <= ?2)",
+        )
+        .and_then(|mut statement| statement.query_row(params![name, now_ms], |r| r.get(0)))
+        .map_err(db_error)
 }
 
 impl Store {
