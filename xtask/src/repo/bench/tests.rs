@@ -114,11 +114,13 @@ fn the_reports_prose_is_derived_from_the_settings() {
     let out = tempfile::tempdir().unwrap();
     let settings = hookline_bench::Settings::new(true, Some(1));
     let metrics = hookline_bench::Metrics::default();
+    let manifest = hookline_bench::bench_manifest("").unwrap();
     let report = report::Report {
         settings: &settings,
         batch_size: 7,
         payload_bytes: (1_234, 5_678),
         metrics: &metrics,
+        manifest: &manifest,
         zips: Vec::new(),
         command: "test".into(),
         load_before: String::new(),
