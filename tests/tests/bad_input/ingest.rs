@@ -29,6 +29,8 @@ struct Target {
     queue_url: String,
     dlq_url: String,
     limit: i64,
+    /// Whether bodies too large for a queue message go to the body bucket.
+    body_bucket: bool,
     tolerance: i64,
     sample_body: Vec<u8>,
     sample_headers: Vec<(String, Vec<u8>)>,
@@ -87,6 +89,7 @@ pub async fn run() {
             queue_url: info.queue_url.clone(),
             dlq_url: info.dlq_url.clone(),
             limit: provider.ingest.max_body_bytes as i64,
+            body_bucket: provider.uses_body_bucket(),
             tolerance: provider.ingest.timestamp_tolerance_secs as i64,
             sample_body,
             sample_headers,
@@ -103,7 +106,7 @@ pub async fn run() {
         assert!(
             targets
                 .iter()
-                .any(|t| case.skipped(&t.name, &t.scheme).is_none()),
+                .any(|t| case.skipped(&t.name, &t.scheme, t.body_bucket).is_none()),
             "{:?} applies to no provider",
             case.name
         );
@@ -200,7 +203,7 @@ async fn run_provider(shared: Arc<Shared>, t: Arc<Target>) -> Report {
         return report;
     }
     for case in &shared.cases {
-        if case.skipped(&t.name, &t.scheme).is_some() {
+        if case.skipped(&t.name, &t.scheme, t.body_bucket).is_some() {
             report.not_applicable += 1;
             continue;
         }

@@ -35,6 +35,10 @@ pub(crate) struct Case {
     /// The only providers the case is about (their own headers or handshakes).
     #[serde(default)]
     pub(crate) only: Vec<String>,
+    /// Only providers that keep bodies too large for a queue message in the body bucket
+    /// (`true`), or only those that keep every body in its message (`false`).
+    #[serde(default)]
+    pub(crate) body_bucket: Option<bool>,
     #[serde(default)]
     pub(crate) method: Option<String>,
     /// The provider's sample when absent.
@@ -61,9 +65,23 @@ pub(crate) struct Case {
 
 impl Case {
     /// Why the case does not apply to a provider, or `None` when it does.
-    pub(crate) fn skipped(&self, provider: &str, scheme: &Scheme) -> Option<String> {
+    pub(crate) fn skipped(
+        &self,
+        provider: &str,
+        scheme: &Scheme,
+        body_bucket: bool,
+    ) -> Option<String> {
         if !self.only.is_empty() && !self.only.iter().any(|p| p == provider) {
             return Some(format!("a case about {} only", self.only.join(", ")));
+        }
+        match self.body_bucket {
+            Some(true) if !body_bucket => {
+                return Some("the provider keeps every body in its queue message".to_owned());
+            }
+            Some(false) if body_bucket => {
+                return Some("the provider keeps large bodies in the body bucket".to_owned());
+            }
+            _ => {}
         }
         if let Some(missing) = self.requires.iter().find(|r| !scheme.has(**r)) {
             return Some(Scheme::lacks(*missing).to_owned());

@@ -25,6 +25,8 @@ pub(super) fn build(case: &Case, t: &Target, now: i64, head_limit: i64) -> Resul
 fn sizes(t: &Target, head_limit: i64, name: &str) -> Option<i64> {
     match name {
         "limit" => Some(t.limit),
+        // What a binary body can be: base64 in Lambda's 6 MB event leaves less than a text's.
+        "binary_limit" => Some(t.limit.min(hookline::ingest::MAX_BASE64_BODY_BYTES as i64)),
         "gateway_limit" => Some(hookline_local::gateway::MAX_BODY_BYTES as i64),
         "head_limit" => Some(head_limit),
         "header_count_limit" => Some(HEADER_COUNT_LIMIT),
