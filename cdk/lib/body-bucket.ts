@@ -61,8 +61,9 @@ export class BodyBucket extends Construct {
       id: 'AwsSolutions-S1',
       reason:
         'Server access logs would need a second bucket for short-lived bodies that only the ' +
-        "stack's own functions touch, each role on its provider's prefix alone; both functions log " +
-        'every body they store, read or delete with the delivery id, and CloudTrail data events can be turned on if wanted.',
+        "stack's own functions touch, each role on its provider's prefix alone; ingest logs each " +
+        "stored body's key with its delivery id (`webhook queued`, `body_key`), the queue message " +
+        'names it, and CloudTrail data events can be turned on if wanted.',
     });
   }
 
