@@ -3,10 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 mod dynamo;
-
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+mod endpoint_process;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use dynamo::{NOW, NOW_MS, Target, claim, code_and_message, get, in_progress, n, s};
@@ -207,14 +204,7 @@ async fn the_ttl_sweep_deletes_what_expired() {
 #[tokio::test]
 #[ignore = "the durability test's child process: that test runs it"]
 async fn endpoint_child_process() {
-    let Some(dir) = std::env::var_os("HOOKLINE_TEST_ENDPOINT_DIR") else {
-        return;
-    };
-    let server = AwsEndpoint::start("127.0.0.1:0".parse().unwrap(), &PathBuf::from(dir))
-        .await
-        .unwrap();
-    println!("LISTENING {}", server.endpoint());
-    std::future::pending::<()>().await;
+    endpoint_process::serve_until_killed().await;
 }
 
 /// Every write answered 200 is on disk: the endpoint runs in another process, which is killed
@@ -222,24 +212,7 @@ async fn endpoint_child_process() {
 #[tokio::test]
 async fn an_acknowledged_write_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "endpoint_child_process",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env("HOOKLINE_TEST_ENDPOINT_DIR", dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let endpoint = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|line| line.strip_prefix("LISTENING ").map(str::to_owned))
-        .expect("the child process did not start the endpoint");
+    let (mut child, endpoint) = endpoint_process::spawn(dir.path());
     let client = dynamo::client(&endpoint);
     dynamo::create_table(&client, "durable").await;
     let t = Target {
@@ -292,29 +265,7 @@ async fn boto3_works_against_the_endpoint() {
     let server = AwsEndpoint::start("127.0.0.1:0".parse().unwrap(), dir.path())
         .await
         .unwrap();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let python = std::env::var_os("HOOKLINE_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("../../.tools/venv/bin/python"));
-    let script = root.join("tests/python/boto3_dynamodb.py");
-    let output = tokio::process::Command::new(&python)
-        .arg(&script)
-        .arg(server.endpoint())
-        .output()
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {}: {e}\nboto3 is required: run `cargo xtask test` (it installs it into .tools/venv)",
-                python.display()
-            )
-        });
-    assert!(
-        output.status.success(),
-        "boto3 check failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("boto3 dynamodb ok"));
+    endpoint_process::boto3("boto3_dynamodb.py", &server.endpoint(), "boto3 dynamodb ok").await;
     server.shutdown().await;
 }
 

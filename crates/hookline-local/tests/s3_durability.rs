@@ -2,11 +2,8 @@
 //! serving it, and a put cut off mid-way (over raw TCP) leaves nothing visible.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
+mod endpoint_process;
 mod s3_target;
-
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use aws_sdk_s3::primitives::ByteStream;
 use hookline_local::endpoint::AwsEndpoint;
@@ -67,14 +64,7 @@ async fn a_cut_off_put_leaves_nothing_visible() {
 #[tokio::test]
 #[ignore = "the durability test's child process: that test runs it"]
 async fn endpoint_child_process() {
-    let Some(dir) = std::env::var_os("HOOKLINE_TEST_ENDPOINT_DIR") else {
-        return;
-    };
-    let server = AwsEndpoint::start("127.0.0.1:0".parse().unwrap(), &PathBuf::from(dir))
-        .await
-        .unwrap();
-    println!("LISTENING {}", server.endpoint());
-    std::future::pending::<()>().await;
+    endpoint_process::serve_until_killed().await;
 }
 
 /// Every put answered 200 is on disk: the endpoint runs in another process, which is killed
@@ -83,24 +73,7 @@ async fn endpoint_child_process() {
 #[tokio::test]
 async fn an_acknowledged_put_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "endpoint_child_process",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env("HOOKLINE_TEST_ENDPOINT_DIR", dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let endpoint = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|line| line.strip_prefix("LISTENING ").map(str::to_owned))
-        .expect("the child process did not start the endpoint");
+    let (mut child, endpoint) = endpoint_process::spawn(dir.path());
     let t = Target::on(endpoint, None, true).await;
     let bodies: Vec<Vec<u8>> = (0..10)
         .map(|i| binary(if i == 0 { 3 * 1024 * 1024 } else { 1000 * i }, i as u64))

@@ -3,9 +3,8 @@
 //! boto3. Durability is in `s3_durability.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
+mod endpoint_process;
 mod s3_target;
-
-use std::path::PathBuf;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
@@ -445,28 +444,6 @@ async fn boto3_works_against_the_endpoint() {
     let server = AwsEndpoint::start("127.0.0.1:0".parse().unwrap(), dir.path())
         .await
         .unwrap();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let python = std::env::var_os("HOOKLINE_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("../../.tools/venv/bin/python"));
-    let script = root.join("tests/python/boto3_s3.py");
-    let output = tokio::process::Command::new(&python)
-        .arg(&script)
-        .arg(server.endpoint())
-        .output()
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {}: {e}\nboto3 is required: run `cargo xtask test` (it installs it into .tools/venv)",
-                python.display()
-            )
-        });
-    assert!(
-        output.status.success(),
-        "boto3 check failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("boto3 s3 ok"));
+    endpoint_process::boto3("boto3_s3.py", &server.endpoint(), "boto3 s3 ok").await;
     server.shutdown().await;
 }
