@@ -305,6 +305,20 @@ pub async fn keys(client: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
         .collect()
 }
 
+/// A queue's ARN (what SQS's redrive names queues by).
+pub async fn queue_arn(client: &aws_sdk_sqs::Client, url: &str) -> String {
+    client
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&QueueAttributeName::QueueArn]
+        .clone()
+}
+
 /// Messages in a queue: visible, in flight and delayed.
 pub async fn depth(client: &aws_sdk_sqs::Client, queue_url: &str) -> u64 {
     let out = client

@@ -10,7 +10,6 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_sdk_sqs::types::QueueAttributeName;
 use hookline::Scheme;
 use hookline::sign::Signer;
 use hookline_e2e::*;
@@ -152,19 +151,6 @@ async fn a_queue_that_refuses_after_the_put_is_503_and_leaves_an_orphan_body_onl
     assert_eq!(orphans.len(), 1, "{orphans:?}");
     assert!(orphans[0].starts_with("github/"), "{orphans:?}");
     stack.shutdown().await;
-}
-
-async fn queue_arn(client: &aws_sdk_sqs::Client, url: &str) -> String {
-    client
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

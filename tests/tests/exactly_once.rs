@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_sqs::types::QueueAttributeName;
 use hookline::Envelope;
 use hookline_e2e::*;
 
@@ -42,19 +41,6 @@ async fn settled(client: &aws_sdk_sqs::Client, queue: &str, dlq: &str) {
     panic!("the queues did not empty in 60 s");
 }
 
-async fn arn(client: &aws_sdk_sqs::Client, url: &str) -> String {
-    client
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_delivery_sent_three_times_and_redriven_runs_its_handler_once() {
     let h = harness(MANIFEST);
@@ -86,8 +72,8 @@ async fn the_same_delivery_sent_three_times_and_redriven_runs_its_handler_once()
         .unwrap();
     client
         .start_message_move_task()
-        .source_arn(arn(&client, &info.dlq_url).await)
-        .destination_arn(arn(&client, &info.queue_url).await)
+        .source_arn(queue_arn(&client, &info.dlq_url).await)
+        .destination_arn(queue_arn(&client, &info.queue_url).await)
         .send()
         .await
         .unwrap();
