@@ -31,6 +31,11 @@ impl Signer {
         Ok(Signer { scheme, key })
     }
 
+    /// The scheme it signs for.
+    pub fn scheme(&self) -> &Scheme {
+        &self.scheme
+    }
+
     /// Signs `message` as the provider would send it; fails only for a body the scheme cannot
     /// sign inside ([`Scheme::can_sign`]).
     pub fn sign(&self, message: &Outgoing<'_>) -> Result<Signed, Unsignable> {

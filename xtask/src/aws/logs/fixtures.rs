@@ -56,6 +56,16 @@ pub async fn put(
     stream: &str,
     lines: &[(i64, String)],
 ) {
+    try_put(logs, group, stream, lines).await.unwrap();
+}
+
+/// [`put`], returning moto's refusal instead of failing the test.
+pub async fn try_put(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    group: &str,
+    stream: &str,
+    lines: &[(i64, String)],
+) -> Result<(), String> {
     let _ = logs
         .create_log_stream()
         .log_group_name(group)
@@ -78,5 +88,6 @@ pub async fn put(
         .set_log_events(Some(events))
         .send()
         .await
-        .unwrap();
+        .map(|_| ())
+        .map_err(|e| aws_sdk_cloudwatchlogs::error::DisplayErrorContext(e).to_string())
 }

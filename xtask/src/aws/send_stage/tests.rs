@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::*;
 use crate::aws::env::fixtures;
-use crate::aws::logs::fixtures::{put, stack_with_log_groups};
+use crate::aws::logs::fixtures::{stack_with_log_groups, try_put};
 use crate::aws::moto::{self, Moto};
 
 /// `target/debug` with the stripe functions built (the binaries `cargo xtask dev` runs). The
@@ -72,7 +72,9 @@ const WAIT: WaitOptions = WaitOptions {
     poll: Duration::from_millis(100),
 };
 
-/// Copies the local functions' log lines to moto's log groups, as Lambda does on AWS.
+/// Copies the local functions' log lines to moto's log groups, as Lambda does on AWS. A line
+/// moto refused is sent again on the next round (as Lambda's log agent retries), so that a
+/// slow moto delays a line instead of losing it.
 fn ship(
     sink: LogSink,
     logs: aws_sdk_cloudwatchlogs::Client,
@@ -85,16 +87,29 @@ fn ship(
             let lines = sink.lines();
             for line in &lines[shipped..] {
                 let now = chrono::Utc::now().timestamp_millis();
-                if let Some(text) = line.strip_prefix("[stripe-process] ") {
-                    put(&logs, &process, "local", &[(now, text.to_owned())]).await;
-                } else if let Some(text) = line.strip_prefix("[stripe-ingest] ") {
-                    put(&logs, &ingest, "local", &[(now, text.to_owned())]).await;
+                let target = if let Some(text) = line.strip_prefix("[stripe-process] ") {
+                    Some((&process, text))
+                } else {
+                    line.strip_prefix("[stripe-ingest] ")
+                        .map(|text| (&ingest, text))
+                };
+                if let Some((group, text)) = target
+                    && let Err(err) =
+                        try_put(&logs, group, "local", &[(now, text.to_owned())]).await
+                {
+                    eprintln!("shipping a line to moto failed, retrying: {err}");
+                    break;
                 }
+                shipped += 1;
             }
-            shipped = lines.len();
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     })
+}
+
+/// What the local functions logged, for a failure's message.
+fn logged(sink: &LogSink) -> String {
+    sink.lines().join("\n")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -167,12 +182,13 @@ async fn a_sample_signed_with_the_stage_secret_is_queued_and_processed() {
         tokio::task::spawn_blocking(move || send(&args("pr-9", 2, false, true), &env, WAIT))
             .await
             .unwrap()
-            .unwrap()
+            .unwrap_or_else(|e| panic!("{e:#}\nthe functions logged:\n{}", logged(&sink)))
     };
     assert_eq!(outcomes.len(), 2, "{outcomes:?}");
     assert!(
         outcomes.iter().all(|(_, o)| *o == Outcome::Processed),
-        "{outcomes:?}"
+        "{outcomes:?}\nthe functions logged:\n{}",
+        logged(&sink)
     );
     assert_ne!(outcomes[0].0, outcomes[1].0);
     // The ingest verified them (signed with the first secret) and queued them under those ids.
@@ -206,7 +222,10 @@ async fn a_sample_signed_with_the_stage_secret_is_queued_and_processed() {
         .send()
         .await
         .unwrap();
-    let smoke = ready().await.unwrap().unwrap();
+    let smoke = ready()
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e:#}\nthe functions logged:\n{}", logged(&sink)));
     assert_eq!(smoke.len(), 1, "{smoke:?}");
     assert_eq!(smoke[0].1, Outcome::Processed);
 
@@ -216,7 +235,7 @@ async fn a_sample_signed_with_the_stage_secret_is_queued_and_processed() {
         tokio::task::spawn_blocking(move || send(&args("pr-9", 1, true, true), &env, WAIT))
             .await
             .unwrap()
-            .unwrap()
+            .unwrap_or_else(|e| panic!("{e:#}\nthe functions logged:\n{}", logged(&sink)))
     };
     assert!(tampered.is_empty(), "{tampered:?}");
 

@@ -12,6 +12,7 @@ use hookline_manifest::Provider;
 use crate::http;
 use crate::project;
 
+mod fresh;
 mod size;
 
 #[derive(clap::Args)]
@@ -28,7 +29,8 @@ pub struct Args {
     /// or parameter (forms): to try large deliveries.
     #[arg(long, value_parser = size::parse)]
     pub size: Option<usize>,
-    /// How many deliveries to send.
+    /// How many deliveries to send, each a new event (its id renewed, so that the processor's
+    /// idempotency does not take it for a duplicate).
     #[arg(long, default_value_t = 1)]
     pub count: u32,
     /// Change the body after signing: the stack must answer 401.
@@ -164,8 +166,8 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// Signs and posts `count` deliveries of `sample` to `url`, printing each answer; returns the
-/// message ids of the queued ones. Fails when any answer is not the one expected (2xx, or 401
+/// Signs and posts `count` deliveries of `sample` to `url`, each a new event ([`fresh`]),
+/// printing each answer; returns the message ids of the queued ones. Fails when any answer is not the one expected (2xx, or 401
 /// with `tamper`).
 pub fn deliver(
     signer: &Signer,
@@ -177,12 +179,12 @@ pub fn deliver(
 ) -> Result<Vec<String>> {
     let mut failures = 0;
     let mut queued = Vec::new();
-    for _ in 0..count {
+    let sign = |body: &[u8]| {
         let delivery_id = uuid::Uuid::new_v4().to_string();
         let signed = signer
             .sign(&Outgoing {
                 url,
-                body: &sample.body,
+                body,
                 timestamp: chrono::Utc::now().timestamp(),
                 delivery_id: &delivery_id,
             })
@@ -190,14 +192,39 @@ pub fn deliver(
         let mut headers = vec![("Content-Type".to_owned(), sample.content_type.clone())];
         headers.extend(sample.headers.iter().cloned());
         headers.extend(signed.headers);
-        let mut body = signed.body;
+        let dedup_id = fresh::dedup_id(signer.scheme(), &signed.url, &headers, &signed.body);
+        anyhow::Ok((signed.url, headers, signed.body, dedup_id))
+    };
+    // Each delivery a new event (see `fresh`), unless the sample keeps its id where `send`
+    // cannot renew it: then said once.
+    let (_, _, _, sample_dedup_id) = sign(&sample.body)?;
+    let mut dedup_ids = std::collections::BTreeSet::new();
+    let mut said = false;
+    for _ in 0..count {
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        let body = fresh::fresh_body(
+            &sample.body,
+            &sample.content_type,
+            sample_dedup_id.as_deref(),
+            &nonce,
+        )
+        .unwrap_or_else(|| sample.body.clone());
+        let (signed_url, headers, mut body, dedup_id) = sign(&body)?;
+        if let Some(id) = dedup_id
+            && (sample_dedup_id.as_deref() == Some(id.as_str()) || !dedup_ids.insert(id))
+            && !std::mem::replace(&mut said, true)
+        {
+            println!(
+                "note: {provider}'s sample keeps its dedup id whatever `send` changes: its deliveries are duplicates of one another, and the processor runs the handler for the first only (idempotency)"
+            );
+        }
         if tamper {
             match body.first_mut() {
                 Some(first) => *first ^= 0x20,
                 None => body.push(b' '),
             }
         }
-        let response = http::post(&signed.url, &headers, &body)?;
+        let response = http::post(&signed_url, &headers, &body)?;
         let text = String::from_utf8_lossy(&response.body);
         let message_id = serde_json::from_str::<serde_json::Value>(&text)
             .ok()

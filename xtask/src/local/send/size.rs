@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use super::Sample;
 
 /// The field or parameter the padding goes into.
-const PADDING: &str = "hookline_padding";
+pub(super) const PADDING: &str = "hookline_padding";
 
 /// Bytes in `text`: a number with an optional unit, decimal (`KB`, `MB`) or binary (`KiB`,
 /// `MiB`), as `3MB`, `5.5MB`, `512KiB` or `1000`.
