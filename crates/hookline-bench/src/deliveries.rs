@@ -4,11 +4,13 @@
 //! these.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use bytes::Bytes;
 use hookline::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use hookline::aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
+use hookline::claim_check::MemoryBodies;
 use hookline::queue::QueueMessage;
 use hookline::{Ingest, MemoryQueue, SigningSecret, Verifier};
 use md5::{Digest as _, Md5};
@@ -48,7 +50,8 @@ pub fn request_bytes(body: &[u8]) -> Result<usize> {
     Ok(fixed + head + body.len())
 }
 
-/// The SQS messages hookline's ingest writes for `bodies` (signed now), in order.
+/// The SQS messages hookline's ingest writes for `bodies` (signed now), in order; a body too
+/// large for a message goes to a body bucket in memory, its message holding the pointer.
 pub async fn queue_messages(
     provider: &hookline_manifest::Provider,
     bodies: &[Vec<u8>],
@@ -63,7 +66,8 @@ pub async fn queue_messages(
         &[SigningSecret::new(crate::SECRET)],
         hookline::verify::DEFAULT_TOLERANCE,
     )?;
-    let ingest = Ingest::new(provider.name.clone(), verifier, MemoryQueue::new());
+    let ingest = Ingest::new(provider.name.clone(), verifier, MemoryQueue::new())
+        .with_body_store(Arc::new(MemoryBodies::new("bench-bodies")));
     for body in bodies {
         let event = crate::ingest::event(body)?;
         let request: ApiGatewayV2httpRequest = serde_json::from_slice(&event)?;

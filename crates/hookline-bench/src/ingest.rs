@@ -47,7 +47,7 @@ pub(crate) fn event(body: &[u8]) -> Result<Bytes> {
 }
 
 /// Fails unless the invocation answered a `200` (the delivery was queued).
-fn expect_accepted(variant: &str, answer: Result<Bytes, InvokeError>) -> Result<()> {
+pub(crate) fn expect_accepted(variant: &str, answer: Result<Bytes, InvokeError>) -> Result<()> {
     let answer = answer.map_err(|e| anyhow::anyhow!("{variant}: {e}"))?;
     let status = serde_json::from_slice::<serde_json::Value>(&answer)
         .ok()

@@ -15,6 +15,7 @@
 
 pub mod deliveries;
 pub mod ingest;
+pub mod large;
 pub mod load;
 pub mod processor;
 pub mod python;
@@ -64,6 +65,8 @@ pub struct Settings {
     pub connections: usize,
     /// Measured processor batches per variant (section 5).
     pub batches: usize,
+    /// Measured invocations per variant with a 3 MB delivery (section 7).
+    pub large_invocations: u64,
 }
 
 impl Settings {
@@ -81,6 +84,7 @@ impl Settings {
                 sqs_phase: Duration::from_millis(1500),
                 connections: 64,
                 batches: 40,
+                large_invocations: 10,
             }
         } else {
             Settings {
@@ -94,6 +98,7 @@ impl Settings {
                 sqs_phase: Duration::from_secs(5),
                 connections: 64,
                 batches: 300,
+                large_invocations: 60,
             }
         }
     }
@@ -323,6 +328,8 @@ pub async fn measure_all(ctx: &Ctx) -> Result<Metrics> {
         sqs::measure(ctx, run, &mut metrics).await?;
         eprintln!("bench:   processor with and without idempotency");
         processor::measure(ctx, run, &mut metrics).await?;
+        eprintln!("bench:   ingest of a 3 MB delivery through the body bucket");
+        large::measure(ctx, run, &mut metrics).await?;
     }
     Ok(metrics)
 }

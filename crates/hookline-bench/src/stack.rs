@@ -65,7 +65,7 @@ fn closed(ctx: &Ctx) -> Plan {
     }
 }
 
-async fn depth(store: &StoreHandle, queue: &str) -> Result<u64> {
+pub(crate) async fn depth(store: &StoreHandle, queue: &str) -> Result<u64> {
     let queue = queue.to_owned();
     let now = chrono::Utc::now().timestamp_millis();
     let counts = store

@@ -205,6 +205,70 @@ impl Stage {
     }
 }
 
+/// One delivery's way through ingest, as measured: in the queue message, or (issue 17) put in
+/// the body bucket with a pointer queued.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Ingested {
+    pub architecture: Architecture,
+    pub queue: QueueKind,
+    /// The webhook's HTTP request (what API Gateway meters).
+    pub request_bytes: u64,
+    /// The body; whether ingest put it in the body bucket.
+    pub body_bytes: u64,
+    pub in_bucket: bool,
+    /// The message ingest queues (the envelope with the body, or with the body's pointer).
+    pub message_bytes: u64,
+    pub ingest: Function,
+}
+
+impl Ingested {
+    /// The itemised bill of ingesting a million of them: the request, the ingest function, the
+    /// body's `PutObject` when it goes to the bucket (one request whatever its size: ingest
+    /// does not split it into parts), the `SendMessage` and the ingest's logs.
+    pub fn ingest_per_million(&self) -> Vec<Line> {
+        let puts = if self.in_bucket { MILLION } else { 0.0 };
+        vec![
+            line(
+                "API Gateway HTTP API requests",
+                MILLION * http_api_requests(self.request_bytes) as f64,
+                pricing::HTTP_API_REQUEST,
+            ),
+            line("ingest Lambda requests", MILLION, pricing::LAMBDA_REQUEST),
+            line(
+                "ingest Lambda duration",
+                MILLION * gb_seconds(self.ingest.duration_ms, self.ingest.memory_mb),
+                pricing::lambda_gb_second(self.architecture),
+            ),
+            line("S3 PutObject", puts, pricing::S3_PUT_REQUEST),
+            line(
+                "SQS SendMessage",
+                MILLION * sqs_requests(self.message_bytes) as f64,
+                pricing::sqs_request(self.queue),
+            ),
+            line(
+                "CloudWatch Logs ingestion (ingest)",
+                MILLION * self.ingest.logged_bytes() / pricing::GB_BYTES,
+                pricing::CLOUDWATCH_LOGS_GB,
+            ),
+        ]
+    }
+
+    /// What the body bucket adds on the processor's side per million: a `GetObject` each (the
+    /// `DeleteObject` after success is free), and the bodies' storage for `hours_kept`.
+    pub fn bucket_after_ingest(&self, hours_kept: f64) -> Vec<Line> {
+        let (gets, bytes) = if self.in_bucket {
+            (MILLION, self.body_bytes as f64)
+        } else {
+            (0.0, 0.0)
+        };
+        let gb_months = MILLION * bytes / pricing::GB_BYTES * hours_kept / pricing::HOURS_PER_MONTH;
+        vec![
+            line("S3 GetObject", gets, pricing::S3_GET_REQUEST),
+            line("S3 storage", gb_months, pricing::S3_STANDARD_GB_MONTH),
+        ]
+    }
+}
+
 /// The sum of a bill.
 pub(crate) fn total(lines: &[Line]) -> f64 {
     lines.iter().map(|l| l.dollars).sum()

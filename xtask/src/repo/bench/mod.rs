@@ -1,8 +1,10 @@
 //! `cargo xtask bench [--quick]`: ingest cost and cold start in the Runtime API emulator (beside
 //! a Python baseline), the local stack end to end, the local SQS endpoint, the release zip
-//! sizes, the processor with and without idempotency, each beside a floor measured in the same
-//! run, and what a million webhooks cost on AWS (`cost`, with the prices of `pricing`). Writes `BENCHMARKS.md` and `benchmarks/results.json` (a
-//! quick run writes under `target/bench/quick/` unless `--out` says otherwise).
+//! sizes, the processor with and without idempotency, the ingest of a 3 MB delivery through
+//! the body bucket, each beside a floor measured in the same run, and what a million webhooks
+//! cost on AWS (`cost`, with the prices of `pricing`). Writes `BENCHMARKS.md` and
+//! `benchmarks/results.json` (a quick run writes under `target/bench/quick/` unless `--out`
+//! says otherwise).
 //!
 //! The measurements live in `crates/hookline-bench` and run as its release binary
 //! `hookline-bench`: the local stack runs inside the measuring process, and xtask itself is a

@@ -153,8 +153,41 @@ pub(crate) const DYNAMODB_WRITE_UNIT_BYTES: u64 = 1024;
 /// See [`DYNAMODB_WRITE_UNIT_BYTES`].
 pub(crate) const DYNAMODB_READ_UNIT_BYTES: u64 = 4 * 1024;
 
+/// S3 Standard PUT, COPY, POST and LIST requests (what ingest's `PutObject` of a large body is).
+pub(crate) const S3_PUT_REQUEST: Price = Price {
+    item: "S3 Standard PUT, COPY, POST, LIST requests",
+    dollars: 0.005,
+    per: 1e3,
+    unit: "request",
+    source: "Amazon S3 pricing, requests and data retrievals",
+};
+
+/// S3 Standard GET, SELECT and all other requests (the processor's `GetObject`). "DELETE and
+/// CANCEL requests are free" (same page): the processor's `DeleteObject` costs nothing.
+pub(crate) const S3_GET_REQUEST: Price = Price {
+    item: "S3 Standard GET, SELECT and all other requests",
+    dollars: 0.0004,
+    per: 1e3,
+    unit: "request",
+    source: "Amazon S3 pricing, requests and data retrievals",
+};
+
+/// S3 Standard storage, first 50 TB a month. S3 Standard has no minimum storage duration (the
+/// Infrequent Access classes bill at least 30 days): a body deleted after processing is billed
+/// for the hours it was kept.
+pub(crate) const S3_STANDARD_GB_MONTH: Price = Price {
+    item: "S3 Standard storage (first 50 TB a month)",
+    dollars: 0.023,
+    per: 1.0,
+    unit: "GB-month",
+    source: "Amazon S3 pricing, storage",
+};
+
+/// Hours in the month of a GB-month, as the AWS Pricing Calculator counts them.
+pub(crate) const HOURS_PER_MONTH: f64 = 730.0;
+
 /// Every price, for the report's table of sources.
-pub(crate) const ALL: [Price; 9] = [
+pub(crate) const ALL: [Price; 12] = [
     HTTP_API_REQUEST,
     LAMBDA_REQUEST,
     LAMBDA_ARM64_GB_SECOND,
@@ -164,6 +197,9 @@ pub(crate) const ALL: [Price; 9] = [
     CLOUDWATCH_LOGS_GB,
     DYNAMODB_WRITE_UNIT,
     DYNAMODB_READ_UNIT,
+    S3_PUT_REQUEST,
+    S3_GET_REQUEST,
+    S3_STANDARD_GB_MONTH,
 ];
 
 /// The duration price of functions built for `architecture`.

@@ -1,8 +1,10 @@
 //! The report: medians with min–max over the runs, ratios to the floors, each target of
 //! issue 6 as met or not; `benchmarks/results.json` and `BENCHMARKS.md`. Sections 5 (the
-//! processor with and without idempotency) and 6 (the cost model) are in their own modules.
+//! processor with and without idempotency), 6 (the cost model) and 7 (a 3 MB delivery) are in
+//! their own modules.
 
 mod cost;
+mod large;
 mod processor;
 
 use std::fmt::Write as _;
@@ -303,6 +305,7 @@ impl Report<'_> {
             "zips": self.zips.iter().map(|z| json!({"binary": z.binary, "bytes": z.bytes, "source": z.source})).collect::<Vec<_>>(),
             "processor": self.processor_json(),
             "cost": self.cost_json(),
+            "large": self.large_json(),
             "targets": targets.iter().map(|t| json!({"target": t.name, "goal": t.goal, "figure": t.figure, "met": t.met})).collect::<Vec<_>>(),
         });
         std::fs::write(&json_path, serde_json::to_string_pretty(&json)? + "\n")?;
@@ -512,6 +515,7 @@ impl Report<'_> {
         let _ = writeln!(md);
         self.processor_markdown(&mut md);
         self.cost_markdown(&mut md);
+        self.large_markdown(&mut md);
         let _ = writeln!(
             md,
             "## How to run\n\n```sh\ncargo xtask bench            # {} runs, writes BENCHMARKS.md and benchmarks/results.json\n\

@@ -41,6 +41,13 @@ fn quick_bench_completes_and_writes_a_well_formed_report() {
         "processor.on.batch_p50_ms",
         "processor.duplicate.wall_ms_per_message",
         "processor.record_bytes",
+        "large.noop.p50_ms",
+        "large.ingest.p50_ms",
+        "large.ingest.cpu_us",
+        "large.ingest.rss_mb",
+        "large.body_bytes",
+        "large.request_bytes",
+        "large.message_bytes",
     ] {
         assert!(metrics[key]["median"].is_number(), "{key} is missing");
     }
@@ -79,6 +86,31 @@ fn quick_bench_completes_and_writes_a_well_formed_report() {
         );
     }
     assert_eq!(json["cost"]["prices_checked"], super::pricing::CHECKED);
+    // Section 7: a 3 MB body, billed as six gateway requests and one S3 put, its message a
+    // pointer far under SQS's 1 MiB.
+    assert_eq!(
+        json["metrics"]["large.body_bytes"]["median"],
+        hookline_bench::large::LARGE_BODY_BYTES as f64
+    );
+    assert!(
+        json["metrics"]["large.message_bytes"]["median"]
+            .as_f64()
+            .unwrap()
+            < 4096.0
+    );
+    let large = json["large"]["ingest_per_million"]["lines"]
+        .as_array()
+        .unwrap();
+    let line = |item: &str| {
+        large
+            .iter()
+            .find(|l| l["item"] == item)
+            .unwrap_or_else(|| panic!("no {item} line"))["quantity"]
+            .as_f64()
+            .unwrap()
+    };
+    assert_eq!(line("API Gateway HTTP API requests"), 6e6);
+    assert_eq!(line("S3 PutObject"), 1e6);
     let md = std::fs::read_to_string(out.path().join("BENCHMARKS.md")).unwrap();
     for heading in [
         "## Targets (issue 6)",
@@ -88,6 +120,7 @@ fn quick_bench_completes_and_writes_a_well_formed_report() {
         "## 4. Release zip size",
         "## 5. Processor per message, with and without idempotency (issue 16)",
         "## 6. Cost per million webhooks (issue 15)",
+        "## 7. Ingest of a 3 MB delivery through the body bucket (issue 17)",
     ] {
         assert!(md.contains(heading), "BENCHMARKS.md lacks {heading}");
     }
@@ -97,6 +130,8 @@ fn quick_bench_completes_and_writes_a_well_formed_report() {
         "| **total** |",
         "| Python baseline |",
         "| idempotency on, redelivered duplicates |",
+        "| 3 MB, `stripe-ingest` → body bucket + queue |",
+        "| S3 PutObject |",
     ] {
         assert!(md.contains(row), "BENCHMARKS.md lacks {row}");
     }

@@ -5,6 +5,7 @@ use super::*;
 
 const MB: u64 = 1024 * 1024;
 const KB: u64 = 1024;
+const GB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * b.abs().max(1.0)
@@ -169,4 +170,50 @@ fn each_further_millisecond_and_cpu_throttling() {
     assert!(close(throttled_ms(350.0, 128), 0.35 * 1769.0 / 128.0));
     // A function with a whole vCPU or more runs at full speed.
     assert!(close(throttled_ms(350.0, 2048), 0.35));
+}
+
+/// A 3 MB delivery worked out by hand: 6 metered API Gateway requests ($6), a Lambda request
+/// ($0.20), 31 ms at 128 MB = 0.003875 GB-s ($0.0516667 a million), a PUT ($5), one 64 KB SQS
+/// chunk ($0.40), and 2 lines of 700 bytes + Lambda's 3 lines, 26 bytes each.
+#[test]
+fn a_large_delivery_costs_six_gateway_requests_and_a_put() {
+    let mut large = Ingested {
+        architecture: Architecture::Arm64,
+        queue: QueueKind::Standard,
+        request_bytes: 3_000_600,
+        body_bytes: 3_000_000,
+        in_bucket: true,
+        message_bytes: 900,
+        ingest: Function {
+            memory_mb: 128,
+            duration_ms: 30.2,
+            log_lines: 2.0,
+            log_bytes: 700.0,
+        },
+    };
+    let bill = large.ingest_per_million();
+    let dollars: Vec<f64> = bill.iter().map(|l| l.dollars).collect();
+    assert!(close(dollars[0], 6.0), "{bill:?}");
+    assert!(close(dollars[1], 0.2));
+    assert!(close(dollars[2], 1e6 * 0.031 * 0.125 * 0.000_013_333_4));
+    assert!(close(dollars[3], 5.0));
+    assert!(close(dollars[4], 0.4));
+    let logged = 700.0 + platform_bytes() + 5.0 * 26.0;
+    assert!(close(dollars[5], 1e6 * logged / GB * 0.5));
+    // An hour in the bucket: 1e6 × 3 MB = 2,794 GB for 1/730 of a month.
+    let after = large.bucket_after_ingest(1.0);
+    assert!(close(after[0].dollars, 0.4));
+    assert!(close(
+        after[1].dollars,
+        1e6 * 3_000_000.0 / GB / 730.0 * 0.023
+    ));
+    // The same delivery in the message (were it small enough): no S3 at all.
+    large.in_bucket = false;
+    assert_eq!(large.ingest_per_million()[3].dollars, 0.0);
+    assert!(
+        large
+            .bucket_after_ingest(1.0)
+            .iter()
+            .all(|l| l.dollars == 0.0)
+    );
 }

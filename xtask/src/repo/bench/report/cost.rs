@@ -287,7 +287,7 @@ impl Report<'_> {
 }
 
 /// A quantity with its unit, millions as such; units that are words take a plural.
-fn quantity(q: f64, unit: &str) -> String {
+pub(super) fn quantity(q: f64, unit: &str) -> String {
     let plural = if q != 1.0 && unit.ends_with(|c: char| c.is_ascii_lowercase()) {
         "s"
     } else {
