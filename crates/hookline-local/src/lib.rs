@@ -20,6 +20,7 @@ pub mod credentials;
 pub mod dynamodb;
 pub mod endpoint;
 pub mod event_source;
+pub mod fresh;
 pub mod gateway;
 pub mod lambda;
 pub mod logs;

@@ -105,7 +105,7 @@ fn sign(
 }
 
 /// Sends `provider`'s sample `event` (the first one when `None`), or `body` instead of the
-/// sample's, signed.
+/// sample's, signed, as a new event ([`crate::fresh`]: a second send is no duplicate).
 pub async fn send(
     console: &Console,
     name: &str,
@@ -144,18 +144,25 @@ pub async fn send(
             )));
         }
     };
-    let (target, signed_headers, body) =
-        sign(console, provider, &body, &uuid::Uuid::new_v4().to_string())?;
-    let mut headers = vec![(
-        "content-type".to_owned(),
-        sample
-            .map_or("application/json", |s| s.content_type.as_str())
-            .to_owned(),
-    )];
-    if let Some(sample) = sample {
-        headers.extend(sample.headers.iter().cloned());
-    }
-    headers.extend(signed_headers);
+    let content_type = sample.map_or("application/json", |s| s.content_type.as_str());
+    let signed = |body: &[u8]| {
+        let (target, signed_headers, body) =
+            sign(console, provider, body, &uuid::Uuid::new_v4().to_string())?;
+        let mut headers = vec![("content-type".to_owned(), content_type.to_owned())];
+        if let Some(sample) = sample {
+            headers.extend(sample.headers.iter().cloned());
+        }
+        headers.extend(signed_headers);
+        Ok::<_, ConsoleError>((target, headers, body))
+    };
+    let (target, headers, signed_body) = signed(&body)?;
+    let dedup_id = crate::fresh::dedup_id(&provider.scheme, &target, &headers, &signed_body);
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    let (target, headers, body) =
+        match crate::fresh::fresh_body(&body, content_type, dedup_id.as_deref(), &nonce) {
+            Some(fresh) => signed(&fresh)?,
+            None => (target, headers, signed_body),
+        };
     post(console, &target, headers, body, None, true).await
 }
 

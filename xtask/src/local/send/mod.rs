@@ -7,12 +7,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use hookline::sign::Signer;
 use hookline::verify::Outgoing;
+use hookline_local::fresh;
 use hookline_manifest::Provider;
 
 use crate::http;
 use crate::project;
 
-mod fresh;
+#[cfg(test)]
+mod fresh_tests;
 mod size;
 
 #[derive(clap::Args)]

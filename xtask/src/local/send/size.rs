@@ -2,11 +2,9 @@
 //! what large deliveries do (the body bucket takes what does not fit a queue message).
 
 use anyhow::{Result, bail};
+use hookline_local::fresh::PADDING;
 
 use super::Sample;
-
-/// The field or parameter the padding goes into.
-pub(super) const PADDING: &str = "hookline_padding";
 
 /// Bytes in `text`: a number with an optional unit, decimal (`KB`, `MB`) or binary (`KiB`,
 /// `MiB`), as `3MB`, `5.5MB`, `512KiB` or `1000`.

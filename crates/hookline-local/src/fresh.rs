@@ -1,8 +1,8 @@
-//! Each delivery `send` posts is a new event. Processors deduplicate on a delivery's dedup id
+//! Each delivery `cargo xtask send` and the console's Send post is a new event. Processors deduplicate on a delivery's dedup id
 //! (idempotency is on by default), so the same sample sent twice, or sent again after a change
 //! to the handler, would reach the handler once: the second is a duplicate, as a provider's
-//! retry is. Providers make a new event each time (Stripe's CLI `stripe trigger` does too), so
-//! `send` does:
+//! retry is. Providers make a new event each time (Stripe's CLI `stripe trigger` does too), and
+//! so do they:
 //!
 //! - where the scheme takes the dedup id from the body (Stripe's and Slack's event ids,
 //!   Paddle's, Square's, ...), that id is replaced by a new one of the same shape;
@@ -17,7 +17,8 @@
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::size::PADDING;
+/// The field (JSON) or parameter (form) `cargo xtask send --size` pads a body with.
+pub const PADDING: &str = "hookline_padding";
 
 /// The field or parameter a new id goes into when the body has no id of its own.
 pub const SEND_ID: &str = "hookline_send_id";
@@ -129,4 +130,67 @@ fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_stripe_event_gets_a_new_id_of_the_same_shape() {
+        let body = br#"{"id":"evt_1NG8Du2eZvKYlo2C0Zkx1F3Z","object":"event","data":{"object":{"id":"in_1"}}}"#;
+        let fresh = fresh_body(
+            body,
+            "application/json",
+            Some("evt_1NG8Du2eZvKYlo2C0Zkx1F3Z"),
+            "0123456789abcdef0123456789abcdef",
+        )
+        .unwrap();
+        assert_eq!(fresh.len(), body.len());
+        let json: serde_json::Value = serde_json::from_slice(&fresh).unwrap();
+        assert_eq!(json["id"], "evt_0123456789abcdef01234567");
+        assert_eq!(
+            json["data"]["object"]["id"], "in_1",
+            "only the event id changes"
+        );
+    }
+
+    #[test]
+    fn a_digest_deduplicated_body_gets_a_field_or_a_parameter() {
+        let nonce = "00112233445566778899aabbccddeeff";
+        let fresh = fresh_body(
+            br#"{"zen":"hi"}"#,
+            "application/json",
+            Some("sha256:ab"),
+            nonce,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&fresh).unwrap(),
+            serde_json::json!({ SEND_ID: nonce, "zen": "hi" })
+        );
+        let fresh = fresh_body(b"{ }", "application/json", None, nonce).unwrap();
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&fresh).unwrap(),
+            serde_json::json!({ SEND_ID: nonce })
+        );
+        let fresh =
+            fresh_body(b"Body=hi", "application/x-www-form-urlencoded", None, nonce).unwrap();
+        assert_eq!(fresh, format!("Body=hi&{SEND_ID}={nonce}").into_bytes());
+        assert_eq!(fresh_body(b"plain", "text/plain", None, nonce), None);
+    }
+
+    #[test]
+    fn a_padded_body_keeps_its_size() {
+        let nonce = "00112233445566778899aabbccddeeff";
+        let padded = format!(r#"{{"{PADDING}":"{}","zen":"hi"}}"#, "x".repeat(100));
+        let fresh = fresh_body(
+            padded.as_bytes(),
+            "application/json",
+            Some("sha256:ab"),
+            nonce,
+        )
+        .unwrap();
+        assert_eq!(fresh.len(), padded.len());
+        let json: serde_json::Value = serde_json::from_slice(&fresh).unwrap();
+        assert!(json[PADDING].as_str().unwrap().starts_with(nonce));
+    }
+}

@@ -1,9 +1,11 @@
+//! `send`'s deliveries are new events (`hookline_local::fresh`), for every template's samples.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use hookline::sign::Signer;
 use hookline::verify::Outgoing;
 
-use super::*;
+use hookline_local::fresh::{dedup_id, fresh_body};
+
 use crate::local::send::Sample;
 use crate::project;
 use crate::repo::templates;
@@ -29,65 +31,6 @@ fn signed_dedup_id(signer: &Signer, sample: &Sample, body: &[u8]) -> Option<Stri
     headers.extend(sample.headers.iter().cloned());
     headers.extend(signed.headers);
     dedup_id(signer.scheme(), &signed.url, &headers, &signed.body)
-}
-
-#[test]
-fn a_stripe_event_gets_a_new_id_of_the_same_shape() {
-    let body = br#"{"id":"evt_1NG8Du2eZvKYlo2C0Zkx1F3Z","object":"event","data":{"object":{"id":"in_1"}}}"#;
-    let fresh = fresh_body(
-        body,
-        "application/json",
-        Some("evt_1NG8Du2eZvKYlo2C0Zkx1F3Z"),
-        "0123456789abcdef0123456789abcdef",
-    )
-    .unwrap();
-    assert_eq!(fresh.len(), body.len());
-    let json: serde_json::Value = serde_json::from_slice(&fresh).unwrap();
-    assert_eq!(json["id"], "evt_0123456789abcdef01234567");
-    assert_eq!(
-        json["data"]["object"]["id"], "in_1",
-        "only the event id changes"
-    );
-}
-
-#[test]
-fn a_digest_deduplicated_body_gets_a_field_or_a_parameter() {
-    let nonce = "00112233445566778899aabbccddeeff";
-    let fresh = fresh_body(
-        br#"{"zen":"hi"}"#,
-        "application/json",
-        Some("sha256:ab"),
-        nonce,
-    )
-    .unwrap();
-    assert_eq!(
-        serde_json::from_slice::<serde_json::Value>(&fresh).unwrap(),
-        serde_json::json!({ SEND_ID: nonce, "zen": "hi" })
-    );
-    let fresh = fresh_body(b"{ }", "application/json", None, nonce).unwrap();
-    assert_eq!(
-        serde_json::from_slice::<serde_json::Value>(&fresh).unwrap(),
-        serde_json::json!({ SEND_ID: nonce })
-    );
-    let fresh = fresh_body(b"Body=hi", "application/x-www-form-urlencoded", None, nonce).unwrap();
-    assert_eq!(fresh, format!("Body=hi&{SEND_ID}={nonce}").into_bytes());
-    assert_eq!(fresh_body(b"plain", "text/plain", None, nonce), None);
-}
-
-#[test]
-fn a_padded_body_keeps_its_size() {
-    let nonce = "00112233445566778899aabbccddeeff";
-    let padded = format!(r#"{{"{PADDING}":"{}","zen":"hi"}}"#, "x".repeat(100));
-    let fresh = fresh_body(
-        padded.as_bytes(),
-        "application/json",
-        Some("sha256:ab"),
-        nonce,
-    )
-    .unwrap();
-    assert_eq!(fresh.len(), padded.len());
-    let json: serde_json::Value = serde_json::from_slice(&fresh).unwrap();
-    assert!(json[PADDING].as_str().unwrap().starts_with(nonce));
 }
 
 /// Every template's every sample, sent twice by `send`, is two events: two dedup ids, neither
