@@ -66,8 +66,10 @@ pub async fn queue_messages(
         &[SigningSecret::new(crate::SECRET)],
         hookline::verify::DEFAULT_TOLERANCE,
     )?;
+    let max_body_bytes = usize::try_from(provider.ingest.max_body_bytes)?;
     let ingest = Ingest::new(provider.name.clone(), verifier, MemoryQueue::new())
-        .with_body_store(Arc::new(MemoryBodies::new("bench-bodies")));
+        .with_body_store(Arc::new(MemoryBodies::new("bench-bodies")))
+        .with_max_body_bytes(max_body_bytes);
     for body in bodies {
         let event = crate::ingest::event(body)?;
         let request: ApiGatewayV2httpRequest = serde_json::from_slice(&event)?;
