@@ -2,11 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use hookline::sign::Signer;
-use hookline::verify::Outgoing;
 
-use hookline_local::fresh::{dedup_id, fresh_body};
-
-use crate::local::send::Sample;
+use crate::local::send::{sign_body, sign_new_event};
 use crate::project;
 use crate::repo::templates;
 
@@ -14,23 +11,6 @@ use crate::repo::templates;
 fn signer(scheme: &hookline::Scheme) -> Signer {
     let credentials = scheme.local_credentials(&[7; 32]);
     Signer::new(scheme.clone(), &credentials.sign).unwrap()
-}
-
-/// The dedup id ingest gives `body` of `sample`, signed now.
-fn signed_dedup_id(signer: &Signer, sample: &Sample, body: &[u8]) -> Option<String> {
-    let url = "https://example.com/webhooks/p";
-    let signed = signer
-        .sign(&Outgoing {
-            url,
-            body,
-            timestamp: chrono::Utc::now().timestamp(),
-            delivery_id: &uuid::Uuid::new_v4().to_string(),
-        })
-        .unwrap();
-    let mut headers = vec![("Content-Type".to_owned(), sample.content_type.clone())];
-    headers.extend(sample.headers.iter().cloned());
-    headers.extend(signed.headers);
-    dedup_id(signer.scheme(), &signed.url, &headers, &signed.body)
 }
 
 /// Every template's every sample, sent twice by `send`, is two events: two dedup ids, neither
@@ -49,26 +29,24 @@ fn every_templates_samples_become_distinct_events() {
                 continue;
             }
             // A handshake (Zoom's URL validation) is answered, never queued: nothing to renew.
-            let Some(original) = signed_dedup_id(&signer, &sample, &sample.body) else {
+            let url = "https://example.com/webhooks/p";
+            let name = &template.name;
+            let Some(original) = sign_body(&signer, name, &sample, url, &sample.body)
+                .unwrap()
+                .dedup_id
+            else {
                 continue;
             };
-            let original = Some(original);
             let ids: Vec<Option<String>> = (0..2)
                 .map(|_| {
-                    let nonce = uuid::Uuid::new_v4().simple().to_string();
-                    let body = fresh_body(
-                        &sample.body,
-                        &sample.content_type,
-                        original.as_deref(),
-                        &nonce,
-                    )
-                    .unwrap_or_else(|| sample.body.clone());
-                    signed_dedup_id(&signer, &sample, &body)
+                    sign_new_event(&signer, name, &sample, url, Some(&original))
+                        .unwrap()
+                        .dedup_id
                 })
                 .collect();
             let what = format!("{} {}", template.name, sample.event_type);
             assert!(ids[0].is_some(), "{what}: no dedup id");
-            if ids[0] == ids[1] || ids[0] == original {
+            if ids[0] == ids[1] || ids[0].as_deref() == Some(original.as_str()) {
                 kept.insert(template.spec.scheme.clone());
             }
             checked += 1;

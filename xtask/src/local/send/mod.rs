@@ -168,9 +168,62 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
+/// One delivery, signed: where to post it, its headers and body, and the dedup id ingest will
+/// give it (when the scheme describes it).
+pub(crate) struct SignedDelivery {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub dedup_id: Option<String>,
+}
+
+/// `body` of `sample` signed now for `url`, with the sample's content type and headers.
+pub(crate) fn sign_body(
+    signer: &Signer,
+    provider: &str,
+    sample: &Sample,
+    url: &str,
+    body: &[u8],
+) -> Result<SignedDelivery> {
+    let delivery_id = uuid::Uuid::new_v4().to_string();
+    let signed = signer
+        .sign(&Outgoing {
+            url,
+            body,
+            timestamp: chrono::Utc::now().timestamp(),
+            delivery_id: &delivery_id,
+        })
+        .with_context(|| format!("signing the sample for {provider}"))?;
+    let mut headers = vec![("Content-Type".to_owned(), sample.content_type.clone())];
+    headers.extend(sample.headers.iter().cloned());
+    headers.extend(signed.headers);
+    let dedup_id = fresh::dedup_id(signer.scheme(), &signed.url, &headers, &signed.body);
+    Ok(SignedDelivery {
+        url: signed.url,
+        headers,
+        body: signed.body,
+        dedup_id,
+    })
+}
+
+/// `sample` as a new event ([`fresh`]), signed: `sample_dedup_id` is the dedup id of the sample
+/// as it is, which a scheme that takes it from the body gets renewed.
+pub(crate) fn sign_new_event(
+    signer: &Signer,
+    provider: &str,
+    sample: &Sample,
+    url: &str,
+    sample_dedup_id: Option<&str>,
+) -> Result<SignedDelivery> {
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    let body = fresh::fresh_body(&sample.body, &sample.content_type, sample_dedup_id, &nonce)
+        .unwrap_or_else(|| sample.body.clone());
+    sign_body(signer, provider, sample, url, &body)
+}
+
 /// Signs and posts `count` deliveries of `sample` to `url`, each a new event ([`fresh`]),
-/// printing each answer; returns the message ids of the queued ones. Fails when any answer is not the one expected (2xx, or 401
-/// with `tamper`).
+/// printing each answer; returns the message ids of the queued ones. Fails when any answer is
+/// not the one expected (2xx, or 401 with `tamper`).
 pub fn deliver(
     signer: &Signer,
     provider: &str,
@@ -181,43 +234,24 @@ pub fn deliver(
 ) -> Result<Vec<String>> {
     let mut failures = 0;
     let mut queued = Vec::new();
-    let sign = |body: &[u8]| {
-        let delivery_id = uuid::Uuid::new_v4().to_string();
-        let signed = signer
-            .sign(&Outgoing {
-                url,
-                body,
-                timestamp: chrono::Utc::now().timestamp(),
-                delivery_id: &delivery_id,
-            })
-            .with_context(|| format!("signing the sample for {provider}"))?;
-        let mut headers = vec![("Content-Type".to_owned(), sample.content_type.clone())];
-        headers.extend(sample.headers.iter().cloned());
-        headers.extend(signed.headers);
-        let dedup_id = fresh::dedup_id(signer.scheme(), &signed.url, &headers, &signed.body);
-        anyhow::Ok((signed.url, headers, signed.body, dedup_id))
-    };
-    // Each delivery a new event (see `fresh`), unless the sample keeps its id where `send`
-    // cannot renew it: then said once.
-    let (_, _, _, sample_dedup_id) = sign(&sample.body)?;
+    // Each delivery a new event, unless the sample keeps its dedup id whatever changes: then
+    // said once.
+    let sample_dedup_id = sign_body(signer, provider, sample, url, &sample.body)?.dedup_id;
     let mut dedup_ids = std::collections::BTreeSet::new();
     let mut said = false;
     for _ in 0..count {
-        let nonce = uuid::Uuid::new_v4().simple().to_string();
-        let body = fresh::fresh_body(
-            &sample.body,
-            &sample.content_type,
-            sample_dedup_id.as_deref(),
-            &nonce,
-        )
-        .unwrap_or_else(|| sample.body.clone());
-        let (signed_url, headers, mut body, dedup_id) = sign(&body)?;
+        let SignedDelivery {
+            url: signed_url,
+            headers,
+            mut body,
+            dedup_id,
+        } = sign_new_event(signer, provider, sample, url, sample_dedup_id.as_deref())?;
         if let Some(id) = dedup_id
             && (sample_dedup_id.as_deref() == Some(id.as_str()) || !dedup_ids.insert(id))
             && !std::mem::replace(&mut said, true)
         {
             println!(
-                "note: {provider}'s sample keeps its dedup id whatever `send` changes: its deliveries are duplicates of one another, and the processor runs the handler for the first only (idempotency)"
+                "note: {provider}'s sample keeps its dedup id whatever `send` changes: the processor takes these deliveries (and any earlier send of it) for one event and runs the handler once (idempotency)"
             );
         }
         if tamper {
