@@ -73,8 +73,8 @@ const WAIT: WaitOptions = WaitOptions {
 };
 
 /// Copies the local functions' log lines to moto's log groups, as Lambda does on AWS. A line
-/// moto refused is sent again on the next round (as Lambda's log agent retries), so that a
-/// slow moto delays a line instead of losing it.
+/// moto refused is sent again on the next round, so that a slow moto delays a line instead of
+/// losing it (and with it the test's wait).
 fn ship(
     sink: LogSink,
     logs: aws_sdk_cloudwatchlogs::Client,
