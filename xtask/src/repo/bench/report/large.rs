@@ -94,8 +94,8 @@ impl Report<'_> {
              warm-up, each event signed anew; the floor is `noop-lambda` given the same event \
              (the Runtime API carrying 3 MB). Every `200` was checked to be a pointer in the \
              queue.\n",
-            fmt(large.body_bytes as f64),
-            fmt(large.message_bytes as f64),
+            large.body_bytes,
+            large.message_bytes,
             self.settings.large_invocations,
         );
         let _ = writeln!(
