@@ -146,10 +146,13 @@ impl Harness {
         DevStack::start(self.config()).await.unwrap()
     }
 
-    /// What the recorder processed for `provider`.
+    /// What the recorder processed for `provider`: its complete lines (a multi-megabyte record
+    /// may be read while the recorder is still writing it; its newline comes last).
     pub fn recorded(&self, provider: &str) -> Vec<Value> {
-        std::fs::read_to_string(self.recorder.join(format!("{provider}.jsonl")))
-            .unwrap_or_default()
+        let text = std::fs::read_to_string(self.recorder.join(format!("{provider}.jsonl")))
+            .unwrap_or_default();
+        let complete = text.rsplit_once('\n').map_or("", |(lines, _)| lines);
+        complete
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()

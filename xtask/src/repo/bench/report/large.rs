@@ -94,9 +94,7 @@ impl Report<'_> {
              warm-up, each event signed anew; the floor is `noop-lambda` given the same event \
              (the Runtime API carrying 3 MB). Every `200` was checked to be a pointer in the \
              queue.\n",
-            large.body_bytes,
-            large.message_bytes,
-            self.settings.large_invocations,
+            large.body_bytes, large.message_bytes, self.settings.large_invocations,
         );
         let _ = writeln!(
             md,
