@@ -145,20 +145,13 @@ impl Stage {
         let gb_second = pricing::lambda_gb_second(self.architecture);
         let sqs = pricing::sqs_request(self.queue);
         let (send, receive, delete) = self.sqs_requests_per_message();
-        let ingest = self.ingest;
+        let [gateway, requests, duration] =
+            front_door(self.request_bytes, &self.ingest, self.architecture);
         let processor = self.processor;
         vec![
-            line(
-                "API Gateway HTTP API requests",
-                MILLION * http_api_requests(self.request_bytes) as f64,
-                pricing::HTTP_API_REQUEST,
-            ),
-            line("ingest Lambda requests", MILLION, pricing::LAMBDA_REQUEST),
-            line(
-                "ingest Lambda duration",
-                MILLION * gb_seconds(ingest.duration_ms, ingest.memory_mb),
-                gb_second,
-            ),
+            gateway,
+            requests,
+            duration,
             line("SQS SendMessage", MILLION * send, sqs),
             line("SQS ReceiveMessage", MILLION * receive, sqs),
             line("SQS DeleteMessageBatch", MILLION * delete, sqs),
@@ -227,18 +220,12 @@ impl Ingested {
     /// does not split it into parts), the `SendMessage` and the ingest's logs.
     pub fn ingest_per_million(&self) -> Vec<Line> {
         let puts = if self.in_bucket { MILLION } else { 0.0 };
+        let [gateway, requests, duration] =
+            front_door(self.request_bytes, &self.ingest, self.architecture);
         vec![
-            line(
-                "API Gateway HTTP API requests",
-                MILLION * http_api_requests(self.request_bytes) as f64,
-                pricing::HTTP_API_REQUEST,
-            ),
-            line("ingest Lambda requests", MILLION, pricing::LAMBDA_REQUEST),
-            line(
-                "ingest Lambda duration",
-                MILLION * gb_seconds(self.ingest.duration_ms, self.ingest.memory_mb),
-                pricing::lambda_gb_second(self.architecture),
-            ),
+            gateway,
+            requests,
+            duration,
             line("S3 PutObject", puts, pricing::S3_PUT_REQUEST),
             line(
                 "SQS SendMessage",
@@ -267,6 +254,24 @@ impl Ingested {
             line("S3 storage", gb_months, pricing::S3_STANDARD_GB_MONTH),
         ]
     }
+}
+
+/// The first lines of every bill: a million requests of `request_bytes` through API Gateway,
+/// and the ingest function's invocations and duration.
+fn front_door(request_bytes: u64, ingest: &Function, architecture: Architecture) -> [Line; 3] {
+    [
+        line(
+            "API Gateway HTTP API requests",
+            MILLION * http_api_requests(request_bytes) as f64,
+            pricing::HTTP_API_REQUEST,
+        ),
+        line("ingest Lambda requests", MILLION, pricing::LAMBDA_REQUEST),
+        line(
+            "ingest Lambda duration",
+            MILLION * gb_seconds(ingest.duration_ms, ingest.memory_mb),
+            pricing::lambda_gb_second(architecture),
+        ),
+    ]
 }
 
 /// The sum of a bill.
