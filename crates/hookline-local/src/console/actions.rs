@@ -274,8 +274,8 @@ async fn post(
     let response = tower::ServiceExt::oneshot(router, request)
         .await
         .map_err(|e| ConsoleError::Internal(format!("the gateway failed: {e}")))?;
-    // The gateway recorded it: wait until it is in the history, for the page that shows it.
-    console.history().flush().await;
+    // The gateway recorded it; the page that shows it reads the history after it is committed
+    // (`History::read`).
     Ok(Made {
         delivery: id,
         status: response.status().as_u16(),

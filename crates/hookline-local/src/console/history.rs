@@ -17,6 +17,9 @@ use rusqlite::{Connection, OpenFlags};
 mod write;
 use write::{apply, prune};
 
+/// Longest a read waits for the writer to commit what was handed over before it.
+const READ_FLUSH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Most deliveries kept; older ones are dropped with their messages' history.
 pub const MAX_DELIVERIES: u64 = 10_000;
 
@@ -276,22 +279,22 @@ impl History {
         }
     }
 
-    /// Waits until every record handed over before is committed.
-    pub async fn flush(&self) {
-        let (done, wait) = mpsc::channel();
-        if self.records.send(Record::Flush(done)).is_ok() {
-            let _ = tokio::task::spawn_blocking(move || wait.recv()).await;
-        }
-    }
-
-    /// Runs `f` on the read connection, off the async threads.
+    /// Runs `f` on the read connection, off the async threads, after the records handed over
+    /// before are committed: a request the gateway has answered is on the console's next page
+    /// (the writer is asynchronous so that webhooks never wait for it; a reader may). A writer
+    /// stuck for longer than [`READ_FLUSH_WAIT`] is not waited for.
     pub async fn read<T, F>(&self, f: F) -> Result<T, String>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         let reader = Arc::clone(&self.reader);
+        let records = self.records.clone();
         tokio::task::spawn_blocking(move || {
+            let (done, wait) = mpsc::channel();
+            if records.send(Record::Flush(done)).is_ok() {
+                let _ = wait.recv_timeout(READ_FLUSH_WAIT);
+            }
             let conn = reader.lock().unwrap_or_else(|e| e.into_inner());
             f(&conn).map_err(|e| format!("reading the console history: {e}"))
         })

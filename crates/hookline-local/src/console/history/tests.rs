@@ -30,6 +30,7 @@ fn sent(message: &str, trace: &str) -> Record {
     }
 }
 
+/// Every delivery, read right after the records were handed over: a read waits for them.
 fn all(history: &History) -> Vec<query::Summary> {
     let filter = Filter {
         limit: 100,
@@ -40,7 +41,6 @@ fn all(history: &History) -> Vec<query::Summary> {
         .build()
         .unwrap()
         .block_on(async {
-            history.flush().await;
             history
                 .read(move |c| query::list(c, &filter))
                 .await
@@ -121,4 +121,14 @@ fn the_history_is_bounded_and_survives_a_reopen() {
     let history = History::open(&path, limits).unwrap();
     let kept: Vec<String> = all(&history).into_iter().map(|d| d.id).collect();
     assert_eq!(kept, ["big2"]);
+}
+
+#[test]
+fn a_read_sees_every_record_handed_over_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = History::open(&dir.path().join("c.db"), Limits::default()).unwrap();
+    for n in 0..100 {
+        history.record(delivery(&format!("d{n}"), &format!("t{n}"), 10));
+    }
+    assert_eq!(all(&history).len(), 100);
 }
