@@ -342,6 +342,19 @@ pub async fn depth(client: &aws_sdk_sqs::Client, queue_url: &str) -> u64 {
     .sum()
 }
 
+/// Waits (up to `within`) until `queue_url` holds no message (visible, in flight or delayed);
+/// its depth then. A message is deleted only after its invocation returned.
+pub async fn wait_empty(client: &aws_sdk_sqs::Client, queue_url: &str, within: Duration) -> u64 {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let depth = depth(client, queue_url).await;
+        if depth == 0 || tokio::time::Instant::now() > deadline {
+            return depth;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// A free loopback port (bound and released).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

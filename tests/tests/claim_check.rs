@@ -29,6 +29,22 @@ max_receive_count = 1
 timeout_secs = 1
 "#;
 
+/// Room for a cold debug processor to fetch, hash and record megabytes within its timeout
+/// (the local Lambda counts the cold start in it), and for a message caught by a kill -9 to be
+/// retried rather than dead-lettered: in-flight messages come back after 30 s.
+const ROOMY_MANIFEST: &str = r#"
+[project]
+name = "e2e"
+
+[[providers]]
+name = "github"
+template = "github"
+[providers.queue]
+visibility_timeout_secs = 30
+[providers.processor]
+timeout_secs = 5
+"#;
+
 /// A JSON body of exactly `size` bytes, different for each `tag`.
 fn json(size: usize, tag: &str) -> Vec<u8> {
     let mut body = format!(r#"{{"tag":"{tag}","pad":""#).into_bytes();
@@ -52,7 +68,7 @@ fn headers_as(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_json_and_binary_deliveries_reach_the_handler_byte_for_byte() {
-    let h = harness(MANIFEST);
+    let h = harness(ROOMY_MANIFEST);
     let stack = h.start().await;
     let info = stack.providers()[0].clone();
     let s3 = s3(&stack.bodies().endpoint).await;
@@ -268,7 +284,7 @@ fn tag(line: &serde_json::Value) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_a_burst_of_large_deliveries_loses_no_acknowledged_one() {
-    let h = harness(MANIFEST);
+    let h = harness(ROOMY_MANIFEST);
     let (port, sqs_port) = (free_port(), free_port());
     let mut stack = dev(&h, port, sqs_port);
     wait_ready(port).await;

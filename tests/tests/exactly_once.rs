@@ -150,12 +150,8 @@ async fn kill_9_of_the_stack_keeps_the_idempotency_records() {
             .len(),
         1
     );
-    first.kill().unwrap(); // SIGKILL
-    first.wait().unwrap();
-
-    let mut second = dev(&h, port, sqs_port);
-    wait_ready(port).await;
-    assert_eq!(send(secret()).await, 200);
+    // The handler's line is written before its completion is recorded: kill once the message
+    // is deleted, which follows the completion.
     let client = sqs(&format!("http://127.0.0.1:{sqs_port}")).await;
     let queue = client
         .get_queue_url()
@@ -165,12 +161,17 @@ async fn kill_9_of_the_stack_keeps_the_idempotency_records() {
         .unwrap()
         .queue_url
         .unwrap();
-    for _ in 0..300 {
-        if depth(&client, &queue).await == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    assert_eq!(
+        wait_empty(&client, &queue, Duration::from_secs(30)).await,
+        0
+    );
+    first.kill().unwrap(); // SIGKILL
+    first.wait().unwrap();
+
+    let mut second = dev(&h, port, sqs_port);
+    wait_ready(port).await;
+    assert_eq!(send(secret()).await, 200);
+    wait_empty(&client, &queue, Duration::from_secs(30)).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     second.kill().unwrap();
     second.wait().unwrap();

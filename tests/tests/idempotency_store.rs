@@ -96,13 +96,14 @@ async fn protocol_cases(client: aws_sdk_dynamodb::Client, table: &str) {
     );
 
     // A crash leaves the record in progress until the invocation's deadline, then the retry runs.
-    let soon = SystemTime::now() + Duration::from_millis(300);
+    // (Seconds, not milliseconds: both puts must land before it on a loaded machine.)
+    let soon = SystemTime::now() + Duration::from_secs(3);
     assert_eq!(store.begin("c", soon).await.unwrap(), Begin::Started);
     assert_eq!(
         store.begin("c", in_a_minute()).await.unwrap(),
         Begin::InProgress
     );
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     assert_eq!(
         store.begin("c", in_a_minute()).await.unwrap(),
         Begin::Started
