@@ -9,159 +9,34 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use http::header::CONTENT_TYPE;
-use http::{HeaderMap, Method};
+use http::Method;
 
-use crate::claim_check::{BodyRef, BodyStore, BodyStoreError, object_key};
-use crate::describe::{Acknowledgement, Handshake, MalformedBody};
+use crate::claim_check::{BodyRef, BodyStore, object_key};
+use crate::describe::{Acknowledgement, Handshake};
 use crate::envelope::{Envelope, envelope_headers};
 use crate::metrics::{IngestOutcome, Metrics};
-use crate::queue::{GroupBy, Queue, QueueError, QueueMessage, SQS_MAX_MESSAGE_BYTES};
+use crate::queue::{GroupBy, Queue, QueueMessage, SQS_MAX_MESSAGE_BYTES};
 use crate::verify::{Request, Verifier, VerifyError};
 
+mod error;
+mod limits;
 mod refresh;
+mod request;
 mod respond;
+
+pub use error::{BODY_STORE_UNAVAILABLE, IngestError, QUEUE_UNAVAILABLE, UNAUTHORIZED_STATUS};
+pub use limits::{
+    DEFAULT_MAX_BODY_BYTES, GATEWAY_EVENT_RESERVE_BYTES, LAMBDA_MAX_REQUEST_PAYLOAD_BYTES,
+    MAX_BASE64_BODY_BYTES, MAX_BODY_BYTES, MAX_INLINE_BODY_BYTES,
+};
 
 use refresh::Verifiers;
 pub use refresh::{SECRET_REFRESH_INTERVAL, SecretLoader};
 pub use respond::respond;
 
-/// The largest body carried inside its queue message: room for what fits one SQS message with
-/// the envelope around it. The serialised envelope is checked against the SQS limit too
-/// (escapes and base64 grow it); without a body bucket this is the default limit.
-pub const MAX_INLINE_BODY_BYTES: usize = SQS_MAX_MESSAGE_BYTES - 32 * 1024;
-
-/// Body limit when none is configured and there is no body bucket ([`MAX_INLINE_BODY_BYTES`]).
-pub const DEFAULT_MAX_BODY_BYTES: usize = MAX_INLINE_BODY_BYTES;
-
-/// The largest synchronous invocation event (Lambda quotas: "Invocation payload (request and
-/// response) | 6 MB each for request and response (synchronous)"; Lambda's Invoke was observed
-/// refusing more with "Request must be smaller than 6291456 bytes for the InvokeFunction
-/// operation", Zac Charles, "Deep Dive: Lambda's Request Payload Size Limit").
-pub const LAMBDA_MAX_REQUEST_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
-
-/// Room left in the invocation event for what API Gateway puts around the body (payload 2.0:
-/// `rawPath`, `rawQueryString`, `headers`, `requestContext`, ...): the request line and the
-/// header values are at most 10,240 bytes together (HTTP API quotas, "Total combined size of
-/// request line and header values"), which leaves the rest for header names, JSON quoting and
-/// the request context (about 1 KB).
-pub const GATEWAY_EVENT_RESERVE_BYTES: usize = 32 * 1024;
-
-/// The largest body an ingest function can be given at all, and so the largest `max_body_bytes`:
-/// a text body travels in the event as a JSON string, so it has the whole event less the reserve
-/// (when it needs no escaping). Bodies over [`MAX_INLINE_BODY_BYTES`] need a body bucket
-/// ([`crate::claim_check`]).
-pub const MAX_BODY_BYTES: usize = LAMBDA_MAX_REQUEST_PAYLOAD_BYTES - GATEWAY_EVENT_RESERVE_BYTES;
-
-/// The largest body API Gateway can hand over base64-encoded (binary content types: base64
-/// makes 3 bytes 4), so the largest binary delivery: over it API Gateway answers 413 before
-/// ingest runs.
-pub const MAX_BASE64_BODY_BYTES: usize = MAX_BODY_BYTES / 4 * 3;
-
-// Base64 of the largest binary body fits where a text body may go; a body bucket only ever
-// raises the limit.
-const _: () = assert!(MAX_BASE64_BODY_BYTES.div_ceil(3) * 4 <= MAX_BODY_BYTES);
-const _: () = assert!(MAX_INLINE_BODY_BYTES < MAX_BODY_BYTES);
-
-/// The status of a delivery whose signature did not verify.
-pub const UNAUTHORIZED_STATUS: u16 = 401;
-
-/// The error code of a delivery the queue did not accept (answered 503).
-pub const QUEUE_UNAVAILABLE: &str = "queue_unavailable";
-
-/// The error code of a delivery whose body the body bucket did not accept (answered 503).
-pub const BODY_STORE_UNAVAILABLE: &str = "body_store_unavailable";
-
 /// Seconds a provider is asked to wait before retrying after a 503.
 const RETRY_AFTER_SECS: &str = "5";
-
-/// Why a request was not accepted, with its HTTP status and stable short code.
-#[derive(Debug, thiserror::Error)]
-pub enum IngestError {
-    /// Not a POST.
-    #[error("webhooks are delivered with POST")]
-    MethodNotAllowed,
-    /// The request itself is unreadable (e.g. a body marked base64 that is not).
-    #[error("the request is malformed: {0}")]
-    MalformedRequest(&'static str),
-    /// The body is over the configured limit (`max_body_bytes`).
-    #[error("the body is {size} bytes, over the provider's max_body_bytes ({limit} bytes)")]
-    PayloadTooLarge {
-        /// The body's size.
-        size: usize,
-        /// The limit it broke.
-        limit: usize,
-    },
-    /// A body API Gateway base64-encoded (a binary content type) is over what such a body can
-    /// be: its base64 must fit Lambda's 6 MB event ([`MAX_BASE64_BODY_BYTES`]).
-    #[error(
-        "the body is {size} bytes, over the {limit} byte limit of bodies API Gateway base64-encodes (binary content types: base64 grows them by a third inside Lambda's 6 MB event)"
-    )]
-    BinaryTooLarge {
-        /// The body's size.
-        size: usize,
-        /// The limit it broke.
-        limit: usize,
-    },
-    /// The body is within its limit, but the queue message that carries it is not (the body is
-    /// escaped as a JSON string, or base64, in the envelope, next to its headers), and there is
-    /// no body bucket to keep it in.
-    #[error(
-        "the body of {body} bytes makes a queue message of {size} bytes (the body escaped in the envelope, with its headers), over SQS's {limit} byte limit, and this function has no body bucket (HOOKLINE_BODY_BUCKET)"
-    )]
-    MessageTooLarge {
-        /// The body's size.
-        body: usize,
-        /// The queue message's size.
-        size: usize,
-        /// SQS's limit.
-        limit: usize,
-    },
-    /// The signature did not verify.
-    #[error(transparent)]
-    Unauthorized(#[from] VerifyError),
-    /// The body is verified but not of the shape the provider sends.
-    #[error(transparent)]
-    MalformedBody(#[from] MalformedBody),
-    /// The queue did not accept the message.
-    #[error("the delivery could not be queued; retry later")]
-    QueueUnavailable(#[source] QueueError),
-    /// The body bucket did not accept a body too large for the queue message.
-    #[error("the delivery could not be stored; retry later")]
-    BodyStoreUnavailable(#[source] BodyStoreError),
-}
-
-impl IngestError {
-    /// The HTTP status answered.
-    pub fn status(&self) -> u16 {
-        match self {
-            IngestError::MethodNotAllowed => 405,
-            IngestError::MalformedRequest(_) | IngestError::MalformedBody(_) => 400,
-            IngestError::PayloadTooLarge { .. }
-            | IngestError::BinaryTooLarge { .. }
-            | IngestError::MessageTooLarge { .. } => 413,
-            IngestError::Unauthorized(_) => UNAUTHORIZED_STATUS,
-            IngestError::QueueUnavailable(_) | IngestError::BodyStoreUnavailable(_) => 503,
-        }
-    }
-
-    /// The stable short code in the JSON body and the log line.
-    pub fn code(&self) -> &'static str {
-        match self {
-            IngestError::MethodNotAllowed => "method_not_allowed",
-            IngestError::MalformedRequest(_) => "malformed_request",
-            IngestError::MalformedBody(_) => "malformed_body",
-            IngestError::PayloadTooLarge { .. }
-            | IngestError::BinaryTooLarge { .. }
-            | IngestError::MessageTooLarge { .. } => "payload_too_large",
-            IngestError::Unauthorized(e) => e.code(),
-            IngestError::QueueUnavailable(_) => QUEUE_UNAVAILABLE,
-            IngestError::BodyStoreUnavailable(_) => BODY_STORE_UNAVAILABLE,
-        }
-    }
-}
 
 /// What a successful request produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -403,9 +278,9 @@ impl<Q: Queue> Ingest<Q> {
         if request.request_context.http.method != Method::POST {
             return Err(IngestError::MethodNotAllowed);
         }
-        let body = self.read_body(request)?;
+        let body = request::read_body(request, self.max_body_bytes)?;
         let headers = &request.headers;
-        let url = self.called_url(request);
+        let url = request::called_url(request, self.public_url.as_deref());
         let signed = Request {
             method: Method::POST.as_str(),
             url: &url,
@@ -439,7 +314,7 @@ impl<Q: Queue> Ingest<Q> {
             delivery_id: description.delivery_id,
             dedup_id: Some(description.dedup_id),
             received_at: now,
-            content_type: content_type(headers),
+            content_type: request::content_type(headers),
             headers: envelope_headers(headers),
             body,
             body_ref: None,
@@ -463,7 +338,7 @@ impl<Q: Queue> Ingest<Q> {
             event_type: envelope
                 .event_type
                 .clone()
-                .filter(|t| t.chars().all(sqs_allows)),
+                .filter(|t| t.chars().all(request::sqs_allows)),
             dedup_id: envelope.dedup_id.clone(),
             // A header SQS would refuse (it takes X-Ray's printable ASCII form) is left out
             // rather than making the delivery unqueueable.
@@ -510,96 +385,6 @@ impl<Q: Queue> Ingest<Q> {
             acknowledgement,
         })
     }
-
-    /// The URL the provider called: `{proto}://{domainName}{rawPath}` from the payload 2.0 event
-    /// (API Gateway developer guide, "Create AWS Lambda proxy integrations for HTTP APIs"), with
-    /// `proto` from the `x-forwarded-proto` header API Gateway adds (`https` on AWS; the local
-    /// gateway says `http`), then `?{rawQueryString}` when there is one. "If you use API mappings
-    /// to connect your stage to a custom domain name, rawPath won't provide the API mapping
-    /// value" (same page): such deployments configure the public URL instead.
-    fn called_url(&self, request: &ApiGatewayV2httpRequest) -> String {
-        let proto = match request
-            .headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-        {
-            Some("http") => "http",
-            _ => "https",
-        };
-        let mut url = match &self.public_url {
-            Some(public_url) => public_url.clone(),
-            None => format!(
-                "{proto}://{}{}",
-                request
-                    .request_context
-                    .domain_name
-                    .as_deref()
-                    .unwrap_or_default(),
-                request.raw_path.as_deref().unwrap_or_default()
-            ),
-        };
-        if let Some(query) = request
-            .raw_query_string
-            .as_deref()
-            .filter(|q| !q.is_empty())
-        {
-            url.push('?');
-            url.push_str(query);
-        }
-        url
-    }
-
-    /// The raw body bytes, after the size limit.
-    fn read_body(&self, request: &ApiGatewayV2httpRequest) -> Result<Vec<u8>, IngestError> {
-        let text = request.body.as_deref().unwrap_or_default();
-        let limit = self.max_body_bytes;
-        if request.is_base64_encoded {
-            // A binary body has a limit of its own when the configured one is beyond what
-            // base64 leaves of the event: the same bound on AWS and locally, whatever the
-            // headers take, rather than a gateway error for some sizes and not others.
-            let binary = limit > MAX_BASE64_BODY_BYTES;
-            let limit = limit.min(MAX_BASE64_BODY_BYTES);
-            // Reject on the decoded size before decoding anything: 3 bytes per 4 characters,
-            // less the `=` padding.
-            let padding = text.bytes().rev().take(2).filter(|&b| b == b'=').count();
-            let decoded_size = (text.len() / 4 * 3).saturating_sub(padding);
-            let too_large = |size| match binary {
-                true => IngestError::BinaryTooLarge { size, limit },
-                false => IngestError::PayloadTooLarge { size, limit },
-            };
-            if decoded_size > limit {
-                return Err(too_large(decoded_size));
-            }
-            let body = base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .map_err(|_| {
-                    IngestError::MalformedRequest("the body is marked base64 but is not")
-                })?;
-            if body.len() > limit {
-                return Err(too_large(body.len()));
-            }
-            Ok(body)
-        } else if text.len() > limit {
-            Err(IngestError::PayloadTooLarge {
-                size: text.len(),
-                limit,
-            })
-        } else {
-            Ok(text.as_bytes().to_vec())
-        }
-    }
-}
-
-/// The characters SQS allows in messages and attribute values: #x9 | #xA | #xD | #x20 to #xD7FF
-/// | #xE000 to #xFFFD | #x10000 to #x10FFFF (a `char` is never a surrogate).
-fn sqs_allows(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
-}
-
-fn content_type(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(CONTENT_TYPE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
 #[cfg(test)]

@@ -29,8 +29,15 @@ pub const STAGE: &str = "stage";
 pub const STATUS: &str = "status";
 /// Ingest's request line: the error code of a refused request, in [`FIELDS`].
 pub const CODE: &str = "code";
-/// The processor's line for each message it reports failed ([`MESSAGE`]).
+/// The processor's line for each message its handler completed, or had completed before (then
+/// with `duplicate: true`) ([`MESSAGE`]); `cargo xtask send --stage --wait` looks for it.
+pub const MESSAGE_PROCESSED: &str = "message processed";
+/// The processor's line for each message it reports failed ([`MESSAGE`]), with the error's
+/// code in [`CODE`] (`process::ItemError::code`).
 pub const MESSAGE_FAILED: &str = "message failed";
+/// The code of a message that failed only because another invocation is running its handler
+/// now: it is handed out again, and is then a duplicate of that one or runs itself.
+pub const IN_PROGRESS_ELSEWHERE: &str = "in_progress_elsewhere";
 
 /// The JSON format of every line, writing to `writer`: the event's fields under [`FIELDS`],
 /// the current span's under [`SPAN`], no target, no list of parent spans.

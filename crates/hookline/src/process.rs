@@ -10,11 +10,16 @@ use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMe
 use futures_util::FutureExt as _;
 use futures_util::stream::{self, StreamExt as _};
 
-use crate::claim_check::{BodyStore, BodyStoreError};
-use crate::envelope::{Envelope, EnvelopeError};
-use crate::idempotency::{Guard, NoStore, Store, StoreError};
-use crate::logline::MESSAGE_FAILED;
+use crate::claim_check::BodyStore;
+use crate::idempotency::{Guard, NoStore, Store};
+use crate::logline::{MESSAGE_FAILED, MESSAGE_PROCESSED};
 use crate::metrics::ItemOutcome;
+
+mod delivery;
+mod error;
+
+pub use delivery::{AWS_TRACE_HEADER, Delivery, delivery_from_record};
+pub use error::ItemError;
 
 /// The error type handlers may return (anything that converts into a boxed error: `anyhow`,
 /// `String`, your own error types).
@@ -23,115 +28,6 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// How many messages of a standard queue's batch are handled at once. FIFO batches are always
 /// handled one at a time, in order.
 pub const DEFAULT_CONCURRENCY: usize = 8;
-
-/// One delivery, as handed to a processor's handler.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivery {
-    /// The SQS message id.
-    pub message_id: String,
-    /// How many times SQS has handed out this message (1 on the first attempt).
-    pub receive_count: u32,
-    /// The envelope written by ingest, with the raw body.
-    pub envelope: Envelope,
-    /// The X-Ray trace header ingest sent the message with (SQS's `AWSTraceHeader` system
-    /// attribute), when tracing: Lambda continues that trace in the processor.
-    pub trace_header: Option<String>,
-}
-
-impl Delivery {
-    /// A first-attempt delivery of `envelope` (its id doubles as the message id): for handler
-    /// unit tests and tools.
-    pub fn new(envelope: Envelope) -> Delivery {
-        Delivery {
-            message_id: envelope.id.clone(),
-            receive_count: 1,
-            envelope,
-            trace_header: None,
-        }
-    }
-
-    /// The raw body, byte for byte as the provider sent it, wherever it travelled (a body too
-    /// large for the queue message was fetched from the body bucket and checked before the
-    /// handler was called).
-    pub fn body(&self) -> &[u8] {
-        &self.envelope.body
-    }
-
-    /// The provider's event type, when known.
-    pub fn event_type(&self) -> Option<&str> {
-        self.envelope.event_type.as_deref()
-    }
-
-    /// The provider's delivery id, as the provider sent it. For GitHub and Shopify it is a header
-    /// the signature does not cover: deduplicate on [`Delivery::dedup_id`] instead.
-    pub fn delivery_id(&self) -> Option<&str> {
-        self.envelope.delivery_id.as_deref()
-    }
-
-    /// What to deduplicate on: the same on every retry of the provider, and taken only from what
-    /// the signature covers (the provider's id when signed, else the body's SHA-256), so a
-    /// captured delivery replayed under a fresh delivery id still deduplicates.
-    pub fn dedup_id(&self) -> &str {
-        self.envelope.dedup_key()
-    }
-
-    /// Parses the body as JSON into `T`.
-    pub fn json<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T, serde_json::Error> {
-        self.envelope.json()
-    }
-
-    /// The body's form fields (`application/x-www-form-urlencoded`), decoded.
-    pub fn form(&self) -> Vec<(String, String)> {
-        self.envelope.form()
-    }
-
-    /// A request header by (case-insensitive) name.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.envelope.header(name)
-    }
-
-    /// The X-Ray trace header of the ingest invocation that queued this delivery, if any.
-    pub fn trace_header(&self) -> Option<&str> {
-        self.trace_header.as_deref()
-    }
-}
-
-/// Why one message of a batch failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ItemError {
-    /// The SQS record has no message id (cannot be reported, so the whole batch must fail).
-    #[error("the SQS record has no messageId")]
-    NoMessageId,
-    /// The message is not a readable envelope; it will end in the DLQ.
-    #[error(transparent)]
-    Envelope(#[from] EnvelopeError),
-    /// The handler returned an error.
-    #[error("the handler failed: {0}")]
-    Handler(BoxError),
-    /// The handler panicked.
-    #[error("the handler panicked: {0}")]
-    Panic(String),
-    /// An earlier message of this FIFO batch failed, so this one was not attempted (to keep order).
-    #[error("not attempted: an earlier message of this FIFO batch failed")]
-    Skipped,
-    /// The idempotency store could not be used: the handler did not run.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Another invocation is running the handler for this delivery now; it comes back later.
-    #[error("another invocation is handling this delivery now (idempotency record in progress)")]
-    InProgress,
-    /// The body is in the body bucket and could not be fetched: the handler did not run.
-    #[error(transparent)]
-    Body(#[from] BodyStoreError),
-    /// The body is in the body bucket, and this processor was given none.
-    #[error(
-        "the body is in the body bucket `{bucket}`, and this processor has no body bucket (HOOKLINE_BODY_BUCKET)"
-    )]
-    NoBodyStore {
-        /// The bucket the envelope names.
-        bucket: String,
-    },
-}
 
 /// What a batch is processed with besides its handler: how many messages at once, the
 /// idempotency guard and the body store, each optional.
@@ -183,26 +79,6 @@ impl<'a, S: Store> Processing<'a, S> {
     {
         process_measured(event, handler, self).await
     }
-}
-
-/// The SQS system attribute that carries an X-Ray trace header.
-pub const AWS_TRACE_HEADER: &str = "AWSTraceHeader";
-
-/// Reads one SQS record into a [`Delivery`].
-pub fn delivery_from_record(record: &SqsMessage) -> Result<Delivery, ItemError> {
-    let message_id = record.message_id.clone().ok_or(ItemError::NoMessageId)?;
-    let envelope = Envelope::from_json(record.body.as_deref().unwrap_or_default())?;
-    let receive_count = record
-        .attributes
-        .get("ApproximateReceiveCount")
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1);
-    Ok(Delivery {
-        message_id,
-        receive_count,
-        envelope,
-        trace_header: record.attributes.get(AWS_TRACE_HEADER).cloned(),
-    })
 }
 
 /// Handles a batch and reports exactly the failed message ids.
@@ -455,7 +331,7 @@ where
             tracing::info!(
                 message_id = %message_id,
                 delivery_id = delivery_id.as_deref(),
-                "message processed"
+                "{MESSAGE_PROCESSED}"
             );
             Ok(())
         }
@@ -471,7 +347,13 @@ fn report(record: &SqsMessage, err: &ItemError) -> String {
     let message_id = record.message_id.clone().unwrap_or_default();
     // The trace header finds the delivery's trace (ingest, queue, processor) in X-Ray.
     let trace_header = record.attributes.get(AWS_TRACE_HEADER).map(String::as_str);
-    tracing::error!(message_id = %message_id, trace_header, error = %err, "{MESSAGE_FAILED}");
+    tracing::error!(
+        message_id = %message_id,
+        trace_header,
+        code = err.code(),
+        error = %err,
+        "{MESSAGE_FAILED}"
+    );
     message_id
 }
 

@@ -71,20 +71,25 @@ async fn each_message_logs_whether_it_was_processed_or_failed() {
     let response = process_batch(event, &handler).await;
     assert_eq!(response.batch_item_failures.len(), 1);
     let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    let mut logged: Vec<(String, String, String)> = text
+    let mut logged: Vec<[String; 4]> = text
         .lines()
         .map(|l| {
             let line: Value = serde_json::from_str(l).unwrap();
             let field = |name: &str| line["fields"][name].as_str().unwrap_or("-").to_owned();
-            (field("message_id"), field("message"), field("delivery_id"))
+            [
+                field("message_id"),
+                field("message"),
+                field("delivery_id"),
+                field("code"),
+            ]
         })
         .collect();
     logged.sort();
     assert_eq!(
         logged,
         [
-            ("m1".into(), "message processed".into(), "evt_ok".into()),
-            ("m2".into(), "message failed".into(), "-".into()),
+            ["m1", "message processed", "evt_ok", "-"].map(String::from),
+            ["m2", "message failed", "-", "handler_error"].map(String::from),
         ],
         "{text}"
     );

@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use hookline::logline;
 use hookline::sign::Signer;
 use serde_json::Value;
 
@@ -19,11 +20,21 @@ use crate::stage::StageStack;
 /// What the processor logged about a message (`crates/hookline/src/process.rs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// `message processed`.
+    /// `message processed` (its handler completed, now or, for a duplicate, before).
     Processed,
     /// `message failed`, with the error it logged; SQS hands it out again after the visibility
     /// timeout.
     Failed(String),
+    /// `message failed` only because another invocation was running its handler right then
+    /// (a duplicate delivered at the same moment): not an outcome yet, the message comes back.
+    InProgressElsewhere,
+}
+
+impl Outcome {
+    /// Whether this says how the message ended (and `--wait` stops waiting for it).
+    fn is_final(&self) -> bool {
+        !matches!(self, Outcome::InProgressElsewhere)
+    }
 }
 
 /// How `--wait` waits.
@@ -222,17 +233,36 @@ pub fn outcome_of(line: &str, message_id: &str) -> Option<Outcome> {
     if fields.get("message_id").and_then(Value::as_str) != Some(message_id) {
         return None;
     }
-    match fields.get("message").and_then(Value::as_str)? {
-        "message processed" => Some(Outcome::Processed),
-        "message failed" => Some(Outcome::Failed(
-            fields
-                .get("error")
-                .and_then(Value::as_str)
-                .unwrap_or("no error logged")
-                .to_owned(),
-        )),
-        _ => None,
+    let message = fields.get(logline::MESSAGE).and_then(Value::as_str)?;
+    if message == logline::MESSAGE_PROCESSED {
+        return Some(Outcome::Processed);
     }
+    if message != logline::MESSAGE_FAILED {
+        return None;
+    }
+    if fields.get(logline::CODE).and_then(Value::as_str) == Some(logline::IN_PROGRESS_ELSEWHERE) {
+        return Some(Outcome::InProgressElsewhere);
+    }
+    Some(Outcome::Failed(
+        fields
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("no error logged")
+            .to_owned(),
+    ))
+}
+
+/// What the lines say about `message_id`: how it ended if one says so (the first such line;
+/// a message's later lines are of its redeliveries), else that it is in progress elsewhere.
+fn outcome_in<'a>(lines: impl Iterator<Item = &'a str>, message_id: &str) -> Option<Outcome> {
+    let mut elsewhere = None;
+    for outcome in lines.filter_map(|line| outcome_of(line, message_id)) {
+        if outcome.is_final() {
+            return Some(outcome);
+        }
+        elsewhere = Some(outcome);
+    }
+    elsewhere
 }
 
 /// Polls the processor's log group from `since_ms` until each message has a line that says
@@ -248,6 +278,8 @@ pub async fn wait_for(
     // A minute of slack: the clocks of this machine and of AWS differ.
     let start_ms = since_ms - 60_000;
     let mut found: Vec<(String, Outcome)> = Vec::new();
+    // Told once each: the messages that were in progress elsewhere.
+    let mut elsewhere = std::collections::HashSet::new();
     eprintln!(
         "waiting for the processor (log group {group}, at most {} s)...",
         options.timeout.as_secs()
@@ -277,16 +309,26 @@ pub async fn wait_for(
         };
         let events = fetch::all(logs, &query).await?;
         for id in pending {
-            if let Some(outcome) = events.iter().find_map(|e| outcome_of(&e.message, id)) {
-                let after = started.elapsed().as_secs_f64();
-                match &outcome {
-                    Outcome::Processed => println!("processed  {id}  ({after:.1} s)"),
-                    Outcome::Failed(error) => println!(
-                        "FAILED     {id}  ({after:.1} s): {error} (SQS hands it out again after the visibility timeout)"
-                    ),
+            let lines = events.iter().map(|e| e.message.as_str());
+            let Some(outcome) = outcome_in(lines, id) else {
+                continue;
+            };
+            let after = started.elapsed().as_secs_f64();
+            match &outcome {
+                Outcome::Processed => println!("processed  {id}  ({after:.1} s)"),
+                Outcome::Failed(error) => println!(
+                    "FAILED     {id}  ({after:.1} s): {error} (SQS hands it out again after the visibility timeout)"
+                ),
+                Outcome::InProgressElsewhere => {
+                    if elsewhere.insert(id.clone()) {
+                        println!(
+                            "waiting    {id}  ({after:.1} s): another invocation was running the handler for the same delivery; SQS hands this one out again after the visibility timeout"
+                        );
+                    }
+                    continue;
                 }
-                found.push((id.clone(), outcome));
             }
+            found.push((id.clone(), outcome));
         }
         if found.len() == message_ids.len() {
             return Ok(found);
@@ -297,8 +339,13 @@ pub async fn wait_for(
                 .filter(|id| !found.iter().any(|(done, _)| done == *id))
                 .map(String::as_str)
                 .collect();
+            let why = if missing.iter().any(|id| elsewhere.contains(*id)) {
+                "it failed only because another invocation was running its handler, and has not come back yet (SQS hands it out again after the queue's visibility timeout)"
+            } else {
+                "it has not run yet (a backlog, a batching window), or CloudWatch Logs is late"
+            };
             bail!(
-                "after {} s the processor's log group {group} has no line saying whether {} was processed: it has not run yet (a backlog, a batching window), or CloudWatch Logs is late",
+                "after {} s the processor's log group {group} has no line saying whether {} was processed: {why}",
                 options.timeout.as_secs(),
                 missing.join(", ")
             );

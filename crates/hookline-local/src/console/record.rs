@@ -156,12 +156,13 @@ pub fn queue_events(
 /// What a processor built on hookline logs when a handler fails a message (`process::report`:
 /// `{"level":"ERROR","fields":{"message":"message failed","message_id":..,"error":..}}`).
 pub fn handler_error(line: &str) -> Option<Record> {
-    if !line.contains("message failed") {
+    use hookline::logline::{FIELDS, MESSAGE, MESSAGE_FAILED};
+    if !line.contains(MESSAGE_FAILED) {
         return None;
     }
     let value: Value = serde_json::from_str(line).ok()?;
-    let fields = value.get("fields")?;
-    if fields.get("message")?.as_str()? != "message failed" {
+    let fields = value.get(FIELDS)?;
+    if fields.get(MESSAGE)?.as_str()? != MESSAGE_FAILED {
         return None;
     }
     Some(Record::HandlerError {

@@ -193,7 +193,8 @@ impl<S: Store> Guard<'_, S> {
                     delivery_id = delivery.delivery_id(),
                     dedup_id = %delivery.dedup_id(),
                     duplicate = true,
-                    "message processed"
+                    "{}",
+                    crate::logline::MESSAGE_PROCESSED
                 );
                 return Ok(());
             }

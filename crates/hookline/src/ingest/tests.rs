@@ -7,6 +7,7 @@ use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use aws_lambda_events::encodings::Body;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
+use http::header::CONTENT_TYPE;
 use serde_json::{Value, json};
 
 use super::*;

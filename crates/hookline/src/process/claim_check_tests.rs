@@ -8,8 +8,9 @@ use std::time::{Duration, SystemTime};
 
 use super::tests::{FIFO, STANDARD, event, failed};
 use super::*;
-use crate::claim_check::{BodyRef, BoxFuture, MemoryBodies, object_key};
-use crate::idempotency::Begin;
+use crate::claim_check::{BodyRef, BodyStoreError, BoxFuture, MemoryBodies, object_key};
+use crate::envelope::Envelope;
+use crate::idempotency::{Begin, StoreError};
 
 /// A body store that counts its gets, over [`MemoryBodies`].
 #[derive(Debug)]

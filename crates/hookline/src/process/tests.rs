@@ -4,6 +4,7 @@ use std::sync::Mutex;
 use serde_json::json;
 
 use super::*;
+use crate::envelope::Envelope;
 
 fn envelope_json(body: &str) -> String {
     Envelope {

@@ -281,6 +281,42 @@ fn the_processor_lines_say_processed_or_failed() {
     assert_eq!(outcome_of("START RequestId: m-1", "m-1"), None);
 }
 
+/// A message that met its duplicate in another invocation is not an outcome: `--wait` waits
+/// for the line of its redelivery (a duplicate then, processed) instead of calling it failed.
+#[test]
+fn in_progress_elsewhere_is_waited_past() {
+    let line = |message: &str, code: Option<&str>| {
+        json!({ "level": "INFO", "fields": { "message": message, "message_id": "m-1", "code": code, "error": "another invocation is handling this delivery now" } })
+            .to_string()
+    };
+    let elsewhere = line(
+        "message failed",
+        Some(hookline::logline::IN_PROGRESS_ELSEWHERE),
+    );
+    let handler = line("message failed", Some("handler_error"));
+    let processed = line("message processed", None);
+    assert_eq!(
+        outcome_of(&elsewhere, "m-1"),
+        Some(Outcome::InProgressElsewhere)
+    );
+    assert_eq!(
+        outcome_of(&handler, "m-1"),
+        Some(Outcome::Failed(
+            "another invocation is handling this delivery now".to_owned()
+        ))
+    );
+    let outcome = |lines: &[&String]| outcome_in(lines.iter().map(|l| l.as_str()), "m-1");
+    assert_eq!(outcome(&[&elsewhere]), Some(Outcome::InProgressElsewhere));
+    assert_eq!(outcome(&[&elsewhere, &processed]), Some(Outcome::Processed));
+    assert_eq!(
+        outcome(&[&elsewhere, &handler]),
+        Some(Outcome::Failed(
+            "another invocation is handling this delivery now".to_owned()
+        ))
+    );
+    assert_eq!(outcome(&[]), None);
+}
+
 #[test]
 fn public_key_schemes_cannot_be_signed_for_a_stage() {
     let discord: hookline::Scheme = "discord".parse().unwrap();
