@@ -122,6 +122,15 @@ pub fn write(dir: &Path) -> Result<usize> {
         seeds.push(("sqs_protocol".to_owned(), request.into_bytes()));
     }
 
+    // Streaming PutObject bodies as aws-sdk-s3 sends them: unsigned with a checksum trailer
+    // (STREAMING-UNSIGNED-PAYLOAD-TRAILER) and signed chunks (STREAMING-AWS4-HMAC-SHA256-PAYLOAD).
+    for body in [
+        "5\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n",
+        "b;chunk-signature=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\nhello world\r\n0;chunk-signature=b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9\r\n\r\n",
+    ] {
+        seeds.push(("s3_aws_chunked".to_owned(), body.as_bytes().to_vec()));
+    }
+
     seeds.push((
         "manifest".to_owned(),
         std::fs::read(root.join("hookline.toml")).context("reading hookline.toml")?,
