@@ -41,8 +41,12 @@ fuzz_target!(|data: &[u8]| {
         b"0\r\n".as_slice()
     });
     encoded.extend_from_slice(b"X-Amz-Checksum-Crc32:DUoRhQ==\r\n\r\n");
-    let decoded = decode(&encoded, data.len() as u64)
-        .unwrap_or_else(|e| panic!("an encoded payload of {} bytes was refused: {e}", data.len()));
+    let decoded = decode(&encoded, data.len() as u64).unwrap_or_else(|e| {
+        panic!(
+            "an encoded payload of {} bytes was refused: {e}",
+            data.len()
+        )
+    });
     assert_eq!(decoded.data, data, "the payload did not decode back");
     assert_eq!(decoded.trailer("x-amz-checksum-crc32"), Some("DUoRhQ=="));
     if !data.is_empty() {
